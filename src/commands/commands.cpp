@@ -1,0 +1,50 @@
+#include "commands/commands.h"
+
+namespace lenet {
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> table = {
+        {"train", "train a classifier from a cfg on an MNIST-format directory",
+         "usage: lenet train <cfg> <data dir> [options]\n"
+         "  Trains the network in <cfg> on the four MNIST-format IDX files in <data dir>, evaluating on\n"
+         "  the test split after every epoch. Checkpoints: <backup>/<cfg name>_last.weights after every\n"
+         "  epoch and on Ctrl-C/SIGTERM, <backup>/<cfg name>_final.weights at the end, each with a\n"
+         "  .state file (optimizer moments, position) beside it.\n"
+         "options:\n"
+         "  -weights <file>     start from these weights (and their .state when it matches)\n"
+         "  -resume             continue from <backup>/<cfg name>_last.weights if it exists\n"
+         "  -clear              start counting from zero even when -weights has a seen count\n"
+         "  -epochs <n>         train n epochs (overrides epochs=/max_batches= in the cfg)\n"
+         "  -threads <n>        worker threads (default: all cores)\n"
+         "  -seed <s>           seed for initial weights and shuffling (default: the cfg's seed=, else 1)\n"
+         "  -backend <b>        auto, avx2 or reference (default auto)\n"
+         "  -log <file>         append one JSON line per epoch\n"
+         "  -backup <dir>       checkpoint directory (default backup)\n"
+         "  -train-limit <n>    use only the first n training images\n"
+         "  -test-limit <n>     use only the first n test images\n"
+         "example:\n"
+         "  lenet train cfg/lenet.cfg data/mnist -log results/lenet.jsonl\n",
+         run_train},
+        {"test", "accuracy, per-class accuracy and confusion matrix on a test split",
+         "usage: lenet test <cfg> <weights> <data dir> [-batch n] [-threads n] [-backend b] [-limit n]\n"
+         "example:\n"
+         "  lenet test cfg/lenet.cfg backup/lenet_final.weights data/mnist\n",
+         run_test},
+        {"predict", "classify image files (PNG, JPEG, ...)",
+         "usage: lenet predict <cfg> <weights> <image>... [-top k] [-invert] [-threads n] [-backend b]\n"
+         "  Each image is converted to the network's channels and letterboxed to its input size.\n"
+         "  -invert maps pixel v to 1 - v: use it for dark digits on a light background (MNIST\n"
+         "  digits are light on dark).\n"
+         "example:\n"
+         "  lenet predict cfg/lenet.cfg backup/lenet_final.weights digit.png -top 3\n",
+         run_predict},
+        {"summary", "print the network's layers, shapes, parameters and MFLOPs",
+         "usage: lenet summary <cfg>\n"
+         "example:\n"
+         "  lenet summary cfg/lenet.cfg\n",
+         run_summary},
+    };
+    return table;
+}
+
+}  // namespace lenet

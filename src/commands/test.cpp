@@ -1,0 +1,51 @@
+#include <cstdio>
+
+#include "commands/args.h"
+#include "commands/commands.h"
+#include "data/dataset.h"
+#include "net/evaluate.h"
+#include "net/network.h"
+
+#include <chrono>
+
+namespace lenet {
+
+int run_test(const std::vector<std::string>& argv) {
+    const Args args("test", argv, {{"-threads", true}, {"-backend", true}, {"-batch", true}, {"-limit", true}});
+    args.expect_positionals(3, 3, "a cfg file, a weights file and a data directory");
+    const std::string& cfg = args.positionals()[0];
+    BuildOptions build;
+    build.threads = int(args.integer("-threads", 0, 1, 1024));
+    build.backend = parse_backend(args.value_or("-backend", "auto"));
+    build.max_batch = int(args.integer("-batch", 0, 1, 1 << 16));
+    auto net = Network::from_cfg_file(cfg, build);
+    net->load_weights(args.positionals()[1]);
+    const Dataset data = load_mnist(args.positionals()[2], "test", int(args.integer("-limit", 0, 1, 1 << 30)));
+    check_network_fits(*net, cfg, data);
+
+    const auto start = std::chrono::steady_clock::now();
+    const Evaluation eval = evaluate(*net, data);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    std::printf("accuracy: %.4f (%d/%d)\nloss: %.4f\nimages/s: %.0f (batch %d, %d threads, %s)\n", eval.accuracy(),
+                eval.correct, eval.total, eval.loss, eval.total / seconds, net->max_batch(), net->pool().size(),
+                backend_name(net->compute().backend));
+    std::printf("\nper-class accuracy:\n");
+    for (std::size_t k = 0; k < eval.confusion.size(); ++k) {
+        int count = 0;
+        for (int n : eval.confusion[k]) count += n;
+        std::printf("  %2zu: %.4f (%d/%d)\n", k, count ? double(eval.confusion[k][k]) / count : 0.0, eval.confusion[k][k],
+                    count);
+    }
+    std::printf("\nconfusion matrix (rows: truth, columns: predicted):\n     ");
+    for (std::size_t k = 0; k < eval.confusion.size(); ++k) std::printf("%6zu", k);
+    std::printf("\n");
+    for (std::size_t k = 0; k < eval.confusion.size(); ++k) {
+        std::printf("  %2zu:", k);
+        for (int n : eval.confusion[k]) std::printf("%6d", n);
+        std::printf("\n");
+    }
+    return 0;
+}
+
+}  // namespace lenet

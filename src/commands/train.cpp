@@ -1,0 +1,30 @@
+#include "commands/args.h"
+#include "commands/commands.h"
+#include "net/trainer.h"
+
+namespace lenet {
+
+int run_train(const std::vector<std::string>& argv) {
+    const Args args("train", argv,
+                    {{"-weights", true}, {"-epochs", true}, {"-threads", true}, {"-seed", true}, {"-log", true},
+                     {"-backup", true}, {"-backend", true}, {"-train-limit", true}, {"-test-limit", true},
+                     {"-clear", false}, {"-resume", false}});
+    args.expect_positionals(2, 2, "a cfg file and a data directory");
+    TrainConfig config;
+    config.cfg_path = args.positionals()[0];
+    config.data_dir = args.positionals()[1];
+    config.weights_path = args.value_or("-weights", "");
+    config.backup_dir = args.value_or("-backup", "backup");
+    config.log_path = args.value_or("-log", "");
+    config.epochs = int(args.integer("-epochs", 0, 1, 1 << 20));
+    config.threads = int(args.integer("-threads", 0, 1, 1024));
+    config.backend = parse_backend(args.value_or("-backend", "auto"));
+    if (args.value("-seed")) config.seed = std::uint64_t(args.integer("-seed", 1, 0, 2147483647));
+    config.train_limit = int(args.integer("-train-limit", 0, 1, 1 << 30));
+    config.test_limit = int(args.integer("-test-limit", 0, 1, 1 << 30));
+    config.clear = args.flag("-clear");
+    config.resume = args.flag("-resume");
+    return train(config);
+}
+
+}  // namespace lenet

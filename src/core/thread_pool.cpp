@@ -1,0 +1,88 @@
+#include "core/thread_pool.h"
+
+#include <algorithm>
+
+namespace lenet {
+
+int ThreadPool::hardware_threads() {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : static_cast<int>(n);
+}
+
+ThreadPool::ThreadPool(int threads) {
+    if (threads <= 0) threads = hardware_threads();
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& worker : workers_) worker.join();
+}
+
+void ThreadPool::parallel_for(std::size_t count, const RangeBody& body, int chunks) {
+    if (count == 0) return;
+    if (chunks <= 0) chunks = size();
+    chunks = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(chunks), count));
+    chunks = std::min(chunks, size());
+    if (chunks == 1) {
+        body(0, count, 0);
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        body_ = &body;
+        count_ = count;
+        chunks_ = chunks;
+        pending_ = chunks - 1;
+        failure_ = nullptr;
+        ++generation_;
+    }
+    wake_.notify_all();
+    std::exception_ptr own_failure;
+    try {
+        auto [begin, end] = chunk_range(count, chunks, 0);
+        body(begin, end, 0);
+    } catch (...) {
+        own_failure = std::current_exception();
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [this] { return pending_ == 0; });
+    body_ = nullptr;
+    if (own_failure) std::rethrow_exception(own_failure);
+    if (failure_) std::rethrow_exception(failure_);
+}
+
+void ThreadPool::worker_loop(int index) {
+    unsigned seen_generation = 0;
+    for (;;) {
+        const RangeBody* body;
+        std::size_t count;
+        int chunks;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            wake_.wait(lock, [&] { return stopping_ || generation_ != seen_generation; });
+            if (stopping_) return;
+            seen_generation = generation_;
+            body = body_;
+            count = count_;
+            chunks = chunks_;
+        }
+        if (index >= chunks) continue;  // this job needs fewer threads than the pool has
+        std::exception_ptr failure;
+        try {
+            auto [begin, end] = chunk_range(count, chunks, index);
+            (*body)(begin, end, index);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (failure && !failure_) failure_ = failure;
+        if (--pending_ == 0) done_.notify_one();
+    }
+}
+
+}  // namespace lenet

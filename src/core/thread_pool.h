@@ -1,0 +1,55 @@
+// A small fixed pool of worker threads, created once per run and reused by every kernel.
+// parallel_for splits [0, count) into one contiguous chunk per thread, always the same way for a
+// given thread count, so results that are reduced per chunk are deterministic.
+#pragma once
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace lenet {
+
+class ThreadPool {
+public:
+    // threads <= 0 means one per hardware core.
+    explicit ThreadPool(int threads = 0);
+    ~ThreadPool();
+    ThreadPool(const ThreadPool&) = delete;
+    ThreadPool& operator=(const ThreadPool&) = delete;
+
+    int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+    // Calls body(begin, end, chunk) for `chunks` contiguous ranges of [0, count) (chunks defaults to
+    // the pool size, and is capped by count). The calling thread runs chunk 0. Exceptions thrown by a
+    // body are rethrown here.
+    using RangeBody = std::function<void(std::size_t begin, std::size_t end, int chunk)>;
+    void parallel_for(std::size_t count, const RangeBody& body, int chunks = 0);
+
+    static int hardware_threads();
+
+private:
+    void worker_loop(int index);
+
+    std::vector<std::thread> workers_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::condition_variable done_;
+    const RangeBody* body_ = nullptr;
+    std::size_t count_ = 0;
+    int chunks_ = 0;
+    int pending_ = 0;
+    unsigned generation_ = 0;
+    bool stopping_ = false;
+    std::exception_ptr failure_;
+};
+
+// The range of chunk `chunk` when [0, count) is split into `chunks` nearly equal parts.
+inline std::pair<std::size_t, std::size_t> chunk_range(std::size_t count, int chunks, int chunk) {
+    const std::size_t n = static_cast<std::size_t>(chunks);
+    const std::size_t c = static_cast<std::size_t>(chunk);
+    return {count * c / n, count * (c + 1) / n};
+}
+
+}  // namespace lenet

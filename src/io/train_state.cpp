@@ -1,0 +1,88 @@
+#include "io/train_state.h"
+
+#include <zlib.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "core/error.h"
+#include "io/atomic_file.h"
+
+namespace lenet {
+
+namespace {
+constexpr char kMagic[4] = {'L', 'N', 'T', 'S'};
+constexpr std::uint32_t kVersion = 1;
+
+template <class T>
+void put(std::string& bytes, T value) {
+    bytes.append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+class Cursor {
+public:
+    Cursor(const std::string& path, const std::string& bytes) : path_(path), bytes_(bytes) {}
+    template <class T>
+    T get(const char* what) {
+        if (bytes_.size() - offset_ < sizeof(T))
+            throw Error(cat(path_, ": truncated at byte offset ", offset_, " reading ", what));
+        T value;
+        std::memcpy(&value, bytes_.data() + offset_, sizeof value);
+        offset_ += sizeof value;
+        return value;
+    }
+    std::size_t offset() const { return offset_; }
+    std::size_t remaining() const { return bytes_.size() - offset_; }
+
+private:
+    const std::string& path_;
+    const std::string& bytes_;
+    std::size_t offset_ = 0;
+};
+}  // namespace
+
+std::string state_path_for(const std::string& weights_path) { return weights_path + ".state"; }
+
+void save_train_state(const std::string& path, const TrainState& state) {
+    std::string bytes(kMagic, 4);
+    put<std::uint32_t>(bytes, kVersion);
+    put<std::uint64_t>(bytes, state.seen);
+    put<std::uint64_t>(bytes, state.updates);
+    put<std::uint64_t>(bytes, state.seed);
+    put<std::uint32_t>(bytes, state.adam ? 1u : 0u);
+    put<std::uint64_t>(bytes, state.moments.size());
+    bytes.append(reinterpret_cast<const char*>(state.moments.data()), state.moments.size() * sizeof(float));
+    const auto crc = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
+    put<std::uint32_t>(bytes, crc);
+    write_file_atomically(path, bytes);
+}
+
+std::optional<TrainState> load_train_state(const std::string& path) {
+    if (!std::filesystem::exists(path)) return std::nullopt;
+    const std::string bytes = read_file(path);
+    Cursor in(path, bytes);
+    if (bytes.size() < 4 || std::memcmp(bytes.data(), kMagic, 4) != 0)
+        throw Error(cat(path, ": byte offset 0: not a lenet training state file"));
+    in.get<std::uint32_t>("magic");
+    const auto version = in.get<std::uint32_t>("version");
+    if (version != kVersion) throw Error(cat(path, ": byte offset 4: unsupported version ", version));
+    TrainState state;
+    state.seen = in.get<std::uint64_t>("seen");
+    state.updates = in.get<std::uint64_t>("updates");
+    state.seed = in.get<std::uint64_t>("seed");
+    state.adam = in.get<std::uint32_t>("optimizer") != 0;
+    const auto count = in.get<std::uint64_t>("moment count");
+    if (count > in.remaining() / sizeof(float))
+        throw Error(cat(path, ": truncated at byte offset ", in.offset(), ": ", count, " moments promised, ",
+                        in.remaining(), " bytes left"));
+    state.moments.resize(count);
+    for (auto& m : state.moments) m = in.get<float>("moments");
+    const std::size_t body = in.offset();
+    const auto stored = in.get<std::uint32_t>("checksum");
+    const auto actual = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), uInt(body)));
+    if (stored != actual) throw Error(cat(path, ": byte offset ", body, ": checksum mismatch (damaged file)"));
+    if (in.remaining() != 0) throw Error(cat(path, ": byte offset ", in.offset(), ": unexpected trailing bytes"));
+    return state;
+}
+
+}  // namespace lenet

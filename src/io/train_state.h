@@ -1,0 +1,26 @@
+// The training state kept beside a checkpoint's .weights (same name + ".state"): where training
+// stood and the optimizer's moments, so a resumed run continues exactly. Written atomically, with a
+// CRC-32 over the contents; a state whose `seen` differs from its .weights is not used.
+//   "LNTS", u32 version, u64 seen, u64 updates, u64 seed, u32 adam, u64 count, count x f32, u32 crc
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lenet {
+
+struct TrainState {
+    std::uint64_t seen = 0;
+    std::uint64_t updates = 0;  // optimizer steps taken (= batches trained)
+    std::uint64_t seed = 0;
+    bool adam = false;
+    std::vector<float> moments;
+};
+
+std::string state_path_for(const std::string& weights_path);
+void save_train_state(const std::string& path, const TrainState& state);
+// Empty if the file does not exist; throws Error (file and offset) if it exists but is damaged.
+std::optional<TrainState> load_train_state(const std::string& path);
+
+}  // namespace lenet

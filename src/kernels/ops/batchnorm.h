@@ -1,0 +1,28 @@
+// Per-channel batch normalisation over NCHW data (batch x channels x spatial), and the bias and
+// scale helpers that convolutional and connected layers share with it.
+#pragma once
+
+namespace lenet::kernels {
+
+constexpr float kBatchNormEpsilon = 1e-5f;
+
+// Biased (1/N) mean and variance per channel.
+void channel_mean_variance(const float* x, int batch, int channels, int spatial, float* mean, float* variance);
+// out = (x - mean) / sqrt(variance + eps); out may equal x.
+void normalize(const float* x, const float* mean, const float* variance, int batch, int channels, int spatial,
+               float* out);
+// x = x * scale[c] (scales may be null) + bias[c]
+void scale_add_bias(float* x, const float* scales, const float* biases, int batch, int channels, int spatial);
+// grad[c] += sum over batch and space of delta
+void bias_gradient(const float* delta, int batch, int channels, int spatial, float* grad);
+// grad[c] += sum of delta * x_norm
+void scale_gradient(const float* delta, const float* x_norm, int batch, int channels, int spatial, float* grad);
+// rolling = momentum * rolling + (1 - momentum) * value; the variance is stored unbiased.
+void update_rolling(const float* mean, const float* variance, int channels, int samples_per_channel,
+                    float* rolling_mean, float* rolling_variance);
+// Turns delta (dL/dy with y = scale * x_norm + bias) into dL/dx in place. Needs the batch's
+// x_norm and variance from the forward pass.
+void batchnorm_backward(float* delta, const float* x_norm, const float* scales, const float* variance, int batch,
+                        int channels, int spatial);
+
+}  // namespace lenet::kernels

@@ -1,0 +1,90 @@
+// [batchnorm]: per-channel batch normalisation with a learned scale and bias.
+#include <cstring>
+
+#include "cfg/cfg.h"
+#include "io/weights.h"
+#include "kernels/ops/batchnorm.h"
+#include "layers/layer.h"
+
+namespace lenet {
+
+namespace {
+
+class BatchnormLayer final : public Layer {
+public:
+    explicit BatchnormLayer(Shape input) {
+        input_ = output_ = input;
+        const std::size_t c = std::size_t(input.c);
+        scales_.assign(c, 1.0f);
+        scale_grad_.assign(c, 0.0f);
+        biases_.assign(c, 0.0f);
+        bias_grad_.assign(c, 0.0f);
+        rolling_mean_.assign(c, 0.0f);
+        rolling_variance_.assign(c, 1.0f);
+        mean_.assign(c, 0.0f);
+        variance_.assign(c, 0.0f);
+    }
+
+    LayerSummary summary() const override { return {"batchnorm", "", "", 2 * scales_.size(), 4.0 * double(input_.size())}; }
+
+    void reserve(int max_batch) override { x_norm_.assign(std::size_t(max_batch) * input_.size(), 0.0f); }
+
+    std::vector<Param> params() override {
+        return {{scales_.data(), scale_grad_.data(), scales_.size(), false},
+                {biases_.data(), bias_grad_.data(), biases_.size(), false}};
+    }
+
+    // Darknet's order for [batchnorm]: scales, rolling mean, rolling variance. Darknet keeps the
+    // biases of a standalone batchnorm layer out of the file; lenet stores them after, so a trained
+    // shift is not lost (Darknet ignores trailing data).
+    void read_weights(WeightsReader& reader) override {
+        reader.read_floats(scales_.data(), scales_.size(), "scales");
+        reader.read_floats(rolling_mean_.data(), rolling_mean_.size(), "rolling mean");
+        reader.read_floats(rolling_variance_.data(), rolling_variance_.size(), "rolling variance");
+        reader.read_floats(biases_.data(), biases_.size(), "biases");
+    }
+
+    void write_weights(WeightsWriter& writer) const override {
+        writer.write_floats(scales_.data(), scales_.size());
+        writer.write_floats(rolling_mean_.data(), rolling_mean_.size());
+        writer.write_floats(rolling_variance_.data(), rolling_variance_.size());
+        writer.write_floats(biases_.data(), biases_.size());
+    }
+
+    void forward(const ForwardPass& pass) override {
+        const int spatial = input_.h * input_.w;
+        const std::size_t total = std::size_t(pass.batch) * input_.size();
+        if (pass.train) {
+            kernels::channel_mean_variance(pass.input, pass.batch, input_.c, spatial, mean_.data(), variance_.data());
+            kernels::update_rolling(mean_.data(), variance_.data(), input_.c, pass.batch * spatial,
+                                    rolling_mean_.data(), rolling_variance_.data());
+            kernels::normalize(pass.input, mean_.data(), variance_.data(), pass.batch, input_.c, spatial, x_norm_.data());
+            std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
+        } else {
+            kernels::normalize(pass.input, rolling_mean_.data(), rolling_variance_.data(), pass.batch, input_.c, spatial,
+                               pass.output);
+        }
+        kernels::scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, input_.c, spatial);
+    }
+
+    void backward(const BackwardPass& pass) override {
+        const int spatial = input_.h * input_.w;
+        kernels::bias_gradient(pass.output_grad, pass.batch, input_.c, spatial, bias_grad_.data());
+        kernels::scale_gradient(pass.output_grad, x_norm_.data(), pass.batch, input_.c, spatial, scale_grad_.data());
+        kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
+                                    input_.c, spatial);
+        if (!pass.input_grad) return;
+        const std::size_t total = std::size_t(pass.batch) * input_.size();
+        for (std::size_t i = 0; i < total; ++i) pass.input_grad[i] += pass.output_grad[i];
+    }
+
+private:
+    std::vector<float> scales_, scale_grad_, biases_, bias_grad_, rolling_mean_, rolling_variance_, mean_, variance_,
+        x_norm_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_batchnorm(const CfgSection&, Shape input) { return std::make_unique<BatchnormLayer>(input); }
+
+}  // namespace lenet

@@ -1,0 +1,224 @@
+// [convolutional]: filters, size, stride, pad/padding, activation, batch_normalize.
+// Forward per image: im2col, then weights[filters x c*k*k] * columns[c*k*k x out_h*out_w].
+// Images are spread over the thread pool; weight gradients are summed per thread, then reduced in
+// a fixed order so a run is deterministic for a given thread count.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "cfg/cfg.h"
+#include "core/thread_pool.h"
+#include "io/weights.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/ops/activation.h"
+#include "kernels/ops/batchnorm.h"
+#include "kernels/ops/im2col.h"
+#include "layers/layer.h"
+
+namespace lenet {
+
+namespace {
+
+class ConvolutionalLayer final : public Layer {
+public:
+    ConvolutionalLayer(Shape input, int filters, int size, int stride, int pad, Activation activation,
+                       bool batch_normalize)
+        : filters_(filters), activation_(activation), batch_normalize_(batch_normalize),
+          geometry_{input.c, input.h, input.w, size, stride, pad} {
+        input_ = input;
+        output_ = Shape{filters, geometry_.out_h(), geometry_.out_w()};
+        weights_.assign(std::size_t(filters) * patch(), 0.0f);
+        weight_grad_.assign(weights_.size(), 0.0f);
+        biases_.assign(std::size_t(filters), 0.0f);
+        bias_grad_.assign(biases_.size(), 0.0f);
+        if (batch_normalize_) {
+            scales_.assign(std::size_t(filters), 1.0f);
+            scale_grad_.assign(scales_.size(), 0.0f);
+            rolling_mean_.assign(std::size_t(filters), 0.0f);
+            rolling_variance_.assign(std::size_t(filters), 1.0f);
+            mean_.assign(std::size_t(filters), 0.0f);
+            variance_.assign(std::size_t(filters), 0.0f);
+        }
+    }
+
+    LayerSummary summary() const override {
+        return {"conv", std::to_string(filters_),
+                cat(geometry_.size, " x ", geometry_.size, " / ", geometry_.stride),
+                weights_.size() + biases_.size() + scales_.size(),
+                2.0 * double(weights_.size()) * double(spatial())};
+    }
+
+    void reserve(int max_batch) override {
+        if (batch_normalize_) {
+            x_.assign(std::size_t(max_batch) * output_.size(), 0.0f);
+            x_norm_.assign(x_.size(), 0.0f);
+        }
+    }
+
+    std::size_t workspace_floats(int /*batch*/, int threads) const override {
+        return std::size_t(threads) * (columns_size() + weights_.size());
+    }
+
+    std::vector<Param> params() override {
+        std::vector<Param> list{{weights_.data(), weight_grad_.data(), weights_.size(), true},
+                                {biases_.data(), bias_grad_.data(), biases_.size(), false}};
+        if (batch_normalize_) list.push_back({scales_.data(), scale_grad_.data(), scales_.size(), false});
+        return list;
+    }
+
+    void init_weights(Rng& rng) override {
+        const float scale = std::sqrt(2.0f / float(patch()));
+        for (auto& w : weights_) w = scale * rng.uniform(-1.0f, 1.0f);
+    }
+
+    void read_weights(WeightsReader& reader) override {
+        reader.read_floats(biases_.data(), biases_.size(), "biases");
+        if (batch_normalize_) {
+            reader.read_floats(scales_.data(), scales_.size(), "scales");
+            reader.read_floats(rolling_mean_.data(), rolling_mean_.size(), "rolling mean");
+            reader.read_floats(rolling_variance_.data(), rolling_variance_.size(), "rolling variance");
+        }
+        reader.read_floats(weights_.data(), weights_.size(), "weights");
+    }
+
+    void write_weights(WeightsWriter& writer) const override {
+        writer.write_floats(biases_.data(), biases_.size());
+        if (batch_normalize_) {
+            writer.write_floats(scales_.data(), scales_.size());
+            writer.write_floats(rolling_mean_.data(), rolling_mean_.size());
+            writer.write_floats(rolling_variance_.data(), rolling_variance_.size());
+        }
+        writer.write_floats(weights_.data(), weights_.size());
+    }
+
+    void forward(const ForwardPass& pass) override {
+        const std::size_t in_size = input_.size(), out_size = output_.size();
+        const bool fuse_bias = !batch_normalize_;
+        float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;
+        pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
+            float* columns = pass.workspace + std::size_t(thread) * columns_size();
+            for (std::size_t b = begin; b < end; ++b) {
+                const float* image = pass.input + b * in_size;
+                float* out = conv_out + b * out_size;
+                kernels::gemm_single(pass.compute.backend,
+                                     {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                                      lowered(image, columns), spatial(), 0.0f, out, spatial()});
+                if (fuse_bias) {
+                    kernels::scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
+                    kernels::activate(activation_, out, out_size);
+                }
+            }
+        });
+        if (fuse_bias) return;
+        const std::size_t total = std::size_t(pass.batch) * out_size;
+        if (pass.train) {
+            kernels::channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
+            kernels::update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(),
+                                    rolling_mean_.data(), rolling_variance_.data());
+            kernels::normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
+            std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
+        } else {
+            kernels::normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, filters_,
+                               spatial(), pass.output);
+        }
+        kernels::scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_, spatial());
+        kernels::activate(activation_, pass.output, total);
+    }
+
+    void backward(const BackwardPass& pass) override {
+        const std::size_t in_size = input_.size(), out_size = output_.size();
+        const std::size_t total = std::size_t(pass.batch) * out_size;
+        kernels::activation_gradient(activation_, pass.output, pass.output_grad, total);
+        kernels::bias_gradient(pass.output_grad, pass.batch, filters_, spatial(), bias_grad_.data());
+        if (batch_normalize_) {
+            kernels::scale_gradient(pass.output_grad, x_norm_.data(), pass.batch, filters_, spatial(), scale_grad_.data());
+            kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
+                                        filters_, spatial());
+        }
+        const int threads = pass.compute.pool->size();
+        float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
+        pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
+            float* columns = pass.workspace + std::size_t(thread) * columns_size();
+            float* grad = thread_grads + std::size_t(thread) * weights_.size();
+            std::fill(grad, grad + weights_.size(), 0.0f);
+            for (std::size_t b = begin; b < end; ++b) {
+                const float* delta = pass.output_grad + b * out_size;
+                // dW += delta[filters x spatial] * columns^T[spatial x patch]
+                kernels::gemm_single(pass.compute.backend,
+                                     {false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
+                                      lowered(pass.input + b * in_size, columns), spatial(), 1.0f, grad, patch()});
+                if (!pass.input_grad) continue;
+                float* image_grad = pass.input_grad + b * in_size;
+                if (is_pointwise()) {
+                    kernels::gemm_single(pass.compute.backend,
+                                         {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
+                                          delta, spatial(), 1.0f, image_grad, spatial()});
+                    continue;
+                }
+                // columns = W^T[patch x filters] * delta[filters x spatial], then scattered back
+                kernels::gemm_single(pass.compute.backend,
+                                     {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
+                                      spatial(), 0.0f, columns, spatial()});
+                kernels::col2im_add(geometry_, columns, image_grad);
+            }
+        });
+        const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
+        for (int t = 0; t < used; ++t) {
+            const float* grad = thread_grads + std::size_t(t) * weights_.size();
+            for (std::size_t i = 0; i < weights_.size(); ++i) weight_grad_[i] += grad[i];
+        }
+    }
+
+private:
+    int patch() const { return geometry_.channels * geometry_.size * geometry_.size; }
+    int spatial() const { return output_.h * output_.w; }
+    std::size_t columns_size() const { return is_pointwise() ? 0 : std::size_t(patch()) * std::size_t(spatial()); }
+    // A 1x1, stride 1, unpadded convolution reads the image as its own column matrix.
+    bool is_pointwise() const { return geometry_.size == 1 && geometry_.stride == 1 && geometry_.pad == 0; }
+    const float* lowered(const float* image, float* columns) const {
+        if (is_pointwise()) return image;
+        kernels::im2col(geometry_, image, columns);
+        return columns;
+    }
+
+    int filters_;
+    Activation activation_;
+    bool batch_normalize_;
+    kernels::ConvGeometry geometry_;
+    std::vector<float> weights_, weight_grad_, biases_, bias_grad_, scales_, scale_grad_;
+    std::vector<float> rolling_mean_, rolling_variance_, mean_, variance_, x_, x_norm_;
+};
+
+}  // namespace
+
+Activation parse_activation_key(const CfgSection& section, std::string_view fallback) {
+    const std::string name = section.get_string("activation", fallback);
+    Activation activation{};
+    if (!parse_activation(name, activation)) section.fail("activation", "expected linear, relu, leaky, logistic or tanh");
+    return activation;
+}
+
+std::unique_ptr<Layer> make_convolutional(const CfgSection& section, Shape input) {
+    const int filters = section.get_int("filters", 1, 1, 1 << 16);
+    const int size = section.get_int("size", 1, 1, 1 << 12);
+    const int stride = section.get_int("stride", 1, 1, 1 << 12);
+    const bool pad_flag = section.get_bool("pad", false);
+    const int padding = section.get_int("padding", pad_flag ? size / 2 : 0, 0, 1 << 12);
+    const Activation activation = parse_activation_key(section, "logistic");
+    const bool batch_normalize = section.get_bool("batch_normalize", false);
+    if (section.get_int("groups", 1) != 1) section.fail("groups", "grouped convolution is not supported yet");
+    if (section.get_int("dilation", 1) != 1) section.fail("dilation", "dilated convolution is not supported yet");
+    if (section.get_bool("binary", false)) section.fail("binary", "binary weights are not supported yet");
+    if (section.get_bool("xnor", false)) section.fail("xnor", "XNOR layers are not supported yet");
+    section.get_bool("bin_output", false);  // a hint for binary inference; nothing to do in float
+    const double weight_count = double(filters) * input.c * size * size;
+    if (weight_count > double(1 << 28))
+        section.fail("filters", cat(filters, " filters of ", input.c, "x", size, "x", size, " need ", weight_count,
+                                    " weights: too many (at most 2^28)"));
+    if (input.h + 2 * padding < size || input.w + 2 * padding < size)
+        section.fail("size", cat("a ", size, "x", size, " window does not fit the ", to_string(input),
+                                 " input with padding ", padding));
+    return std::make_unique<ConvolutionalLayer>(input, filters, size, stride, padding, activation, batch_normalize);
+}
+
+}  // namespace lenet

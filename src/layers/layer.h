@@ -1,0 +1,85 @@
+// The layer interface. Every cfg section kind is one Layer subclass in its own file
+// (convolutional.cpp for [convolutional], ...). A layer declares its output shape from its input
+// shape when it is built; the Network then plans all memory once. Passes run over a whole
+// (mini)batch in NCHW layout; there is one virtual call per layer per pass, never per element.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/rng.h"
+#include "core/shape.h"
+#include "kernels/backend.h"
+
+namespace lenet {
+
+class WeightsReader;
+class WeightsWriter;
+
+struct ForwardPass {
+    const float* input;
+    float* output;
+    int batch;
+    bool train;
+    float* workspace;  // at least workspace_floats() floats, shared by all layers
+    const Compute& compute;
+    Rng& rng;
+};
+
+// Gradients accumulate: a layer adds dL/dinput into input_grad (null for the first layer) and
+// adds its parameter gradients into its own gradient buffers. output_grad may be modified.
+struct BackwardPass {
+    const float* input;
+    const float* output;
+    float* output_grad;
+    float* input_grad;
+    int batch;
+    float* workspace;
+    const Compute& compute;
+};
+
+// A trainable array and its gradient. `decay` says whether weight decay applies (weights yes;
+// biases and batch-norm scales no, as in Darknet).
+struct Param {
+    float* value;
+    float* grad;
+    std::size_t size;
+    bool decay;
+};
+
+// One row of the summary table.
+struct LayerSummary {
+    std::string kind;     // "conv", "max", "connected", ...
+    std::string filters;  // filter count or empty
+    std::string window;   // "3 x 3 / 1" or empty
+    std::size_t parameters = 0;
+    double flops = 0;  // multiply-adds x 2 for one image's forward pass
+};
+
+class Layer {
+public:
+    virtual ~Layer() = default;
+
+    Shape input_shape() const { return input_; }
+    Shape output_shape() const { return output_; }
+
+    virtual LayerSummary summary() const = 0;
+    virtual void forward(const ForwardPass& pass) = 0;
+    virtual void backward(const BackwardPass& pass) = 0;
+
+    // Allocates per-batch state (saved statistics, masks, indices) for batches up to max_batch.
+    virtual void reserve(int /*max_batch*/) {}
+    // Scratch floats needed by one pass at this batch size and thread count.
+    virtual std::size_t workspace_floats(int /*batch*/, int /*threads*/) const { return 0; }
+
+    virtual std::vector<Param> params() { return {}; }
+    virtual void init_weights(Rng& /*rng*/) {}
+    virtual void read_weights(WeightsReader& /*reader*/) {}
+    virtual void write_weights(WeightsWriter& /*writer*/) const {}
+
+protected:
+    Shape input_, output_;
+};
+
+}  // namespace lenet

@@ -1,0 +1,57 @@
+// [maxpool]: size, stride, padding (Darknet's default is size - 1; padding positions never win).
+#include "cfg/cfg.h"
+#include "core/thread_pool.h"
+#include "kernels/ops/pool.h"
+#include "layers/layer.h"
+
+namespace lenet {
+
+namespace {
+
+class MaxpoolLayer final : public Layer {
+public:
+    MaxpoolLayer(Shape input, int size, int stride, int padding) : geometry_{input.c, input.h, input.w, size, stride, padding} {
+        input_ = input;
+        output_ = Shape{input.c, geometry_.out_h(), geometry_.out_w()};
+    }
+
+    LayerSummary summary() const override {
+        return {"max", "", cat(geometry_.size, " x ", geometry_.size, " / ", geometry_.stride), 0,
+                double(output_.size()) * geometry_.size * geometry_.size};
+    }
+
+    void reserve(int max_batch) override { argmax_.assign(std::size_t(max_batch) * output_.size(), 0); }
+
+    void forward(const ForwardPass& pass) override {
+        pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int) {
+            kernels::maxpool_forward(geometry_, int(end - begin), pass.input + begin * input_.size(),
+                                     pass.output + begin * output_.size(), argmax_.data() + begin * output_.size());
+        });
+    }
+
+    void backward(const BackwardPass& pass) override {
+        if (!pass.input_grad) return;
+        pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int) {
+            kernels::maxpool_backward_add(geometry_, int(end - begin), pass.output_grad + begin * output_.size(),
+                                          argmax_.data() + begin * output_.size(),
+                                          pass.input_grad + begin * input_.size());
+        });
+    }
+
+private:
+    kernels::PoolGeometry geometry_;
+    std::vector<std::int32_t> argmax_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_maxpool(const CfgSection& section, Shape input) {
+    const int size = section.get_int("size", 1, 1, 1 << 12);
+    const int stride = section.get_int("stride", size, 1, 1 << 12);
+    const int padding = section.get_int("padding", size - 1, 0, 1 << 12);
+    if (input.h + padding < size || input.w + padding < size)
+        section.fail("size", cat("a ", size, "x", size, " window does not fit the ", to_string(input), " input"));
+    return std::make_unique<MaxpoolLayer>(input, size, stride, padding);
+}
+
+}  // namespace lenet

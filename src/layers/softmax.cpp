@@ -1,0 +1,61 @@
+// [softmax]: groups, temperature. Training pairs it with the cross-entropy loss, whose gradient
+// with respect to the logits is (p - y) / batch; the network writes that into this layer's output
+// gradient, so backward passes it straight through.
+#include <cmath>
+
+#include "cfg/cfg.h"
+#include "layers/layer.h"
+
+namespace lenet {
+
+namespace {
+
+class SoftmaxLayer final : public Layer {
+public:
+    SoftmaxLayer(Shape input, int groups, float temperature) : groups_(groups), temperature_(temperature) {
+        input_ = input;
+        output_ = Shape{int(input.size()), 1, 1};
+    }
+
+    LayerSummary summary() const override { return {"softmax", "", "", 0, 3.0 * double(input_.size())}; }
+
+    void forward(const ForwardPass& pass) override {
+        const int n = int(input_.size()), group_size = n / groups_;
+        for (int b = 0; b < pass.batch; ++b)
+            for (int g = 0; g < groups_; ++g) {
+                const float* x = pass.input + std::size_t(b) * n + std::size_t(g) * group_size;
+                float* y = pass.output + std::size_t(b) * n + std::size_t(g) * group_size;
+                float largest = x[0];
+                for (int i = 1; i < group_size; ++i) largest = std::max(largest, x[i]);
+                float sum = 0.0f;
+                for (int i = 0; i < group_size; ++i) {
+                    y[i] = std::exp((x[i] - largest) / temperature_);
+                    sum += y[i];
+                }
+                for (int i = 0; i < group_size; ++i) y[i] /= sum;
+            }
+    }
+
+    void backward(const BackwardPass& pass) override {
+        if (!pass.input_grad) return;
+        const std::size_t total = std::size_t(pass.batch) * input_.size();
+        for (std::size_t i = 0; i < total; ++i) pass.input_grad[i] += pass.output_grad[i] / temperature_;
+    }
+
+private:
+    int groups_;
+    float temperature_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_softmax(const CfgSection& section, Shape input) {
+    const int groups = section.get_int("groups", 1, 1, 1 << 24);
+    const float temperature = section.get_float("temperature", 1.0f);
+    if (temperature <= 0.0f) section.fail("temperature", "expected a positive number");
+    if (input.size() % std::size_t(groups) != 0)
+        section.fail("groups", cat("the input's ", input.size(), " values do not split into ", groups, " groups"));
+    return std::make_unique<SoftmaxLayer>(input, groups, temperature);
+}
+
+}  // namespace lenet

@@ -1,0 +1,154 @@
+#include "net/network.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "cfg/registry.h"
+#include "io/atomic_file.h"
+#include "io/weights.h"
+
+namespace lenet {
+
+namespace {
+// Refuse plans that cannot fit in memory before allocating them, naming the layer.
+constexpr double kMaxBufferBytes = 16.0 * (1ull << 30);
+}  // namespace
+
+std::unique_ptr<Network> Network::from_cfg_file(const std::string& path, const BuildOptions& build) {
+    return from_sections(read_cfg_file(path), build);
+}
+
+std::unique_ptr<Network> Network::from_sections(const std::vector<CfgSection>& sections, const BuildOptions& build) {
+    if (sections.empty()) throw Error("empty cfg: expected [net] followed by layers");
+    std::unique_ptr<Network> net(new Network());
+    net->options_ = parse_net_options(sections.front());
+    if (sections.size() == 1) sections.front().fail_section("the cfg has no layers after [net]");
+    net->max_batch_ = build.max_batch > 0 ? build.max_batch : net->options_.minibatch();
+
+    Shape shape = net->options_.input;
+    double planned_bytes = double(shape.size()) * net->max_batch_ * 4.0;
+    for (std::size_t i = 1; i < sections.size(); ++i) {
+        const CfgSection& section = sections[i];
+        const LayerKind* kind = find_layer_kind(section.name);
+        if (!kind) {
+            if (section.name == "net" || section.name == "network")
+                section.fail_section("[net] may only be the first section");
+            section.fail_section("unknown section (layer type)");
+        }
+        auto layer = kind->make(section, shape);
+        section.finish(kind->darknet_keys);
+        shape = layer->output_shape();
+        if (shape.size() == 0) section.fail_section(cat("the layer's output would be empty (", to_string(shape), ")"));
+        // Activations and their gradients for a full batch.
+        planned_bytes += 2.0 * double(shape.size()) * net->max_batch_ * 4.0;
+        if (planned_bytes > kMaxBufferBytes)
+            section.fail_section(cat("the network would need ", planned_bytes / (1ull << 30),
+                                     " GiB of activations at batch ", net->max_batch_, ": too large"));
+        net->layer_names_.push_back(cat("layer ", i - 1, " (", layer->summary().kind, ", ", section.file, ":",
+                                        section.line, ")"));
+        net->layers_.push_back(std::move(layer));
+    }
+    net->ends_in_softmax_ = sections.back().name == "softmax" || sections.back().name == "soft";
+
+    net->pool_ = std::make_unique<ThreadPool>(build.threads);
+    net->compute_ = Compute{net->pool_.get(), build.backend};
+    std::size_t workspace = 0;
+    for (auto& layer : net->layers_) {
+        layer->reserve(net->max_batch_);
+        net->outputs_.emplace_back(std::size_t(net->max_batch_) * layer->output_shape().size(), 0.0f);
+        net->grads_.emplace_back(std::size_t(net->max_batch_) * layer->output_shape().size(), 0.0f);
+        workspace = std::max(workspace, layer->workspace_floats(net->max_batch_, net->pool_->size()));
+    }
+    net->workspace_.assign(workspace, 0.0f);
+    net->init_weights(net->options_.seed);
+    return net;
+}
+
+const float* Network::forward(const float* input, int batch, bool train) {
+    LENET_CHECK(batch > 0 && batch <= max_batch_, "batch ", batch, " outside 1..", max_batch_);
+    const float* in = input;
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+        layers_[i]->forward({in, outputs_[i].data(), batch, train, workspace_.data(), compute_, rng_});
+        in = outputs_[i].data();
+    }
+    return in;
+}
+
+void Network::backward(const float* input, int batch) {
+    for (std::size_t i = 0; i + 1 < layers_.size(); ++i)
+        std::fill_n(grads_[i].begin(), std::size_t(batch) * layers_[i]->output_shape().size(), 0.0f);
+    for (std::size_t i = layers_.size(); i-- > 0;) {
+        const float* in = i == 0 ? input : outputs_[i - 1].data();
+        float* in_grad = i == 0 ? nullptr : grads_[i - 1].data();
+        layers_[i]->backward({in, outputs_[i].data(), grads_[i].data(), in_grad, batch, workspace_.data(), compute_});
+    }
+}
+
+std::vector<Param> Network::params() {
+    std::vector<Param> all;
+    for (auto& layer : layers_)
+        for (const Param& p : layer->params()) all.push_back(p);
+    return all;
+}
+
+void Network::zero_param_grads() {
+    for (const Param& p : params()) std::fill_n(p.grad, p.size, 0.0f);
+}
+
+void Network::init_weights(std::uint64_t seed) {
+    Rng rng(seed);
+    for (auto& layer : layers_) layer->init_weights(rng);
+    rng_.reseed(seed ^ 0x5DEECE66Dull);
+}
+
+std::uint64_t Network::load_weights(const std::string& path) {
+    WeightsReader reader(path, read_file(path));
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+        reader.set_layer(layer_names_[i]);
+        layers_[i]->read_weights(reader);
+    }
+    if (reader.remaining() != 0)
+        throw Error(cat(path, ": ", reader.remaining(), " unexpected bytes at byte offset ", reader.offset(),
+                        " after the last layer: the file does not match this cfg (expected ", reader.offset(),
+                        " bytes in all)"));
+    return reader.seen();
+}
+
+std::string Network::weights_bytes(std::uint64_t seen) const {
+    WeightsWriter writer(seen);
+    for (const auto& layer : layers_) layer->write_weights(writer);
+    return writer.bytes();
+}
+
+void Network::save_weights(const std::string& path, std::uint64_t seen) const {
+    write_file_atomically(path, weights_bytes(seen));
+}
+
+std::string Network::summary_table() const {
+    std::string table;
+    char line[256];
+    std::snprintf(line, sizeof line, "%5s %-10s %7s %-11s %18s    %18s %10s %9s\n", "layer", "type", "filters",
+                  "size/strd", "input", "output", "params", "MFLOPs");
+    table += line;
+    std::size_t total_params = 0;
+    double total_flops = 0;
+    Shape in = options_.input;
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+        const LayerSummary s = layers_[i]->summary();
+        const Shape out = layers_[i]->output_shape();
+        std::snprintf(line, sizeof line, "%5zu %-10s %7s %-11s %4d x %4d x %4d -> %4d x %4d x %4d %10zu %9.3f\n", i,
+                      s.kind.c_str(), s.filters.c_str(), s.window.c_str(), in.w, in.h, in.c, out.w, out.h, out.c,
+                      s.parameters, s.flops / 1e6);
+        table += line;
+        total_params += s.parameters;
+        total_flops += s.flops;
+        in = out;
+    }
+    std::snprintf(line, sizeof line, "total: %zu parameters (%.2f MiB as float32), %.3f MFLOPs per image forward\n",
+                  total_params, double(total_params) * 4.0 / (1 << 20), total_flops / 1e6);
+    table += line;
+    return table;
+}
+
+}  // namespace lenet

@@ -1,0 +1,76 @@
+// A network built from a cfg: [net] options plus layers in order, with every activation, gradient
+// and workspace buffer planned once at build time for batches up to max_batch().
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cfg/cfg.h"
+#include "core/rng.h"
+#include "core/thread_pool.h"
+#include "kernels/backend.h"
+#include "layers/layer.h"
+#include "net/net_options.h"
+
+namespace lenet {
+
+struct BuildOptions {
+    int threads = 0;  // 0: all cores
+    Backend backend = best_backend();
+    int max_batch = 0;  // 0: the cfg's minibatch (batch / subdivisions)
+};
+
+class Network {
+public:
+    static std::unique_ptr<Network> from_cfg_file(const std::string& path, const BuildOptions& build = {});
+    static std::unique_ptr<Network> from_sections(const std::vector<CfgSection>& sections, const BuildOptions& build = {});
+
+    const NetOptions& options() const { return options_; }
+    NetOptions& options() { return options_; }
+    int layer_count() const { return int(layers_.size()); }
+    Layer& layer(int index) { return *layers_[std::size_t(index)]; }
+    Shape input_shape() const { return options_.input; }
+    Shape output_shape() const { return layers_.back()->output_shape(); }
+    int max_batch() const { return max_batch_; }
+    bool ends_in_softmax() const { return ends_in_softmax_; }
+    const Compute& compute() const { return compute_; }
+    ThreadPool& pool() { return *pool_; }
+
+    // Runs the layers on batch <= max_batch() images; returns the last layer's output.
+    const float* forward(const float* input, int batch, bool train);
+    // The gradient of the loss with respect to the last layer's output, for the caller to fill
+    // after forward(train = true) and before backward().
+    float* output_grad() { return grads_.back().data(); }
+    // Adds this batch's parameter gradients into the layers' gradient buffers.
+    void backward(const float* input, int batch);
+
+    std::vector<Param> params();
+    void zero_param_grads();
+    void init_weights(std::uint64_t seed);
+    Rng& rng() { return rng_; }
+
+    // Darknet .weights; load returns the file's `seen`.
+    std::uint64_t load_weights(const std::string& path);
+    void save_weights(const std::string& path, std::uint64_t seen) const;
+    std::string weights_bytes(std::uint64_t seen) const;
+
+    // Darknet-style table: one row per layer and totals.
+    std::string summary_table() const;
+
+private:
+    Network() = default;
+
+    NetOptions options_;
+    std::vector<std::unique_ptr<Layer>> layers_;
+    std::vector<std::string> layer_names_;  // "layer 2 (conv, cfg/lenet.cfg:14)" for error messages
+    std::vector<std::vector<float>> outputs_, grads_;
+    std::vector<float> workspace_;
+    std::unique_ptr<ThreadPool> pool_;
+    Compute compute_;
+    Rng rng_;
+    int max_batch_ = 1;
+    bool ends_in_softmax_ = false;
+};
+
+}  // namespace lenet

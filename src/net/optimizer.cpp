@@ -1,0 +1,75 @@
+#include "net/optimizer.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace lenet {
+
+Optimizer::Optimizer(const NetOptions& o, std::vector<Param> params)
+    : adam_(o.adam), momentum_(o.momentum), decay_(o.decay), b1_(o.b1), b2_(o.b2), eps_(o.eps),
+      params_(std::move(params)) {
+    for (const Param& p : params_) {
+        first_.emplace_back(p.size, 0.0f);
+        if (adam_) second_.emplace_back(p.size, 0.0f);
+    }
+}
+
+void Optimizer::step(float rate) {
+    ++steps_;
+    if (adam_) {
+        // Bias correction folded into the step size, as in the Adam paper's efficient form.
+        const double t = double(steps_);
+        const float corrected = float(rate * std::sqrt(1.0 - std::pow(double(b2_), t)) / (1.0 - std::pow(double(b1_), t)));
+        for (std::size_t k = 0; k < params_.size(); ++k) {
+            const Param& p = params_[k];
+            float* m = first_[k].data();
+            float* v = second_[k].data();
+            const float decay = p.decay ? decay_ : 0.0f;
+            for (std::size_t i = 0; i < p.size; ++i) {
+                const float g = p.grad[i] + decay * p.value[i];
+                m[i] = b1_ * m[i] + (1.0f - b1_) * g;
+                v[i] = b2_ * v[i] + (1.0f - b2_) * g * g;
+                p.value[i] -= corrected * m[i] / (std::sqrt(v[i]) + eps_);
+                p.grad[i] = 0.0f;
+            }
+        }
+        return;
+    }
+    for (std::size_t k = 0; k < params_.size(); ++k) {
+        const Param& p = params_[k];
+        float* velocity = first_[k].data();
+        const float decay = p.decay ? decay_ : 0.0f;
+        for (std::size_t i = 0; i < p.size; ++i) {
+            velocity[i] = momentum_ * velocity[i] - rate * (p.grad[i] + decay * p.value[i]);
+            p.value[i] += velocity[i];
+            p.grad[i] = 0.0f;
+        }
+    }
+}
+
+std::vector<float> Optimizer::state() const {
+    std::vector<float> flat;
+    for (const auto& m : first_) flat.insert(flat.end(), m.begin(), m.end());
+    for (const auto& v : second_) flat.insert(flat.end(), v.begin(), v.end());
+    return flat;
+}
+
+bool Optimizer::set_state(std::uint64_t steps, const std::vector<float>& flat) {
+    std::size_t expected = 0;
+    for (const auto& m : first_) expected += m.size();
+    for (const auto& v : second_) expected += v.size();
+    if (flat.size() != expected) return false;
+    auto it = flat.begin();
+    for (auto& m : first_) {
+        std::copy(it, it + std::ptrdiff_t(m.size()), m.begin());
+        it += std::ptrdiff_t(m.size());
+    }
+    for (auto& v : second_) {
+        std::copy(it, it + std::ptrdiff_t(v.size()), v.begin());
+        it += std::ptrdiff_t(v.size());
+    }
+    steps_ = steps;
+    return true;
+}
+
+}  // namespace lenet

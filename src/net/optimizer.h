@@ -1,0 +1,35 @@
+// SGD with momentum and Adam (Darknet's adam=1), both with L2 weight decay on weights only.
+// Gradients are the batch mean (the network's loss is averaged over the batch).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "layers/layer.h"
+#include "net/net_options.h"
+
+namespace lenet {
+
+class Optimizer {
+public:
+    Optimizer(const NetOptions& options, std::vector<Param> params);
+
+    // Applies one update with learning rate `rate`, then zeroes the gradients.
+    void step(float rate);
+
+    bool is_adam() const { return adam_; }
+    std::uint64_t steps() const { return steps_; }
+    // The moment vectors, flattened in parameter order (velocity for SGD; m then v for Adam).
+    std::vector<float> state() const;
+    // Restores state() output; false if its size does not match this network.
+    bool set_state(std::uint64_t steps, const std::vector<float>& state);
+
+private:
+    bool adam_;
+    float momentum_, decay_, b1_, b2_, eps_;
+    std::vector<Param> params_;
+    std::vector<std::vector<float>> first_, second_;  // per parameter array
+    std::uint64_t steps_ = 0;
+};
+
+}  // namespace lenet

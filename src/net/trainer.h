@@ -1,0 +1,33 @@
+// Training a classifier: epochs of shuffled batches, softmax cross-entropy, the cfg's optimizer and
+// learning-rate policy, a checkpoint after every epoch, on Ctrl-C/SIGTERM, and at the end.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "kernels/backend.h"
+
+namespace lenet {
+
+struct TrainConfig {
+    std::string cfg_path;
+    std::string data_dir;
+    std::string weights_path;  // start from these weights (and their .state, if present)
+    std::string backup_dir = "backup";
+    std::string log_path;  // one JSON line per epoch
+    int epochs = 0;        // 0: the cfg's epochs= or max_batches=
+    int threads = 0;
+    Backend backend = best_backend();
+    std::optional<std::uint64_t> seed;
+    int train_limit = 0, test_limit = 0;  // 0: whole split
+    bool clear = false;                   // ignore the weights' seen count and state
+    bool resume = false;                  // continue from backup/<name>_last.weights if present
+};
+
+// Returns the process exit code (0 also when stopped by a signal after saving).
+int train(const TrainConfig& config);
+
+// Name of the per-epoch and final checkpoints for a cfg: backup/<cfg stem>_last.weights, ...
+std::string checkpoint_path(const TrainConfig& config, const std::string& suffix);
+
+}  // namespace lenet

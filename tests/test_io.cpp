@@ -1,0 +1,189 @@
+// File formats: .weights and .state round trips and damaged files, IDX (raw and gzip) and its
+// errors, atomic writes.
+#include <catch2/catch.hpp>
+#include <zlib.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "cfg/cfg.h"
+#include "core/error.h"
+#include "data/dataset.h"
+#include "data/idx.h"
+#include "io/atomic_file.h"
+#include "io/train_state.h"
+#include "net/network.h"
+
+using namespace lenet;
+using Catch::Matchers::Contains;
+
+namespace {
+
+std::string scratch_dir() {
+    const auto dir = std::filesystem::temp_directory_path() / ("lenet_test_io_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    return dir.string();
+}
+
+std::unique_ptr<Network> small_net(std::uint64_t seed) {
+    const std::string text = "[net]\nbatch=2\nwidth=6\nheight=6\nchannels=2\nseed=" + std::to_string(seed) +
+                             "\n[convolutional]\nfilters=3\nsize=3\nbatch_normalize=1\nactivation=leaky\n"
+                             "[maxpool]\nsize=2\n[connected]\noutput=5\nbatch_normalize=1\n[batchnorm]\n"
+                             "[connected]\noutput=4\nactivation=linear\n[softmax]\n";
+    BuildOptions build;
+    build.threads = 1;
+    return Network::from_sections(parse_cfg(text, "small.cfg"), build);
+}
+
+std::string error_of(const std::function<void()>& action) {
+    try {
+        action();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+}  // namespace
+
+TEST_CASE("weights: write then read restores every array and seen", "[io]") {
+    const std::string dir = scratch_dir();
+    auto a = small_net(7);
+    // Make the batch-norm rolling statistics non-trivial.
+    std::vector<float> input(2 * 72);
+    for (std::size_t i = 0; i < input.size(); ++i) input[i] = float(i % 13) * 0.1f;
+    a->forward(input.data(), 2, true);
+    a->save_weights(dir + "/a.weights", 123456789012ull);
+
+    auto b = small_net(99);
+    CHECK(b->load_weights(dir + "/a.weights") == 123456789012ull);
+    CHECK(b->weights_bytes(5) == a->weights_bytes(5));
+    // Byte layout: 3 int32 + uint64 header, then conv: biases 3, scales 3, mean 3, var 3, weights 3*2*3*3.
+    const std::string bytes = read_file(dir + "/a.weights");
+    std::int32_t minor = 0;
+    std::memcpy(&minor, bytes.data() + 4, 4);
+    CHECK(minor == 2);
+    const std::size_t conv = 3 * 4 + 54, connected1 = 5 + 5 * 12 + 15, batchnorm = 4 * 5, connected2 = 4 + 20;
+    CHECK(bytes.size() == 20 + 4 * (conv + connected1 + batchnorm + connected2));
+    const auto* a_out = a->forward(input.data(), 2, false);
+    std::vector<float> expected(a_out, a_out + 8);
+    const auto* b_out = b->forward(input.data(), 2, false);
+    for (int i = 0; i < 8; ++i) CHECK(b_out[i] == expected[std::size_t(i)]);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("weights: truncated, oversized and foreign files give the offset and layer", "[io]") {
+    const std::string dir = scratch_dir();
+    auto net = small_net(1);
+    const std::string good = net->weights_bytes(0);
+    write_bytes(dir + "/short.weights", good.substr(0, 100));
+    CHECK_THAT(error_of([&] { net->load_weights(dir + "/short.weights"); }),
+               Contains(dir + "/short.weights: truncated at byte offset 68: layer 0 (conv, small.cfg:7) needs 216 bytes "
+                              "for its weights but only 32 remain"));
+    write_bytes(dir + "/long.weights", good + "xxxx");
+    CHECK_THAT(error_of([&] { net->load_weights(dir + "/long.weights"); }),
+               Contains("4 unexpected bytes at byte offset " + std::to_string(good.size())));
+    write_bytes(dir + "/tiny.weights", "abc");
+    CHECK_THAT(error_of([&] { net->load_weights(dir + "/tiny.weights"); }),
+               Contains("tiny.weights: truncated at byte offset 0 in the header"));
+    CHECK_THAT(error_of([&] { net->load_weights(dir + "/missing.weights"); }), Contains("missing.weights: cannot open"));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("train state: round trip, checksum and truncation", "[io]") {
+    const std::string dir = scratch_dir();
+    TrainState state;
+    state.seen = 640;
+    state.updates = 5;
+    state.seed = 42;
+    state.adam = true;
+    state.moments = {1.5f, -2.0f, 3.25f};
+    save_train_state(dir + "/x.state", state);
+    const auto loaded = load_train_state(dir + "/x.state");
+    REQUIRE(loaded);
+    CHECK(loaded->seen == 640);
+    CHECK(loaded->updates == 5);
+    CHECK(loaded->seed == 42);
+    CHECK(loaded->adam);
+    CHECK(loaded->moments == state.moments);
+    CHECK_FALSE(load_train_state(dir + "/none.state"));
+
+    std::string bytes = read_file(dir + "/x.state");
+    bytes[45] ^= 1;  // inside the moments
+    write_bytes(dir + "/flipped.state", bytes);
+    CHECK_THAT(error_of([&] { load_train_state(dir + "/flipped.state"); }), Contains("checksum mismatch"));
+    write_bytes(dir + "/cut.state", read_file(dir + "/x.state").substr(0, 30));
+    CHECK_THAT(error_of([&] { load_train_state(dir + "/cut.state"); }), Contains("cut.state: truncated at byte offset"));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("IDX: raw and gzip round trip, and damaged files", "[io]") {
+    const std::string dir = scratch_dir();
+    IdxArray images;
+    images.dims = {3, 2, 2};
+    images.data = {0, 255, 128, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    write_idx(dir + "/train-images-idx3-ubyte", images);
+    IdxArray labels;
+    labels.dims = {3};
+    labels.data = {7, 0, 9};
+    write_idx(dir + "/train-labels-idx1-ubyte", labels);
+
+    const IdxArray back = read_idx(dir + "/train-images-idx3-ubyte");
+    CHECK(back.dims == images.dims);
+    CHECK(back.data == images.data);
+
+    // The same file gzip'd reads the same.
+    const std::string raw = read_file(dir + "/train-labels-idx1-ubyte");
+    gzFile gz = gzopen((dir + "/labels.gz").c_str(), "wb");
+    gzwrite(gz, raw.data(), unsigned(raw.size()));
+    gzclose(gz);
+    CHECK(read_idx(dir + "/labels.gz").data == labels.data);
+
+    // A dataset directory with gzip'd test files and raw train files.
+    std::filesystem::copy_file(dir + "/train-images-idx3-ubyte", dir + "/t10k-images-idx3-ubyte");
+    std::filesystem::copy_file(dir + "/labels.gz", dir + "/t10k-labels-idx1-ubyte.gz");
+    const Dataset test = load_mnist(dir, "test");
+    CHECK(test.count() == 3);
+    CHECK(test.shape == Shape{1, 2, 2});
+    float pixels[4];
+    int label = 0;
+    const int index = 0;
+    test.gather(&index, 1, pixels, &label);
+    CHECK(label == 7);
+    CHECK(pixels[1] == Approx(1.0f));
+    CHECK(pixels[2] == Approx(128.0f / 255.0f));
+
+    write_bytes(dir + "/cut", raw.substr(0, raw.size() - 1));
+    CHECK_THAT(error_of([&] { read_idx(dir + "/cut"); }),
+               Contains("cut: truncated at byte offset 10: the header promises 3 data bytes"));
+    std::string wrong = raw;
+    wrong[0] = 1;
+    write_bytes(dir + "/magic", wrong);
+    CHECK_THAT(error_of([&] { read_idx(dir + "/magic"); }), Contains("magic: byte offset 0: bad magic number"));
+    wrong = raw;
+    wrong[2] = 0x0D;
+    write_bytes(dir + "/type", wrong);
+    CHECK_THAT(error_of([&] { read_idx(dir + "/type"); }), Contains("type: byte offset 2: element type 0xd"));
+    labels.data = {7, 0, 12};
+    write_idx(dir + "/train-labels-idx1-ubyte", labels);
+    CHECK_THAT(error_of([&] { load_mnist(dir, "train"); }), Contains("byte offset 10: label 12 is not a digit"));
+    CHECK_THAT(error_of([&] { load_mnist(dir + "/nowhere", "train"); }), Contains("nowhere: not a directory"));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("atomic writes replace the whole file and leave no temporary", "[io]") {
+    const std::string dir = scratch_dir();
+    write_file_atomically(dir + "/f", "first");
+    write_file_atomically(dir + "/f", "second version");
+    CHECK(read_file(dir + "/f") == "second version");
+    int files = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir)) ++files;
+    CHECK(files == 1);
+    CHECK_THAT(error_of([&] { write_file_atomically(dir + "/no/such/dir/f", "x"); }), Contains("cannot create"));
+    std::filesystem::remove_all(dir);
+}
