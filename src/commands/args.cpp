@@ -15,7 +15,9 @@ Args::Args(std::string command, const std::vector<std::string>& argv, const std:
             positionals_.push_back(arg);
             continue;
         }
-        const std::string name = arg.rfind("--", 0) == 0 ? arg.substr(1) : arg;  // accept --name too
+        std::string_view view(arg);
+        if (view.starts_with("--")) view.remove_prefix(1);  // accept --name too
+        const std::string name(view);
         const OptionSpec* spec = nullptr;
         for (const auto& s : specs)
             if (s.name == name) spec = &s;
@@ -24,7 +26,7 @@ Args::Args(std::string command, const std::vector<std::string>& argv, const std:
             if (i + 1 >= argv.size()) throw Error(cat("lenet ", command_, ": option ", name, " needs a value"));
             values_[name] = argv[++i];
         } else {
-            values_[name] = "1";
+            values_.insert_or_assign(name, std::string(1, '1'));  // a flag: present
         }
     }
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/thread_pool.h"
+
 namespace lenet {
 
 Optimizer::Optimizer(const NetOptions& o, std::vector<Param> params)
@@ -14,36 +16,45 @@ Optimizer::Optimizer(const NetOptions& o, std::vector<Param> params)
     }
 }
 
-void Optimizer::step(float rate) {
-    ++steps_;
-    if (adam_) {
-        // Bias correction folded into the step size, as in the Adam paper's efficient form.
-        const double t = double(steps_);
-        const float corrected = float(rate * std::sqrt(1.0 - std::pow(double(b2_), t)) / (1.0 - std::pow(double(b1_), t)));
-        for (std::size_t k = 0; k < params_.size(); ++k) {
-            const Param& p = params_[k];
-            float* m = first_[k].data();
-            float* v = second_[k].data();
-            const float decay = p.decay ? decay_ : 0.0f;
-            for (std::size_t i = 0; i < p.size; ++i) {
-                const float g = p.grad[i] + decay * p.value[i];
-                m[i] = b1_ * m[i] + (1.0f - b1_) * g;
-                v[i] = b2_ * v[i] + (1.0f - b2_) * g * g;
-                p.value[i] -= corrected * m[i] / (std::sqrt(v[i]) + eps_);
-                p.grad[i] = 0.0f;
-            }
-        }
-        return;
+void Optimizer::adam_update(std::size_t k, std::size_t begin, std::size_t end, float corrected) {
+    const Param& p = params_[k];
+    float* m = first_[k].data();
+    float* v = second_[k].data();
+    const float decay = p.decay ? decay_ : 0.0f;
+    for (std::size_t i = begin; i < end; ++i) {
+        const float g = p.grad[i] + decay * p.value[i];
+        m[i] = b1_ * m[i] + (1.0f - b1_) * g;
+        v[i] = b2_ * v[i] + (1.0f - b2_) * g * g;
+        p.value[i] -= corrected * m[i] / (std::sqrt(v[i]) + eps_);
+        p.grad[i] = 0.0f;
     }
+}
+
+void Optimizer::sgd_update(std::size_t k, std::size_t begin, std::size_t end, float rate) {
+    const Param& p = params_[k];
+    float* velocity = first_[k].data();
+    const float decay = p.decay ? decay_ : 0.0f;
+    for (std::size_t i = begin; i < end; ++i) {
+        velocity[i] = momentum_ * velocity[i] - rate * (p.grad[i] + decay * p.value[i]);
+        p.value[i] += velocity[i];
+        p.grad[i] = 0.0f;
+    }
+}
+
+void Optimizer::step(float rate, ThreadPool* pool) {
+    ++steps_;
+    // Adam's bias correction folded into the step size (the paper's efficient form).
+    const double t = double(steps_);
+    const float corrected =
+        adam_ ? float(rate * std::sqrt(1.0 - std::pow(double(b2_), t)) / (1.0 - std::pow(double(b1_), t))) : rate;
+    constexpr std::size_t kSplitAbove = 1 << 15;  // smaller arrays are not worth waking the pool for
     for (std::size_t k = 0; k < params_.size(); ++k) {
-        const Param& p = params_[k];
-        float* velocity = first_[k].data();
-        const float decay = p.decay ? decay_ : 0.0f;
-        for (std::size_t i = 0; i < p.size; ++i) {
-            velocity[i] = momentum_ * velocity[i] - rate * (p.grad[i] + decay * p.value[i]);
-            p.value[i] += velocity[i];
-            p.grad[i] = 0.0f;
-        }
+        auto update = [&](std::size_t begin, std::size_t end, int) {
+            if (adam_) adam_update(k, begin, end, corrected);
+            else sgd_update(k, begin, end, corrected);
+        };
+        if (pool && params_[k].size > kSplitAbove) pool->parallel_for(params_[k].size, update);
+        else update(0, params_[k].size, 0);
     }
 }
 

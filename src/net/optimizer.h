@@ -10,12 +10,15 @@
 
 namespace lenet {
 
+class ThreadPool;
+
 class Optimizer {
 public:
     Optimizer(const NetOptions& options, std::vector<Param> params);
 
-    // Applies one update with learning rate `rate`, then zeroes the gradients.
-    void step(float rate);
+    // Applies one update with learning rate `rate`, then zeroes the gradients. Large arrays are
+    // split over the pool (element-wise, so the result does not depend on the thread count).
+    void step(float rate, ThreadPool* pool = nullptr);
 
     bool is_adam() const { return adam_; }
     std::uint64_t steps() const { return steps_; }
@@ -25,6 +28,9 @@ public:
     bool set_state(std::uint64_t steps, const std::vector<float>& state);
 
 private:
+    void adam_update(std::size_t k, std::size_t begin, std::size_t end, float corrected);
+    void sgd_update(std::size_t k, std::size_t begin, std::size_t end, float rate);
+
     bool adam_;
     float momentum_, decay_, b1_, b2_, eps_;
     std::vector<Param> params_;

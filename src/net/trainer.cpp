@@ -201,7 +201,7 @@ int train(const TrainConfig& config) {
             }
             net->backward(images.data(), n);
         }
-        optimizer.step(learning_rate_at(options, update, total_updates));
+        optimizer.step(learning_rate_at(options, update, total_updates), &net->pool());
         ++update;
         seen += std::uint64_t(batch_images);
         epoch_loss += batch_loss;
