@@ -76,7 +76,7 @@ fetch_npm() {
 }
 
 fetch_debian_fashion() {
-    local src=/usr/share/dataset-fashion-mnist
+    local src=/usr/share/datasets/fashion-mnist
     if [ ! -d $src ] && command -v apt-get >/dev/null; then
         log "installing Debian's dataset-fashion-mnist"
         ${SUDO:-$( [ "$(id -u)" = 0 ] || echo sudo )} apt-get install -y -q dataset-fashion-mnist >/dev/null || return 1

@@ -43,6 +43,16 @@ const std::vector<Command>& commands() {
          "example:\n"
          "  lenet summary cfg/lenet.cfg\n",
          run_summary},
+        {"bench", "time each layer and the whole network, or the SGEMM alone",
+         "usage: lenet bench <cfg> [-batch n] [-iters n] [-threads n] [-backend b] [-json]\n"
+         "       lenet bench -gemm <n> [-iters n] [-threads n] [-backend b] [-json]\n"
+         "  Per layer: forward and backward milliseconds, GFLOP/s and percent of the machine's peak\n"
+         "  (measured at start with FMA chains on every thread); then training (forward, backward,\n"
+         "  optimizer) and inference images/s on random data. -gemm times an n x n x n SGEMM on one\n"
+         "  thread and on all, with percent of one core's peak.\n"
+         "example:\n"
+         "  lenet bench cfg/lenet.cfg -batch 128 -threads 2\n",
+         run_bench},
     };
     return table;
 }

@@ -18,5 +18,6 @@ int run_train(const std::vector<std::string>& args);
 int run_test(const std::vector<std::string>& args);
 int run_predict(const std::vector<std::string>& args);
 int run_summary(const std::vector<std::string>& args);
+int run_bench(const std::vector<std::string>& args);
 
 }  // namespace lenet

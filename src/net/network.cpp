@@ -1,6 +1,7 @@
 #include "net/network.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
@@ -65,23 +66,35 @@ std::unique_ptr<Network> Network::from_sections(const std::vector<CfgSection>& s
     return net;
 }
 
-const float* Network::forward(const float* input, int batch, bool train) {
+namespace {
+double now_seconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+const float* Network::forward(const float* input, int batch, bool train, std::vector<double>* layer_seconds) {
     LENET_CHECK(batch > 0 && batch <= max_batch_, "batch ", batch, " outside 1..", max_batch_);
+    if (layer_seconds) layer_seconds->resize(layers_.size(), 0.0);
     const float* in = input;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
+        const double start = layer_seconds ? now_seconds() : 0.0;
         layers_[i]->forward({in, outputs_[i].data(), batch, train, workspace_.data(), compute_, rng_});
+        if (layer_seconds) (*layer_seconds)[i] += now_seconds() - start;
         in = outputs_[i].data();
     }
     return in;
 }
 
-void Network::backward(const float* input, int batch) {
+void Network::backward(const float* input, int batch, std::vector<double>* layer_seconds) {
+    if (layer_seconds) layer_seconds->resize(layers_.size(), 0.0);
     for (std::size_t i = 0; i + 1 < layers_.size(); ++i)
         std::fill_n(grads_[i].begin(), std::size_t(batch) * layers_[i]->output_shape().size(), 0.0f);
     for (std::size_t i = layers_.size(); i-- > 0;) {
         const float* in = i == 0 ? input : outputs_[i - 1].data();
         float* in_grad = i == 0 ? nullptr : grads_[i - 1].data();
+        const double start = layer_seconds ? now_seconds() : 0.0;
         layers_[i]->backward({in, outputs_[i].data(), grads_[i].data(), in_grad, batch, workspace_.data(), compute_});
+        if (layer_seconds) (*layer_seconds)[i] += now_seconds() - start;
     }
 }
 

@@ -38,12 +38,13 @@ public:
     ThreadPool& pool() { return *pool_; }
 
     // Runs the layers on batch <= max_batch() images; returns the last layer's output.
-    const float* forward(const float* input, int batch, bool train);
+    // With layer_seconds, adds each layer's wall time to it (for `lenet bench`).
+    const float* forward(const float* input, int batch, bool train, std::vector<double>* layer_seconds = nullptr);
     // The gradient of the loss with respect to the last layer's output, for the caller to fill
     // after forward(train = true) and before backward().
     float* output_grad() { return grads_.back().data(); }
     // Adds this batch's parameter gradients into the layers' gradient buffers.
-    void backward(const float* input, int batch);
+    void backward(const float* input, int batch, std::vector<double>* layer_seconds = nullptr);
 
     std::vector<Param> params();
     void zero_param_grads();

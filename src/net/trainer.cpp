@@ -173,6 +173,7 @@ int train(const TrainConfig& config) {
     std::vector<int> labels(static_cast<std::size_t>(minibatch));
     Progress progress(::isatty(STDERR_FILENO) != 0);
     double train_seconds = 0;
+    std::uint64_t trained_images = 0;  // in this run (seen also counts earlier runs)
     double last_accuracy = -1;
     long long epoch = update / batches_per_epoch;
     std::vector<int> order = epoch_order(train_set.count(), options.seed, epoch);
@@ -204,6 +205,7 @@ int train(const TrainConfig& config) {
         optimizer.step(learning_rate_at(options, update, total_updates), &net->pool());
         ++update;
         seen += std::uint64_t(batch_images);
+        trained_images += std::uint64_t(batch_images);
         epoch_loss += batch_loss;
         epoch_images += batch_images;
         train_seconds += seconds_since(step_start);
@@ -260,7 +262,7 @@ int train(const TrainConfig& config) {
     const std::string final_path = checkpoint_path(config, "final");
     save_checkpoint(final_path);
     std::printf("done: %lld updates in %.2f s of training (%.0f images/s), test accuracy %.4f; weights: %s\n", update,
-                train_seconds, double(seen) / std::max(train_seconds, 1e-9), last_accuracy, final_path.c_str());
+                train_seconds, double(trained_images) / std::max(train_seconds, 1e-9), last_accuracy, final_path.c_str());
     return 0;
 }
 

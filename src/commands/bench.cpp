@@ -1,0 +1,141 @@
+// lenet bench: per-layer forward/backward time, GFLOP/s and percent of the machine's measured
+// peak, whole-network training and inference images/s; or the SGEMM alone (-gemm n).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "commands/args.h"
+#include "commands/commands.h"
+#include "core/thread_pool.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/peak.h"
+#include "net/network.h"
+#include "net/optimizer.h"
+
+namespace lenet {
+
+namespace {
+
+double seconds_of(const std::function<void()>& work) {
+    const auto start = std::chrono::steady_clock::now();
+    work();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+}
+
+int bench_gemm(int size, int iterations, int threads, Backend backend, bool json) {
+    ThreadPool pool(threads);
+    const std::size_t n = std::size_t(size) * std::size_t(size);
+    std::vector<float> a(n), b(n), c(n);
+    Rng rng(1);
+    for (auto& x : a) x = rng.uniform(-1, 1);
+    for (auto& x : b) x = rng.uniform(-1, 1);
+    const kernels::GemmArgs args{false, false, size, size, size, 1.0f, a.data(), size, b.data(), size, 0.0f, c.data(), size};
+    const double flops = 2.0 * double(size) * size * size;
+    const double peak = kernels::measure_core_peak_gflops(backend == Backend::avx2);
+    auto measure = [&](const Compute& compute) {
+        kernels::gemm(compute, args);  // warm-up: packing buffers, caches
+        std::vector<double> times;
+        for (int i = 0; i < iterations; ++i) times.push_back(seconds_of([&] { kernels::gemm(compute, args); }));
+        return flops / median(times) / 1e9;
+    };
+    ThreadPool single(1);
+    const double one = measure({&single, backend});
+    const double all = measure({&pool, backend});
+    if (json) {
+        std::printf("{\"gemm\":%d,\"backend\":\"%s\",\"core_peak_gflops\":%.1f,\"gflops_1_thread\":%.1f,"
+                    "\"percent_of_core_peak\":%.1f,\"threads\":%d,\"gflops_threads\":%.1f}\n",
+                    size, backend_name(backend), peak, one, 100 * one / peak, pool.size(), all);
+    } else {
+        std::printf("sgemm %d x %d x %d (%s), median of %d:\n", size, size, size, backend_name(backend), iterations);
+        std::printf("  1 thread:  %7.1f GFLOP/s  (%.1f%% of one core's measured peak, %.1f GFLOP/s)\n", one,
+                    100 * one / peak, peak);
+        std::printf("  %d threads: %7.1f GFLOP/s  (%.1f%% of %d cores' peak)\n", pool.size(), all,
+                    100 * all / (peak * pool.size()), pool.size());
+    }
+    return 0;
+}
+
+}  // namespace
+
+int run_bench(const std::vector<std::string>& argv) {
+    const Args args("bench", argv,
+                    {{"-batch", true}, {"-iters", true}, {"-threads", true}, {"-backend", true}, {"-json", false},
+                     {"-gemm", true}});
+    const int threads = int(args.integer("-threads", 0, 1, 1024));
+    const Backend backend = parse_backend(args.value_or("-backend", "auto"));
+    const int iterations = int(args.integer("-iters", 20, 1, 1 << 20));
+    const bool json = args.flag("-json");
+    if (args.value("-gemm")) {
+        args.expect_positionals(0, 0, "no cfg with -gemm");
+        return bench_gemm(int(args.integer("-gemm", 1024, 1, 8192)), iterations, threads, backend, json);
+    }
+    args.expect_positionals(1, 1, "a cfg file (or -gemm n)");
+    BuildOptions build;
+    build.threads = threads;
+    build.backend = backend;
+    build.max_batch = int(args.integer("-batch", 0, 1, 1 << 16));
+    auto net = Network::from_cfg_file(args.positionals()[0], build);
+    const int batch = net->max_batch();
+    const std::size_t outputs = net->output_shape().size();
+
+    Rng rng(7);
+    std::vector<float> input(std::size_t(batch) * net->input_shape().size());
+    for (auto& x : input) x = rng.uniform();
+    Optimizer optimizer(net->options(), net->params());
+    auto train_step = [&](std::vector<double>* forward_times, std::vector<double>* backward_times) {
+        const float* out = net->forward(input.data(), batch, true, forward_times);
+        float* grad = net->output_grad();
+        for (std::size_t i = 0; i < std::size_t(batch) * outputs; ++i) grad[i] = (out[i] - (i % outputs == 0)) / float(batch);
+        net->backward(input.data(), batch, backward_times);
+        optimizer.step(0.0f, &net->pool());  // a zero rate keeps the weights, costs a real update
+    };
+    train_step(nullptr, nullptr);  // warm-up
+    std::vector<double> forward_times, backward_times, step_times, inference_times;
+    for (int i = 0; i < iterations; ++i)
+        step_times.push_back(seconds_of([&] { train_step(&forward_times, &backward_times); }));
+    net->forward(input.data(), batch, false);
+    for (int i = 0; i < iterations; ++i)
+        inference_times.push_back(seconds_of([&] { net->forward(input.data(), batch, false); }));
+
+    const double peak = kernels::measure_core_peak_gflops(net->compute().backend == Backend::avx2) * net->pool().size();
+    const double train_rate = batch / median(step_times), infer_rate = batch / median(inference_times);
+    if (json) std::printf("{\"cfg\":\"%s\",\"batch\":%d,\"threads\":%d,\"backend\":\"%s\",\"peak_gflops\":%.1f,\"layers\":[",
+                          args.positionals()[0].c_str(), batch, net->pool().size(), backend_name(net->compute().backend), peak);
+    else
+        std::printf("%s: batch %d, %d threads, backend %s, measured peak %.1f GFLOP/s; mean of %d iterations\n"
+                    "%5s %-10s %10s %10s %10s %10s %8s\n",
+                    args.positionals()[0].c_str(), batch, net->pool().size(), backend_name(net->compute().backend), peak,
+                    iterations, "layer", "type", "fwd ms", "fwd GF/s", "bwd ms", "bwd GF/s", "% peak");
+    for (int i = 0; i < net->layer_count(); ++i) {
+        const LayerSummary s = net->layer(i).summary();
+        const double forward_ms = 1e3 * forward_times[std::size_t(i)] / iterations;
+        const double backward_ms = 1e3 * backward_times[std::size_t(i)] / iterations;
+        const double forward_gflops = s.flops * batch / (forward_ms * 1e6);
+        // Backward of a linear layer costs about twice its forward (data and weight gradients).
+        const double backward_gflops = 2 * s.flops * batch / (backward_ms * 1e6);
+        const double percent = 100 * 3 * s.flops * batch / ((forward_ms + backward_ms) * 1e6) / peak;
+        if (json)
+            std::printf("%s{\"index\":%d,\"type\":\"%s\",\"forward_ms\":%.4f,\"forward_gflops\":%.2f,\"backward_ms\":%.4f,"
+                        "\"backward_gflops\":%.2f,\"percent_of_peak\":%.2f}",
+                        i ? "," : "", i, s.kind.c_str(), forward_ms, forward_gflops, backward_ms, backward_gflops, percent);
+        else
+            std::printf("%5d %-10s %10.3f %10.1f %10.3f %10.1f %7.1f%%\n", i, s.kind.c_str(), forward_ms, forward_gflops,
+                        backward_ms, backward_gflops, percent);
+    }
+    if (json)
+        std::printf("],\"train_images_per_second\":%.1f,\"inference_images_per_second\":%.1f}\n", train_rate, infer_rate);
+    else
+        std::printf("training: %.0f images/s (median step %.3f ms incl. optimizer)\ninference: %.0f images/s (median %.3f ms per batch)\n",
+                    train_rate, 1e3 * median(step_times), infer_rate, 1e3 * median(inference_times));
+    return 0;
+}
+
+}  // namespace lenet
