@@ -24,7 +24,7 @@ struct Run {
 };
 
 std::string slurp(const std::string& path) {
-    std::ifstream in(path);
+    std::ifstream in(path, std::ios::binary);
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
@@ -173,4 +173,19 @@ TEST_CASE("cli: bad input gives a clear error and a non-zero exit", "[cli]") {
     std::ofstream(s.path("notimage.png")) << "hello";
     run = s.lenet("predict '" + kCfg + "' '" + s.path("junk.weights") + "' '" + s.path("notimage.png") + "'");
     CHECK(run.exit_code == 1);
+}
+
+TEST_CASE("cli: training is deterministic for a seed and thread count", "[cli]") {
+    require_mnist();
+    Scratch s;
+    auto train_to = [&](const std::string& dir, int seed) {
+        const Run run = s.lenet("train '" + kCfg + "' '" + kMnist + "' -epochs 1 -train-limit 600 -test-limit 100 -threads 2 -seed " +
+                                std::to_string(seed) + " -backup '" + s.path(dir) + "'");
+        REQUIRE(run.exit_code == 0);
+        return slurp(s.path(dir + "/lenet_final.weights"));
+    };
+    const std::string first = train_to("a", 5), again = train_to("b", 5), other = train_to("c", 6);
+    CHECK(first.size() == 20 + 4 * std::size_t(585958));
+    CHECK(first == again);
+    CHECK(first != other);
 }
