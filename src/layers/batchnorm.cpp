@@ -64,13 +64,15 @@ public:
             kernels::normalize(pass.input, rolling_mean_.data(), rolling_variance_.data(), pass.batch, input_.c, spatial,
                                pass.output);
         }
-        kernels::scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, input_.c, spatial);
+        kernels::scale_add_bias(pass.compute.backend, pass.output, scales_.data(), biases_.data(), pass.batch, input_.c,
+                                spatial);
     }
 
     void backward(const BackwardPass& pass) override {
         const int spatial = input_.h * input_.w;
-        kernels::bias_gradient(pass.output_grad, pass.batch, input_.c, spatial, bias_grad_.data());
-        kernels::scale_gradient(pass.output_grad, x_norm_.data(), pass.batch, input_.c, spatial, scale_grad_.data());
+        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, input_.c, spatial, bias_grad_.data());
+        kernels::scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, input_.c, spatial,
+                                scale_grad_.data());
         kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
                                     input_.c, spatial);
         if (!pass.input_grad) return;

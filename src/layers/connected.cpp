@@ -98,17 +98,18 @@ public:
                                    pass.output);
             }
         }
-        kernels::scale_add_bias(pass.output, batch_normalize_ ? scales_.data() : nullptr, biases_.data(), pass.batch,
-                                outputs_, 1);
-        kernels::activate(activation_, pass.output, total);
+        kernels::scale_add_bias(pass.compute.backend, pass.output, batch_normalize_ ? scales_.data() : nullptr,
+                                biases_.data(), pass.batch, outputs_, 1);
+        kernels::activate(pass.compute, activation_, pass.output, total);
     }
 
     void backward(const BackwardPass& pass) override {
         const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
-        kernels::activation_gradient(activation_, pass.output, pass.output_grad, total);
-        kernels::bias_gradient(pass.output_grad, pass.batch, outputs_, 1, bias_grad_.data());
+        kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
+        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, outputs_, 1, bias_grad_.data());
         if (batch_normalize_) {
-            kernels::scale_gradient(pass.output_grad, x_norm_.data(), pass.batch, outputs_, 1, scale_grad_.data());
+            kernels::scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, outputs_, 1,
+                                    scale_grad_.data());
             kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
                                         outputs_, 1);
         }

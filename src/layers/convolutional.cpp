@@ -102,10 +102,10 @@ public:
                 float* out = conv_out + b * out_size;
                 kernels::gemm_single(pass.compute.backend,
                                      {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
-                                      lowered(image, columns), spatial(), 0.0f, out, spatial()});
+                                      lowered(pass.compute.backend, image, columns), spatial(), 0.0f, out, spatial()});
                 if (fuse_bias) {
-                    kernels::scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
-                    kernels::activate(activation_, out, out_size);
+                    kernels::scale_add_bias(pass.compute.backend, out, nullptr, biases_.data(), 1, filters_, spatial());
+                    kernels::activate(pass.compute.backend, activation_, out, out_size);
                 }
             }
         });
@@ -121,17 +121,19 @@ public:
             kernels::normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, filters_,
                                spatial(), pass.output);
         }
-        kernels::scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_, spatial());
-        kernels::activate(activation_, pass.output, total);
+        kernels::scale_add_bias(pass.compute.backend, pass.output, scales_.data(), biases_.data(), pass.batch, filters_,
+                                spatial());
+        kernels::activate(pass.compute, activation_, pass.output, total);
     }
 
     void backward(const BackwardPass& pass) override {
         const std::size_t in_size = input_.size(), out_size = output_.size();
         const std::size_t total = std::size_t(pass.batch) * out_size;
-        kernels::activation_gradient(activation_, pass.output, pass.output_grad, total);
-        kernels::bias_gradient(pass.output_grad, pass.batch, filters_, spatial(), bias_grad_.data());
+        kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
+        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, spatial(), bias_grad_.data());
         if (batch_normalize_) {
-            kernels::scale_gradient(pass.output_grad, x_norm_.data(), pass.batch, filters_, spatial(), scale_grad_.data());
+            kernels::scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, filters_, spatial(),
+                                    scale_grad_.data());
             kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
                                         filters_, spatial());
         }
@@ -146,7 +148,8 @@ public:
                 // dW += delta[filters x spatial] * columns^T[spatial x patch]
                 kernels::gemm_single(pass.compute.backend,
                                      {false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
-                                      lowered(pass.input + b * in_size, columns), spatial(), 1.0f, grad, patch()});
+                                      lowered(pass.compute.backend, pass.input + b * in_size, columns), spatial(),
+                                      1.0f, grad, patch()});
                 if (!pass.input_grad) continue;
                 float* image_grad = pass.input_grad + b * in_size;
                 if (is_pointwise()) {
@@ -159,7 +162,7 @@ public:
                 kernels::gemm_single(pass.compute.backend,
                                      {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
                                       spatial(), 0.0f, columns, spatial()});
-                kernels::col2im_add(geometry_, columns, image_grad);
+                kernels::col2im_add(pass.compute.backend, geometry_, columns, image_grad);
             }
         });
         const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
@@ -175,9 +178,9 @@ private:
     std::size_t columns_size() const { return is_pointwise() ? 0 : std::size_t(patch()) * std::size_t(spatial()); }
     // A 1x1, stride 1, unpadded convolution reads the image as its own column matrix.
     bool is_pointwise() const { return geometry_.size == 1 && geometry_.stride == 1 && geometry_.pad == 0; }
-    const float* lowered(const float* image, float* columns) const {
+    const float* lowered(Backend backend, const float* image, float* columns) const {
         if (is_pointwise()) return image;
-        kernels::im2col(geometry_, image, columns);
+        kernels::im2col(backend, geometry_, image, columns);
         return columns;
     }
 

@@ -31,7 +31,7 @@ bool parse_activation(std::string_view name, Activation& out) {
 
 namespace kernels {
 
-void activate(Activation activation, float* x, std::size_t n) {
+void activate_reference(Activation activation, float* x, std::size_t n) {
     switch (activation) {
         case Activation::linear: return;
         case Activation::relu:
@@ -49,7 +49,7 @@ void activate(Activation activation, float* x, std::size_t n) {
     }
 }
 
-void activation_gradient(Activation activation, const float* y, float* delta, std::size_t n) {
+void activation_gradient_reference(Activation activation, const float* y, float* delta, std::size_t n) {
     switch (activation) {
         case Activation::linear: return;
         case Activation::relu:

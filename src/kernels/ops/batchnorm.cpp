@@ -43,7 +43,8 @@ void normalize(const float* x, const float* mean, const float* variance, int bat
         }
 }
 
-void scale_add_bias(float* x, const float* scales, const float* biases, int batch, int channels, int spatial) {
+void scale_add_bias_reference(float* x, const float* scales, const float* biases, int batch, int channels,
+                              int spatial) {
     for (int b = 0; b < batch; ++b)
         for (int c = 0; c < channels; ++c) {
             float* p = x + at(b, c, channels, spatial);
@@ -52,7 +53,7 @@ void scale_add_bias(float* x, const float* scales, const float* biases, int batc
         }
 }
 
-void bias_gradient(const float* delta, int batch, int channels, int spatial, float* grad) {
+void bias_gradient_reference(const float* delta, int batch, int channels, int spatial, float* grad) {
     for (int c = 0; c < channels; ++c) {
         float sum = 0.0f;
         for (int b = 0; b < batch; ++b) {
@@ -63,7 +64,8 @@ void bias_gradient(const float* delta, int batch, int channels, int spatial, flo
     }
 }
 
-void scale_gradient(const float* delta, const float* x_norm, int batch, int channels, int spatial, float* grad) {
+void scale_gradient_reference(const float* delta, const float* x_norm, int batch, int channels, int spatial,
+                              float* grad) {
     for (int c = 0; c < channels; ++c) {
         float sum = 0.0f;
         for (int b = 0; b < batch; ++b) {

@@ -4,7 +4,7 @@
 
 namespace lenet::kernels {
 
-void im2col(const ConvGeometry& g, const float* image, float* columns) {
+void im2col_reference(const ConvGeometry& g, const float* image, float* columns) {
     const int oh = g.out_h(), ow = g.out_w();
     for (int c = 0; c < g.channels; ++c) {
         const float* plane = image + std::size_t(c) * g.height * g.width;
@@ -29,7 +29,7 @@ void im2col(const ConvGeometry& g, const float* image, float* columns) {
     }
 }
 
-void col2im_add(const ConvGeometry& g, const float* columns, float* image) {
+void col2im_add_reference(const ConvGeometry& g, const float* columns, float* image) {
     const int oh = g.out_h(), ow = g.out_w();
     for (int c = 0; c < g.channels; ++c) {
         float* plane = image + std::size_t(c) * g.height * g.width;

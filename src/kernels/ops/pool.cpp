@@ -5,7 +5,7 @@
 
 namespace lenet::kernels {
 
-void maxpool_forward(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax) {
+void maxpool_forward_reference(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax) {
     const int oh = g.out_h(), ow = g.out_w(), offset = -g.padding / 2;
     const std::size_t in_image = std::size_t(g.channels) * g.height * g.width;
     const std::size_t out_image = std::size_t(g.channels) * oh * ow;
@@ -38,8 +38,8 @@ void maxpool_forward(const PoolGeometry& g, int batch, const float* in, float* o
     }
 }
 
-void maxpool_backward_add(const PoolGeometry& g, int batch, const float* delta, const std::int32_t* argmax,
-                          float* in_grad) {
+void maxpool_backward_add_reference(const PoolGeometry& g, int batch, const float* delta, const std::int32_t* argmax,
+                                    float* in_grad) {
     const std::size_t in_image = std::size_t(g.channels) * g.height * g.width;
     const std::size_t out_image = std::size_t(g.channels) * g.out_h() * g.out_w();
     for (int b = 0; b < batch; ++b)

@@ -2,6 +2,8 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/backend.h"
+
 namespace lenet::kernels {
 
 // Darknet's maxpool geometry: out = (in + padding - size) / stride + 1, the window starting at
@@ -14,9 +16,25 @@ struct PoolGeometry {
     int out_w() const { return (width + padding - size) / stride + 1; }
 };
 
-void maxpool_forward(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax);
-void maxpool_backward_add(const PoolGeometry& g, int batch, const float* delta, const std::int32_t* argmax,
-                          float* in_grad);
+// Reference kernels (the truth). Ties go to the first maximum in (ky, kx) scan order.
+void maxpool_forward_reference(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax);
+void maxpool_backward_add_reference(const PoolGeometry& g, int batch, const float* delta, const std::int32_t* argmax,
+                                    float* in_grad);
+
+// The common 2x2, stride 2 pool whose windows start at 0 (padding 0 or 1): windows tile the image
+// without overlap, the last row/column of windows may hang over an odd edge.
+bool is_maxpool_2x2s2(const PoolGeometry& g);
+// AVX2, for is_maxpool_2x2s2 geometries only; bit-identical to the reference (outputs, argmax and
+// tie-breaking). The backward pass has no fast variant: the reference's scatter of one add per
+// output is already cheaper than a vector gather over every input.
+void maxpool_2x2s2_avx2(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax);
+
+// Single-threaded; pick the backend's kernel for g.
+void maxpool_forward(Backend backend, const PoolGeometry& g, int batch, const float* in, float* out,
+                     std::int32_t* argmax);
+// (The reference for every backend, for now.)
+void maxpool_backward_add(Backend backend, const PoolGeometry& g, int batch, const float* delta,
+                          const std::int32_t* argmax, float* in_grad);
 
 // Global average over each channel: out[b][c] = mean of in[b][c][:].
 void global_avgpool_forward(int batch, int channels, int spatial, const float* in, float* out);

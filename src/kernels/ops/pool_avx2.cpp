@@ -1,0 +1,130 @@
+// 2x2, stride-2 max pooling with AVX2 (windows start at 0 and never overlap). The reference spends
+// its time on an unpredictable branch per comparison; here 8 windows are compared at once with
+// blends, in the reference's scan order (top-left, top-right, bottom-left, bottom-right) and with
+// its strict '>' (an ordered compare, so a NaN never wins unless it comes first), which makes the
+// outputs and argmax bit-identical. A window hanging over an odd right or bottom edge is done in
+// scalar code.
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/ops/pool.h"
+
+namespace lenet::kernels {
+namespace {
+
+// One window at output column x; `bottom` is null when the window's second row is off the image,
+// `two_columns` false when its second column is.
+inline void pool_window(const float* top, const float* bottom, bool two_columns, int x, std::int32_t index_top,
+                        int width, float* out, std::int32_t* argmax) {
+    const int ix = 2 * x;
+    float best = top[ix];
+    std::int32_t index = index_top + ix;
+    if (two_columns && top[ix + 1] > best) {
+        best = top[ix + 1];
+        index = index_top + ix + 1;
+    }
+    if (bottom) {
+        if (bottom[ix] > best) {
+            best = bottom[ix];
+            index = index_top + width + ix;
+        }
+        if (two_columns && bottom[ix + 1] > best) {
+            best = bottom[ix + 1];
+            index = index_top + width + ix + 1;
+        }
+    }
+    out[x] = best;
+    argmax[x] = index;
+}
+
+// Windows x..x+7 of a full row pair. shuffle_ps splits even and odd columns within 128-bit halves,
+// so the lanes hold windows 0 1 4 5 2 3 6 7 until the final permute.
+inline void pool8(const float* top, const float* bottom, int x, std::int32_t index_top, int width, float* out,
+                  std::int32_t* argmax) {
+    const float* t = top + 2 * x;
+    const float* b = bottom + 2 * x;
+    const __m256 t0 = _mm256_loadu_ps(t), t1 = _mm256_loadu_ps(t + 8);
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    __m256 best = _mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(2, 0, 2, 0));
+    __m256 offset = _mm256_setzero_ps();  // the winner's offset in the window, as int32 bits
+    const auto take = [&](__m256 value, int value_offset) {
+        const __m256 greater = _mm256_cmp_ps(value, best, _CMP_GT_OQ);
+        best = _mm256_blendv_ps(best, value, greater);
+        offset = _mm256_blendv_ps(offset, _mm256_castsi256_ps(_mm256_set1_epi32(value_offset)), greater);
+    };
+    take(_mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 1, 3, 1)), 1);
+    take(_mm256_shuffle_ps(b0, b1, _MM_SHUFFLE(2, 0, 2, 0)), width);
+    take(_mm256_shuffle_ps(b0, b1, _MM_SHUFFLE(3, 1, 3, 1)), width + 1);
+    const __m256i order_best = _mm256_permute4x64_epi64(_mm256_castps_si256(best), _MM_SHUFFLE(3, 1, 2, 0));
+    const __m256i order_offset = _mm256_permute4x64_epi64(_mm256_castps_si256(offset), _MM_SHUFFLE(3, 1, 2, 0));
+    const __m256i first = _mm256_add_epi32(_mm256_set1_epi32(index_top + 2 * x),
+                                           _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14));
+    _mm256_storeu_ps(out + x, _mm256_castsi256_ps(order_best));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(argmax + x), _mm256_add_epi32(first, order_offset));
+}
+
+// Windows x..x+3 of a full row pair (SSE shuffles keep the natural order).
+inline void pool4(const float* top, const float* bottom, int x, std::int32_t index_top, int width, float* out,
+                  std::int32_t* argmax) {
+    const float* t = top + 2 * x;
+    const float* b = bottom + 2 * x;
+    const __m128 t0 = _mm_loadu_ps(t), t1 = _mm_loadu_ps(t + 4);
+    const __m128 b0 = _mm_loadu_ps(b), b1 = _mm_loadu_ps(b + 4);
+    __m128 best = _mm_shuffle_ps(t0, t1, _MM_SHUFFLE(2, 0, 2, 0));
+    __m128 offset = _mm_setzero_ps();
+    const auto take = [&](__m128 value, int value_offset) {
+        const __m128 greater = _mm_cmp_ps(value, best, _CMP_GT_OQ);
+        best = _mm_blendv_ps(best, value, greater);
+        offset = _mm_blendv_ps(offset, _mm_castsi128_ps(_mm_set1_epi32(value_offset)), greater);
+    };
+    take(_mm_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 1, 3, 1)), 1);
+    take(_mm_shuffle_ps(b0, b1, _MM_SHUFFLE(2, 0, 2, 0)), width);
+    take(_mm_shuffle_ps(b0, b1, _MM_SHUFFLE(3, 1, 3, 1)), width + 1);
+    const __m128i first = _mm_add_epi32(_mm_set1_epi32(index_top + 2 * x), _mm_setr_epi32(0, 2, 4, 6));
+    _mm_storeu_ps(out + x, best);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(argmax + x), _mm_add_epi32(first, _mm_castps_si128(offset)));
+}
+
+// One output row. full_x windows have both columns on the image. A ragged tail of full windows is
+// done by one more block ending at full_x: it overlaps the previous block, recomputing the same values.
+void pool_row(const float* top, const float* bottom, std::int32_t index_top, int width, int ow, int full_x,
+              float* out, std::int32_t* argmax) {
+    int x = 0;
+    if (bottom) {
+        for (; x + 8 <= full_x; x += 8) pool8(top, bottom, x, index_top, width, out, argmax);
+        if (x < full_x && full_x >= 8) {
+            pool8(top, bottom, full_x - 8, index_top, width, out, argmax);
+            x = full_x;
+        }
+        for (; x + 4 <= full_x; x += 4) pool4(top, bottom, x, index_top, width, out, argmax);
+        if (x < full_x && full_x >= 4) {
+            pool4(top, bottom, full_x - 4, index_top, width, out, argmax);
+            x = full_x;
+        }
+    }
+    for (; x < ow; ++x) pool_window(top, bottom, x < full_x, x, index_top, width, out, argmax);
+}
+
+}  // namespace
+
+void maxpool_2x2s2_avx2(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax) {
+    const int height = g.height, width = g.width, oh = g.out_h(), ow = g.out_w();
+    const int full_x = ow < width / 2 ? ow : width / 2;
+    const int full_y = oh < height / 2 ? oh : height / 2;
+    const std::size_t plane = std::size_t(height) * width, out_plane = std::size_t(oh) * ow;
+    for (int b = 0; b < batch; ++b)
+        for (int c = 0; c < g.channels; ++c) {
+            const std::size_t p = std::size_t(b) * g.channels + c;
+            const float* image = in + p * plane;
+            for (int y = 0; y < oh; ++y) {
+                const float* top = image + std::size_t(2 * y) * width;
+                const std::size_t o = p * out_plane + std::size_t(y) * ow;
+                pool_row(top, y < full_y ? top + width : nullptr, std::int32_t((c * height + 2 * y) * width), width,
+                         ow, full_x, out + o, argmax + o);
+            }
+        }
+}
+
+}  // namespace lenet::kernels

@@ -1,0 +1,431 @@
+// The fast op kernels (src/kernels/ops/*_avx2.cpp and the backend dispatchers) against the
+// reference kernels, on random shapes with odd sizes, strides 1-3, paddings 0-2, windows 1-5,
+// channels 1-5 and batches 1-3.
+//
+// Bit-exact: maxpool (outputs and argmax, ties and NaN included), im2col, col2im_add (same order of
+// additions per element), activations and their gradients, scale_add_bias, and bias/scale
+// gradients when spatial == 1. NaN outputs only need to be NaN (a NaN's payload may depend on operand order).
+//
+// Tolerance for bias/scale gradients with spatial > 1 (8-lane partial sums, FMA for scale): each of
+// the two sums of n terms is within (n - 1) * 2^-24 * sum|term| of the exact sum, so
+//   |avx2 - reference| <= 2 * n * 2^-24 * sum|term| (+ 1e-30 for all-zero sums).
+// A lost or doubled term is off by O(|term|) >> that for the n used here.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/rng.h"
+#include "core/thread_pool.h"
+#include "kernels/backend.h"
+#include "kernels/ops/activation.h"
+#include "kernels/ops/batchnorm.h"
+#include "kernels/ops/im2col.h"
+#include "kernels/ops/pool.h"
+
+namespace {
+
+using lenet::Activation;
+using lenet::Backend;
+using lenet::Rng;
+namespace k = lenet::kernels;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kGuard = 12345.0f;  // fills the floats past an output, which must never be written
+constexpr std::size_t kGuardFloats = 16;
+
+bool skip_without_avx2() {
+    if (lenet::backend_available(Backend::avx2)) return false;
+    WARN("AVX2+FMA backend not available on this CPU or build; skipping");
+    return true;
+}
+
+std::uint32_t bits(float x) {
+    std::uint32_t b;
+    std::memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+bool same(float a, float b) { return (std::isnan(a) && std::isnan(b)) || bits(a) == bits(b); }
+
+// Index of the first element that differs (bitwise, or NaN vs non-NaN), or -1.
+long first_difference(const std::vector<float>& a, const std::vector<float>& b) {
+    if (a.size() != b.size()) return 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (!same(a[i], b[i])) return long(i);
+    return -1;
+}
+
+std::string at(const std::vector<float>& got, const std::vector<float>& want, long i) {
+    if (i < 0) return "all equal";
+    std::ostringstream out;
+    out << "first difference at " << i << ": " << got[std::size_t(i)] << " vs reference " << want[std::size_t(i)];
+    return out.str();
+}
+
+int pick(Rng& rng, std::initializer_list<int> values) {
+    return *(values.begin() + rng.below(values.size()));
+}
+
+// Values with many exact ties, signed zeros and the odd NaN/inf: the cases where a kernel that is
+// "nearly" the reference would show.
+float tricky(Rng& rng) {
+    switch (rng.below(16)) {
+        case 0: return 0.0f;
+        case 1: return -0.0f;
+        case 2: return kNaN;
+        case 3: return rng.below(2) ? kInf : -kInf;
+        case 4: case 5: case 6: return float(int(rng.below(5)) - 2);
+        default: return rng.uniform(-2.0f, 2.0f);
+    }
+}
+
+std::vector<float> random_floats(Rng& rng, std::size_t n, bool with_specials) {
+    std::vector<float> v(n);
+    for (float& x : v) x = with_specials ? tricky(rng) : rng.uniform(-1.0f, 1.0f);
+    return v;
+}
+
+const int kOddSizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 26, 27, 33, 40};
+
+// ---- maxpool ----
+
+std::string describe(const k::PoolGeometry& g, int batch) {
+    std::ostringstream out;
+    out << "pool c=" << g.channels << " h=" << g.height << " w=" << g.width << " size=" << g.size
+        << " stride=" << g.stride << " padding=" << g.padding << " batch=" << batch;
+    return out.str();
+}
+
+struct PoolResult {
+    std::vector<float> out;
+    std::vector<std::int32_t> argmax;
+};
+
+template <class Kernel>
+PoolResult run_pool(const k::PoolGeometry& g, int batch, const std::vector<float>& in, Kernel kernel) {
+    const std::size_t n = std::size_t(batch) * g.channels * g.out_h() * g.out_w();
+    PoolResult r{std::vector<float>(n + kGuardFloats, kGuard), std::vector<std::int32_t>(n + kGuardFloats, -7)};
+    kernel(g, batch, in.data(), r.out.data(), r.argmax.data());
+    return r;
+}
+
+void check_pool(const k::PoolGeometry& g, int batch, Rng& rng, bool direct_avx2) {
+    (void)direct_avx2;
+    const std::vector<float> in = random_floats(rng, std::size_t(batch) * g.channels * g.height * g.width, true);
+    const PoolResult want = run_pool(g, batch, in, k::maxpool_forward_reference);
+    const PoolResult got = run_pool(g, batch, in, [&](auto&&... args) {
+#ifdef LENET_HAVE_AVX2
+        if (direct_avx2) return k::maxpool_2x2s2_avx2(args...);
+#endif
+        k::maxpool_forward(Backend::avx2, args...);
+    });
+    INFO(describe(g, batch));
+    const long diff = first_difference(got.out, want.out);
+    INFO(at(got.out, want.out, diff));
+    CHECK(diff < 0);
+    CHECK(got.argmax == want.argmax);
+
+    // Backward through the dispatcher: the same scatter as the reference.
+    const std::size_t outputs = want.out.size() - kGuardFloats;
+    const std::vector<float> delta = random_floats(rng, outputs, false);
+    std::vector<float> grad_want = random_floats(rng, in.size(), true), grad_got = grad_want;
+    k::maxpool_backward_add_reference(g, batch, delta.data(), want.argmax.data(), grad_want.data());
+    k::maxpool_backward_add(Backend::avx2, g, batch, delta.data(), want.argmax.data(), grad_got.data());
+    CHECK(first_difference(grad_got, grad_want) < 0);
+}
+
+// ---- im2col / col2im ----
+
+std::string describe(const k::ConvGeometry& g) {
+    std::ostringstream out;
+    out << "conv c=" << g.channels << " h=" << g.height << " w=" << g.width << " size=" << g.size
+        << " stride=" << g.stride << " pad=" << g.pad;
+    return out.str();
+}
+
+std::size_t columns_floats(const k::ConvGeometry& g) {
+    return std::size_t(g.channels) * g.size * g.size * g.out_h() * g.out_w();
+}
+
+template <class Kernel>
+std::vector<float> run_im2col(const k::ConvGeometry& g, const std::vector<float>& image, Kernel kernel) {
+    std::vector<float> columns(columns_floats(g) + kGuardFloats, kGuard);
+    // Garbage where the kernel must write (NaN), the guard past the end.
+    for (std::size_t i = 0; i < columns_floats(g); ++i) columns[i] = kNaN;
+    kernel(g, image.data(), columns.data());
+    return columns;
+}
+
+template <class Kernel>
+std::vector<float> run_col2im(const k::ConvGeometry& g, const std::vector<float>& columns, std::vector<float> image,
+                              Kernel kernel) {
+    image.resize(image.size() + kGuardFloats, kGuard);
+    kernel(g, columns.data(), image.data());
+    return image;
+}
+
+void check_im2col(const k::ConvGeometry& g, Rng& rng, bool direct_avx2) {
+    (void)direct_avx2;
+    INFO(describe(g));
+    const std::vector<float> image = random_floats(rng, std::size_t(g.channels) * g.height * g.width, true);
+    const std::vector<float> want = run_im2col(g, image, k::im2col_reference);
+    const std::vector<float> got = run_im2col(g, image, [&](auto&&... args) {
+#ifdef LENET_HAVE_AVX2
+        if (direct_avx2) return k::im2col_s1_avx2(args...);
+#endif
+        k::im2col(Backend::avx2, args...);
+    });
+    // Every column element written (no NaN left where the reference has none) and nothing past the end.
+    long diff = first_difference(got, want);
+    INFO("im2col " << at(got, want, diff));
+    CHECK(diff < 0);
+
+    const std::vector<float> columns = random_floats(rng, columns_floats(g), true);
+    const std::vector<float> start = random_floats(rng, image.size(), true);
+    const std::vector<float> sum_want = run_col2im(g, columns, start, k::col2im_add_reference);
+    const std::vector<float> sum_got = run_col2im(g, columns, start, [&](auto&&... args) {
+#ifdef LENET_HAVE_AVX2
+        if (direct_avx2) return k::col2im_add_s1_avx2(args...);
+#endif
+        k::col2im_add(Backend::avx2, args...);
+    });
+    diff = first_difference(sum_got, sum_want);
+    INFO("col2im_add " << at(sum_got, sum_want, diff));
+    CHECK(diff < 0);
+}
+
+// ---- bias / scale gradients ----
+
+void check_channel_sums(int batch, int channels, int spatial, Rng& rng, const lenet::Compute* threaded) {
+    INFO("batch=" << batch << " channels=" << channels << " spatial=" << spatial
+                  << (threaded ? " threaded" : ""));
+    const std::size_t n = std::size_t(batch) * channels * spatial;
+    const std::vector<float> delta = random_floats(rng, n, false), x_norm = random_floats(rng, n, false);
+    const std::vector<float> start = random_floats(rng, std::size_t(channels), false);
+    std::vector<float> bias_want = start, bias_got = start, scale_want = start, scale_got = start;
+    k::bias_gradient_reference(delta.data(), batch, channels, spatial, bias_want.data());
+    k::scale_gradient_reference(delta.data(), x_norm.data(), batch, channels, spatial, scale_want.data());
+    if (threaded) {
+        k::bias_gradient(*threaded, delta.data(), batch, channels, spatial, bias_got.data());
+        k::scale_gradient(*threaded, delta.data(), x_norm.data(), batch, channels, spatial, scale_got.data());
+    } else {
+        k::bias_gradient(Backend::avx2, delta.data(), batch, channels, spatial, bias_got.data());
+        k::scale_gradient(Backend::avx2, delta.data(), x_norm.data(), batch, channels, spatial, scale_got.data());
+    }
+    if (spatial == 1) {
+        CHECK(first_difference(bias_got, bias_want) < 0);
+        CHECK(first_difference(scale_got, scale_want) < 0);
+        return;
+    }
+    const double terms = double(batch) * spatial;
+    int bad = 0;
+    for (int c = 0; c < channels; ++c) {
+        double abs_bias = std::abs(double(start[std::size_t(c)])), abs_scale = abs_bias;
+        for (int b = 0; b < batch; ++b)
+            for (int s = 0; s < spatial; ++s) {
+                const std::size_t i = (std::size_t(b) * channels + c) * spatial + s;
+                abs_bias += std::abs(double(delta[i]));
+                abs_scale += std::abs(double(delta[i]) * x_norm[i]);
+            }
+        const double eps = std::ldexp(1.0, -24);
+        const double bias_tol = 2.0 * (terms + 1) * eps * abs_bias + 1e-30;
+        const double scale_tol = 2.0 * (terms + 1) * eps * abs_scale + 1e-30;
+        const std::size_t i = std::size_t(c);
+        if (std::abs(double(bias_got[i]) - bias_want[i]) > bias_tol) {
+            if (bad++ == 0) FAIL_CHECK("bias channel " << c << ": " << bias_got[i] << " vs " << bias_want[i]);
+        }
+        if (std::abs(double(scale_got[i]) - scale_want[i]) > scale_tol) {
+            if (bad++ == 0) FAIL_CHECK("scale channel " << c << ": " << scale_got[i] << " vs " << scale_want[i]);
+        }
+    }
+    CHECK(bad == 0);
+}
+
+const Activation kActivations[] = {Activation::linear, Activation::relu, Activation::leaky, Activation::logistic,
+                                   Activation::tanh};
+
+}  // namespace
+
+TEST_CASE("maxpool_2x2s2_avx2 matches the reference bit for bit, ties and NaN included", "[kernels][avx2]") {
+    if (skip_without_avx2()) return;
+    Rng rng(11);
+    for (int height : kOddSizes)
+        for (int width : kOddSizes)
+            for (int padding : {0, 1}) {
+                const k::PoolGeometry g{1 + int(rng.below(5)), height, width, 2, 2, padding};
+                if (g.out_h() < 1 || g.out_w() < 1) continue;
+                REQUIRE(k::is_maxpool_2x2s2(g));
+                check_pool(g, 1 + int(rng.below(3)), rng, true);
+            }
+    // LeNet's two pools.
+    check_pool({32, 26, 26, 2, 2, 1}, 3, rng, true);
+    check_pool({32, 12, 12, 2, 2, 1}, 3, rng, true);
+}
+
+TEST_CASE("maxpool dispatch matches the reference on random geometries", "[kernels][avx2]") {
+    if (skip_without_avx2()) return;
+    Rng rng(12);
+    for (int i = 0; i < 400; ++i) {
+        const k::PoolGeometry g{1 + int(rng.below(5)), pick(rng, {1, 3, 5, 7, 13, 27, 8, 12}),
+                                pick(rng, {1, 3, 5, 7, 13, 27, 8, 12}), 1 + int(rng.below(5)), 1 + int(rng.below(3)),
+                                int(rng.below(3))};
+        if (g.height + g.padding < g.size || g.width + g.padding < g.size) continue;
+        check_pool(g, 1 + int(rng.below(3)), rng, false);
+    }
+}
+
+TEST_CASE("im2col_s1_avx2 and col2im_add_s1_avx2 match the reference bit for bit", "[kernels][avx2]") {
+    if (skip_without_avx2()) return;
+    Rng rng(21);
+    for (int size = 1; size <= 5; ++size)
+        for (int pad = 0; pad <= 2; ++pad)
+            for (int height : {1, 3, 5, 7, 13, 27})
+                for (int width : kOddSizes) {
+                    const k::ConvGeometry g{1 + int(rng.below(5)), height, width, size, 1, pad};
+                    if (g.out_h() < 1 || g.out_w() < 1) continue;
+                    check_im2col(g, rng, true);
+                }
+    // LeNet's two convolutions.
+    check_im2col({1, 28, 28, 3, 1, 0}, rng, true);
+    check_im2col({32, 13, 13, 2, 1, 0}, rng, true);
+}
+
+TEST_CASE("im2col / col2im_add dispatch matches the reference for strides 1-3", "[kernels][avx2]") {
+    if (skip_without_avx2()) return;
+    Rng rng(22);
+    for (int i = 0; i < 400; ++i) {
+        const k::ConvGeometry g{1 + int(rng.below(5)), pick(rng, {1, 3, 5, 7, 13, 27}), pick(rng, {1, 3, 5, 7, 13, 27}),
+                                1 + int(rng.below(5)), 1 + int(rng.below(3)), int(rng.below(3))};
+        if (g.out_h() < 1 || g.out_w() < 1) continue;
+        check_im2col(g, rng, false);
+    }
+}
+
+TEST_CASE("AVX2 activations and gradients match the reference bit for bit", "[kernels][avx2]") {
+    if (skip_without_avx2()) return;
+    Rng rng(31);
+    lenet::ThreadPool pool(3);
+    const lenet::Compute threaded{&pool, Backend::avx2};
+    for (Activation activation : kActivations)
+        for (std::size_t n : {0, 1, 3, 7, 8, 9, 13, 16, 27, 100, 1000, 100003}) {
+            INFO(lenet::activation_name(activation) << " n=" << n);
+            const std::vector<float> x = random_floats(rng, n, true);
+            std::vector<float> want = x, got = x, got_threaded = x;
+            want.resize(n + kGuardFloats, kGuard);
+            got.resize(n + kGuardFloats, kGuard);
+            got_threaded.resize(n + kGuardFloats, kGuard);
+            k::activate_reference(activation, want.data(), n);
+#ifdef LENET_HAVE_AVX2
+            k::activate_avx2(activation, got.data(), n);
+#endif
+            k::activate(threaded, activation, got_threaded.data(), n);
+            long diff = first_difference(got, want);
+            INFO("activate " << at(got, want, diff));
+            CHECK(diff < 0);
+            CHECK(first_difference(got_threaded, want) < 0);
+
+            // Gradients from outputs y = f(x), plus a few arbitrary y (NaN, negative, > 1).
+            std::vector<float> y = want;
+            for (std::size_t i = 0; i < n; i += 7) y[i] = tricky(rng);
+            const std::vector<float> delta = random_floats(rng, n, true);
+            std::vector<float> grad_want = delta, grad_got = delta, grad_threaded = delta;
+            grad_want.resize(n + kGuardFloats, kGuard);
+            grad_got.resize(n + kGuardFloats, kGuard);
+            grad_threaded.resize(n + kGuardFloats, kGuard);
+            k::activation_gradient_reference(activation, y.data(), grad_want.data(), n);
+#ifdef LENET_HAVE_AVX2
+            k::activation_gradient_avx2(activation, y.data(), grad_got.data(), n);
+#endif
+            k::activation_gradient(threaded, activation, y.data(), grad_threaded.data(), n);
+            diff = first_difference(grad_got, grad_want);
+            INFO("activation_gradient " << at(grad_got, grad_want, diff));
+            CHECK(diff < 0);
+            CHECK(first_difference(grad_threaded, grad_want) < 0);
+        }
+}
+
+TEST_CASE("AVX2 scale_add_bias matches the reference bit for bit", "[kernels][avx2]") {
+    if (skip_without_avx2()) return;
+    Rng rng(43);
+    for (int batch = 1; batch <= 3; ++batch)
+        for (int channels : {1, 2, 3, 5, 8, 9, 33, 500})
+            for (int spatial : {1, 2, 3, 5, 7, 8, 9, 13, 27, 169, 676})
+                for (bool with_scales : {false, true}) {
+                    INFO("batch=" << batch << " channels=" << channels << " spatial=" << spatial
+                                  << " scales=" << with_scales);
+                    const std::size_t n = std::size_t(batch) * channels * spatial;
+                    const std::vector<float> scales = random_floats(rng, std::size_t(channels), true);
+                    const std::vector<float> biases = random_floats(rng, std::size_t(channels), true);
+                    std::vector<float> want = random_floats(rng, n, true);
+                    want.resize(n + kGuardFloats, kGuard);
+                    std::vector<float> got = want;
+                    const float* s = with_scales ? scales.data() : nullptr;
+                    k::scale_add_bias_reference(want.data(), s, biases.data(), batch, channels, spatial);
+                    k::scale_add_bias(Backend::avx2, got.data(), s, biases.data(), batch, channels, spatial);
+                    const long diff = first_difference(got, want);
+                    INFO(at(got, want, diff));
+                    CHECK(diff < 0);
+                }
+}
+
+TEST_CASE("AVX2 bias and scale gradients match the reference (exact for spatial 1)", "[kernels][avx2]") {
+    if (skip_without_avx2()) return;
+    Rng rng(41);
+    for (int batch = 1; batch <= 3; ++batch)
+        for (int channels : {1, 2, 3, 5, 8, 9, 31, 32, 33, 40, 500})
+            for (int spatial : {1, 2, 3, 5, 7, 8, 9, 13, 27, 31, 32, 33, 169, 676})
+                check_channel_sums(batch, channels, spatial, rng, nullptr);
+}
+
+TEST_CASE("threaded bias and scale gradients equal the single-threaded kernel", "[kernels][avx2]") {
+    if (skip_without_avx2()) return;
+    Rng rng(42);
+    for (int threads : {2, 3}) {
+        lenet::ThreadPool pool(threads);
+        const lenet::Compute threaded{&pool, Backend::avx2};
+        for (int channels : {2, 5, 32, 33}) {
+            const int batch = 3, spatial = 676;  // above the threading threshold
+            const std::size_t n = std::size_t(batch) * channels * spatial;
+            const std::vector<float> delta = random_floats(rng, n, false), x_norm = random_floats(rng, n, false);
+            std::vector<float> single(std::size_t(channels), 0.5f), split = single, scale_single = single,
+                                                                     scale_split = single;
+            k::bias_gradient(Backend::avx2, delta.data(), batch, channels, spatial, single.data());
+            k::bias_gradient(threaded, delta.data(), batch, channels, spatial, split.data());
+            k::scale_gradient(Backend::avx2, delta.data(), x_norm.data(), batch, channels, spatial,
+                              scale_single.data());
+            k::scale_gradient(threaded, delta.data(), x_norm.data(), batch, channels, spatial, scale_split.data());
+            INFO("threads=" << threads << " channels=" << channels);
+            CHECK(first_difference(split, single) < 0);
+            CHECK(first_difference(scale_split, scale_single) < 0);
+            check_channel_sums(batch, channels, spatial, rng, &threaded);
+        }
+    }
+}
+
+TEST_CASE("the reference backend dispatches to the reference kernels", "[kernels]") {
+    // Bit-identical to the *_reference functions, including the float summation order.
+    Rng rng(51);
+    const int batch = 2, channels = 3, spatial = 29;
+    const std::vector<float> delta = random_floats(rng, std::size_t(batch) * channels * spatial, false);
+    std::vector<float> want(channels, 0.0f), got = want;
+    k::bias_gradient_reference(delta.data(), batch, channels, spatial, want.data());
+    k::bias_gradient(Backend::reference, delta.data(), batch, channels, spatial, got.data());
+    CHECK(first_difference(got, want) < 0);
+
+    const k::PoolGeometry g{2, 7, 7, 2, 2, 1};
+    const std::vector<float> in = random_floats(rng, std::size_t(g.channels) * g.height * g.width, true);
+    const PoolResult pool_want = run_pool(g, 1, in, k::maxpool_forward_reference);
+    const PoolResult pool_got = run_pool(g, 1, in, [](auto&&... args) {
+        k::maxpool_forward(Backend::reference, args...);
+    });
+    CHECK(first_difference(pool_got.out, pool_want.out) < 0);
+    CHECK(pool_got.argmax == pool_want.argmax);
+}
