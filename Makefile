@@ -1,13 +1,14 @@
 # The front door to the CMake build (CMakeLists.txt is the one source of truth).
 #   make          install missing Debian packages, build Release into build/
 #   make train    ... then fetch MNIST and train cfg/lenet.cfg on it
-#   make test     ... then fetch MNIST and run every test (what .ci/run runs)
+#   make test     ... then fetch MNIST and run every test, then the whole suite again built with
+#                 AddressSanitizer + UndefinedBehaviorSanitizer (what .ci/run runs)
 BUILD ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build data train test clean
+.PHONY: all deps build data train test test-fast sanitize clean
 
 all: build
 
@@ -25,8 +26,15 @@ train: build data
 	@mkdir -p results
 	$(BUILD)/lenet train cfg/lenet.cfg data/mnist -log results/lenet_train.jsonl
 
-test: build data
+test: test-fast sanitize
+
+test-fast: build data
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+sanitize: deps data
+	cmake -S . -B $(BUILD)-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLENET_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-sanitize -j $(JOBS)
+	cd $(BUILD)-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-sanitize

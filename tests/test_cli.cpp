@@ -1,7 +1,13 @@
 // The lenet binary end to end on a slice of MNIST: train, resume, test, predict, interrupt, and
 // clear errors with a non-zero exit.
 #include <catch2/catch.hpp>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
 
 #include <filesystem>
 #include <fstream>
@@ -9,7 +15,9 @@
 #include <regex>
 #include <sstream>
 
+#include "core/rng.h"
 #include "data/dataset.h"
+#include "io/train_state.h"
 
 namespace fs = std::filesystem;
 
@@ -188,4 +196,57 @@ TEST_CASE("cli: training is deterministic for a seed and thread count", "[cli]")
     CHECK(first.size() == 20 + 4 * std::size_t(585958));
     CHECK(first == again);
     CHECK(first != other);
+}
+
+// Kills training with SIGKILL at random moments; every checkpoint on disk must load (weights
+// through `lenet test`, state through its checksum). LENET_SIGKILL_ROUNDS sets the number of kills
+// (scripts/crash_test.sh runs 20).
+TEST_CASE("cli: SIGKILL at random moments never leaves a broken checkpoint", "[cli][crash]") {
+    require_mnist();
+    Scratch s;
+    const char* rounds_text = std::getenv("LENET_SIGKILL_ROUNDS");
+    const int rounds = rounds_text ? std::atoi(rounds_text) : 5;
+    lenet::Rng rng(2024);
+    const std::string backup = s.path("backup"), last = backup + "/lenet_last.weights";
+    const std::string args = "'" + kCfg + "' '" + kMnist + "' -train-limit 1000 -test-limit 50 -threads 1 -backup '" + backup + "'";
+    // A first, complete epoch: it leaves a checkpoint and tells how long start-up plus one epoch
+    // take on this build (sanitizer builds are several times slower), which scales the kill times.
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(s.lenet("train " + args + " -epochs 1").exit_code == 0);
+    const double epoch_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    int with_checkpoint = 0, loadable = 0;
+    for (int round = 0; round < rounds; ++round) {
+        const pid_t child = ::fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {
+            std::freopen("/dev/null", "w", stdout);
+            std::freopen("/dev/null", "w", stderr);
+            ::execl(LENET_BINARY, "lenet", "train", kCfg.c_str(), kMnist.c_str(), "-epochs", "100000", "-train-limit",
+                    "1000", "-test-limit", "50", "-threads", "1", "-resume", "-backup", backup.c_str(), nullptr);
+            ::_exit(127);
+        }
+        // Each epoch here is 8 updates and ends in a checkpoint, so kills land during writes too.
+        std::this_thread::sleep_for(std::chrono::milliseconds(int(epoch_ms * (0.5 + 1.5 * rng.uniform()))));
+        ::kill(child, SIGKILL);
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        REQUIRE(WIFSIGNALED(status));
+        if (!fs::exists(last)) continue;
+        ++with_checkpoint;
+        const Run check = s.lenet("test '" + kCfg + "' '" + last + "' '" + kMnist + "' -limit 50");
+        INFO("round " << round << ": " << check.err);
+        CHECK(check.exit_code == 0);
+        bool state_ok = true;
+        try {
+            state_ok = lenet::load_train_state(last + ".state").has_value();
+        } catch (const std::exception& e) {
+            state_ok = false;
+            INFO(e.what());
+        }
+        CHECK(state_ok);
+        loadable += check.exit_code == 0 && state_ok;
+    }
+    CHECK(with_checkpoint == rounds);
+    CHECK(loadable == rounds);
+    WARN("SIGKILL rounds: " << rounds << ", checkpoints on disk: " << with_checkpoint << ", loadable: " << loadable);
 }

@@ -87,12 +87,18 @@ const float* Network::forward(const float* input, int batch, bool train, std::ve
 
 void Network::backward(const float* input, int batch, std::vector<double>* layer_seconds) {
     if (layer_seconds) layer_seconds->resize(layers_.size(), 0.0);
-    for (std::size_t i = 0; i + 1 < layers_.size(); ++i)
-        std::fill_n(grads_[i].begin(), std::size_t(batch) * layers_[i]->output_shape().size(), 0.0f);
     for (std::size_t i = layers_.size(); i-- > 0;) {
         const float* in = i == 0 ? input : outputs_[i - 1].data();
         float* in_grad = i == 0 ? nullptr : grads_[i - 1].data();
         const double start = layer_seconds ? now_seconds() : 0.0;
+        if (in_grad) {
+            // Zeroed just before its only writer runs (layers form a chain), split over the pool:
+            // the buffer is then still in cache when the layer adds into it.
+            const std::size_t count = std::size_t(batch) * layers_[i - 1]->output_shape().size();
+            const auto zero = [&](std::size_t begin, std::size_t end, int) { std::fill(in_grad + begin, in_grad + end, 0.0f); };
+            if (count >= (1 << 16)) pool_->parallel_for(count, zero);
+            else zero(0, count, 0);
+        }
         layers_[i]->backward({in, outputs_[i].data(), grads_[i].data(), in_grad, batch, workspace_.data(), compute_});
         if (layer_seconds) (*layer_seconds)[i] += now_seconds() - start;
     }

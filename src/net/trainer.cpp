@@ -134,6 +134,12 @@ int train(const TrainConfig& config) {
     }
 
     std::filesystem::create_directories(config.backup_dir);
+    // A run killed mid-write leaves its temporary file behind (the checkpoint itself is intact).
+    const std::string stem = std::filesystem::path(config.cfg_path).stem().string() + "_";
+    for (const auto& entry : std::filesystem::directory_iterator(config.backup_dir)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(stem, 0) == 0 && name.find(".tmp.") != std::string::npos) std::filesystem::remove(entry.path());
+    }
     std::ofstream log;
     if (!config.log_path.empty()) {
         log.open(config.log_path, std::ios::app);

@@ -5,6 +5,8 @@
 // sees a transpose or a ragged k; only its final write to C knows about partial tiles.
 #include <immintrin.h>
 
+#include <cstring>
+
 #include <algorithm>
 #include <cstddef>
 #include <new>
@@ -191,9 +193,13 @@ void pack_at_6_avx2(const float* a, int lda, int mc, int kc, float alpha, float*
                 const float* row = src + offset(p, lda);
                 // 4 + 2 floats: never reads past the 6 that belong to this sliver.
                 const __m128 head = _mm_loadu_ps(row);
-                const __m128 tail = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(row + 4)));
+                // memcpy, not a double* load: row + 4 need not be 8-byte aligned (compiles to movsd).
+                double tail_bits;
+                std::memcpy(&tail_bits, row + 4, sizeof tail_bits);
+                const __m128 tail = _mm_mul_ps(_mm_castpd_ps(_mm_set_sd(tail_bits)), valpha);
                 _mm_storeu_ps(dst + p * kMr, _mm_mul_ps(head, valpha));
-                _mm_storel_pi(reinterpret_cast<__m64*>(dst + p * kMr + 4), _mm_mul_ps(tail, valpha));
+                tail_bits = _mm_cvtsd_f64(_mm_castps_pd(tail));
+                std::memcpy(dst + p * kMr + 4, &tail_bits, sizeof tail_bits);
             }
         } else {
             for (int p = 0; p < kc; ++p)

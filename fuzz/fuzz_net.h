@@ -1,0 +1,58 @@
+// The small fixed network the .weights target loads into (shared with gen_seeds.cpp, so the
+// valid seed matches it). It has a batch-normalized convolution, a plain one, pooling, a
+// batch-normalized connected layer and a plain one, so every read_weights path is exercised.
+#pragma once
+#include <memory>
+
+#include "cfg/cfg.h"
+#include "net/network.h"
+
+namespace lenet_fuzz {
+
+inline constexpr const char* kWeightsCfg = R"([net]
+batch=1
+subdivisions=1
+width=8
+height=8
+channels=1
+
+[convolutional]
+batch_normalize=1
+filters=2
+size=3
+stride=1
+pad=1
+activation=leaky
+
+[maxpool]
+size=2
+stride=2
+
+[convolutional]
+filters=2
+size=1
+stride=1
+pad=0
+activation=relu
+
+[connected]
+batch_normalize=1
+output=3
+activation=relu
+
+[connected]
+output=2
+activation=linear
+
+[softmax]
+)";
+
+inline std::unique_ptr<lenet::Network> make_weights_net() {
+    lenet::BuildOptions build;
+    build.threads = 1;
+    build.backend = lenet::Backend::reference;
+    build.max_batch = 1;
+    return lenet::Network::from_sections(lenet::parse_cfg(kWeightsCfg, "fuzz_weights.cfg"), build);
+}
+
+}  // namespace lenet_fuzz
