@@ -24,6 +24,8 @@ inline std::string temp_dir() {
 inline const std::string& write_input(const std::uint8_t* data, std::size_t size, const char* suffix) {
     static const std::string path =
         temp_dir() + "/lenet_fuzz_" + std::to_string(::getpid()) + "_" + suffix;
+    static const bool cleanup = [] { return std::atexit([] { std::remove(path.c_str()); }) == 0; }();
+    (void)cleanup;
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) throw std::runtime_error("fuzz harness: cannot open " + path);  // harness failure, not a finding
     if (size && std::fwrite(data, 1, size, f) != size) {
