@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "data/dataset.h"
 #include "data/idx.h"
+#include "data/image.h"
 #include "io/atomic_file.h"
 #include "io/train_state.h"
 #include "net/network.h"
@@ -185,5 +186,22 @@ TEST_CASE("atomic writes replace the whole file and leave no temporary", "[io]")
     for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir)) ++files;
     CHECK(files == 1);
     CHECK_THAT(error_of([&] { write_file_atomically(dir + "/no/such/dir/f", "x"); }), Contains("cannot create"));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("images: only common formats reach the decoders", "[io]") {
+    const std::string dir = scratch_dir();
+    // Found by fuzz_image: 128 bytes then "DICM" made OpenCV hand the file to GDCM, which aborted.
+    write_bytes(dir + "/dicom", std::string(128, '\xd5') + "#?RGDICM");
+    CHECK_THAT(error_of([&] { load_image_for_network(dir + "/dicom", Shape{1, 28, 28}, false); }),
+               Contains("dicom: byte offset 0: not a PNG, JPEG, BMP"));
+    write_bytes(dir + "/empty.png", "");
+    CHECK_THAT(error_of([&] { load_image_for_network(dir + "/empty.png", Shape{1, 28, 28}, false); }),
+               Contains("empty.png: byte offset 0: not a PNG"));
+    // A real 2x1 PGM goes through, letterboxed into the middle rows of a 4x4 input.
+    write_bytes(dir + "/ok.pgm", std::string("P5\n2 1\n255\n") + char(255) + char(0));
+    const std::vector<float> image = load_image_for_network(dir + "/ok.pgm", Shape{1, 4, 4}, false);
+    CHECK(image[4] == Approx(1.0f));
+    CHECK(image[0] == 0.0f);
     std::filesystem::remove_all(dir);
 }

@@ -4,13 +4,42 @@
 #include <opencv2/imgproc.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <initializer_list>
 
 #include "core/error.h"
 
 namespace lenet {
 
+namespace {
+
+// OpenCV sniffs many formats, and some of its decoders (DICOM through GDCM, GDAL rasters) abort
+// the process on malformed files. lenet hands it only the common image formats, named by their
+// leading bytes.
+bool has_supported_image_signature(const std::string& path) {
+    unsigned char head[12] = {};
+    std::ifstream in(path, std::ios::binary);
+    in.read(reinterpret_cast<char*>(head), sizeof head);
+    const auto n = in.gcount();
+    auto starts = [&](std::initializer_list<int> bytes) {
+        if (n < std::streamsize(bytes.size())) return false;
+        int i = 0;
+        for (int b : bytes)
+            if (head[i++] != b) return false;
+        return true;
+    };
+    return starts({0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A}) || starts({0xFF, 0xD8, 0xFF}) || starts({'B', 'M'}) ||
+           (n >= 2 && head[0] == 'P' && head[1] >= '1' && head[1] <= '6') || starts({'I', 'I', 0x2A, 0x00}) ||
+           starts({'M', 'M', 0x00, 0x2A}) ||
+           (n >= 12 && starts({'R', 'I', 'F', 'F'}) && head[8] == 'W' && head[9] == 'E' && head[10] == 'B' && head[11] == 'P');
+}
+
+}  // namespace
+
 std::vector<float> load_image_for_network(const std::string& path, Shape shape, bool invert, float background) {
     if (!std::filesystem::exists(path)) throw Error(cat(path, ": no such file"));
+    if (!has_supported_image_signature(path))
+        throw Error(cat(path, ": byte offset 0: not a PNG, JPEG, BMP, PNM (PBM/PGM/PPM), TIFF or WebP image"));
     if (shape.c != 1 && shape.c != 3)
         throw Error(cat(path, ": the network takes ", shape.c, "-channel input; images give 1 or 3 channels"));
     cv::Mat image;
