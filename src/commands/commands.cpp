@@ -30,7 +30,7 @@ const std::vector<Command>& commands() {
          "example:\n"
          "  lenet test cfg/lenet.cfg backup/lenet_final.weights data/mnist\n",
          run_test},
-        {"predict", "classify image files (PNG, JPEG, ...)",
+        {"predict", "classify image files (PNG, JPEG, BMP, PNM, TIFF, WebP)",
          "usage: lenet predict <cfg> <weights> <image>... [-top k] [-invert] [-threads n] [-backend b]\n"
          "  Each image is converted to the network's channels and letterboxed to its input size.\n"
          "  -invert maps pixel v to 1 - v: use it for dark digits on a light background (MNIST\n"
