@@ -116,6 +116,13 @@ int run_bench(const std::vector<std::string>& argv) {
                     iterations, "layer", "type", "fwd ms", "fwd GF/s", "bwd ms", "bwd GF/s", "% peak");
     for (int i = 0; i < net->layer_count(); ++i) {
         const LayerSummary s = net->layer(i).summary();
+        if (net->absorbed(i)) {  // its time is in the layer before it
+            if (json)
+                std::printf("%s{\"index\":%d,\"type\":\"%s\",\"fused_into\":%d}", i ? "," : "", i, s.kind.c_str(), i - 1);
+            else
+                std::printf("%5d %-10s %10s (fused into layer %d)\n", i, s.kind.c_str(), "-", i - 1);
+            continue;
+        }
         const double forward_ms = 1e3 * forward_times[std::size_t(i)] / iterations;
         const double backward_ms = 1e3 * backward_times[std::size_t(i)] / iterations;
         const double forward_gflops = s.flops * batch / (forward_ms * 1e6);

@@ -4,7 +4,9 @@
 // a fixed order so a run is deterministic for a given thread count.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "cfg/cfg.h"
 #include "core/thread_pool.h"
@@ -49,6 +51,7 @@ public:
     }
 
     void reserve(int max_batch) override {
+        if (pool_) argmax_.assign(std::size_t(max_batch) * pooled_size(), 0);
         if (batch_normalize_) {
             x_.assign(std::size_t(max_batch) * output_.size(), 0.0f);
             x_norm_.assign(x_.size(), 0.0f);
@@ -56,7 +59,16 @@ public:
     }
 
     std::size_t workspace_floats(int /*batch*/, int threads) const override {
-        return std::size_t(threads) * (columns_size() + weights_.size());
+        return std::size_t(threads) * (columns_size() + weights_.size() + (pool_ ? output_.size() : 0));
+    }
+
+    // A float convolution absorbs the max pool after it (batch norm needs the whole batch's
+    // statistics first, so it does not).
+    bool absorb_next(const Layer& next) override {
+        const kernels::PoolGeometry* pool = next.maxpool_geometry();
+        if (!pool || batch_normalize_) return false;
+        pool_ = *pool;
+        return true;
     }
 
     std::vector<Param> params() override {
@@ -92,6 +104,7 @@ public:
     }
 
     void forward(const ForwardPass& pass) override {
+        if (pool_) return pooled_forward(pass);
         const std::size_t in_size = input_.size(), out_size = output_.size();
         const bool fuse_bias = !batch_normalize_;
         float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;
@@ -127,6 +140,7 @@ public:
     }
 
     void backward(const BackwardPass& pass) override {
+        if (pool_) return pooled_backward(pass);
         const std::size_t in_size = input_.size(), out_size = output_.size();
         const std::size_t total = std::size_t(pass.batch) * out_size;
         kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
@@ -173,6 +187,77 @@ public:
     }
 
 private:
+    // Fused with the max pool: pass.output is the pool's output. Each image's convolution output
+    // lives only in per-thread scratch, in cache while it is pooled; argmax_ remembers the winners.
+    void pooled_forward(const ForwardPass& pass) {
+        const std::size_t in_size = input_.size(), conv_size = output_.size(), out_size = pooled_size();
+        const int threads = pass.compute.pool->size();
+        float* conv_scratch = pass.workspace + std::size_t(threads) * (columns_size() + weights_.size());
+        pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
+            float* columns = pass.workspace + std::size_t(thread) * columns_size();
+            float* conv = conv_scratch + std::size_t(thread) * conv_size;
+            for (std::size_t b = begin; b < end; ++b) {
+                const float* image = pass.input + b * in_size;
+                kernels::gemm_single(pass.compute.backend,
+                                     {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                                      lowered(pass.compute.backend, image, columns), spatial(), 0.0f, conv, spatial()});
+                kernels::scale_add_bias(pass.compute.backend, conv, nullptr, biases_.data(), 1, filters_, spatial());
+                kernels::activate(pass.compute.backend, activation_, conv, conv_size);
+                kernels::maxpool_forward(pass.compute.backend, *pool_, 1, conv, pass.output + b * out_size,
+                                         argmax_.data() + b * out_size);
+            }
+        });
+    }
+
+    // The pool's gradient goes to its winners only, whose activation outputs are the pooled
+    // outputs: so the activation gradient and the bias gradient are taken on the pooled arrays, and
+    // each image's convolution-output gradient is scattered into per-thread scratch.
+    void pooled_backward(const BackwardPass& pass) {
+        const std::size_t in_size = input_.size(), conv_size = output_.size(), out_size = pooled_size();
+        const int pooled_spatial = pool_->out_h() * pool_->out_w();
+        kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, pass.batch * out_size);
+        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, pooled_spatial, bias_grad_.data());
+        const int threads = pass.compute.pool->size();
+        float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
+        float* conv_scratch = thread_grads + std::size_t(threads) * weights_.size();
+        pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
+            float* columns = pass.workspace + std::size_t(thread) * columns_size();
+            float* grad = thread_grads + std::size_t(thread) * weights_.size();
+            float* delta = conv_scratch + std::size_t(thread) * conv_size;
+            std::fill(grad, grad + weights_.size(), 0.0f);
+            for (std::size_t b = begin; b < end; ++b) {
+                std::fill(delta, delta + conv_size, 0.0f);
+                kernels::maxpool_backward_add(pass.compute.backend, *pool_, 1, pass.output_grad + b * out_size,
+                                              argmax_.data() + b * out_size, delta);
+                image_gradients(pass.compute.backend, delta, pass.input + b * in_size,
+                                pass.input_grad ? pass.input_grad + b * in_size : nullptr, columns, grad);
+            }
+        });
+        const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
+        for (int t = 0; t < used; ++t) {
+            const float* grad = thread_grads + std::size_t(t) * weights_.size();
+            for (std::size_t i = 0; i < weights_.size(); ++i) weight_grad_[i] += grad[i];
+        }
+    }
+
+    // One image: grad += delta * columns^T; image_grad (if any) += col2im(W^T * delta).
+    void image_gradients(Backend backend, const float* delta, const float* image, float* image_grad, float* columns,
+                         float* grad) const {
+        kernels::gemm_single(backend, {false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
+                                       lowered(backend, image, columns), spatial(), 1.0f, grad, patch()});
+        if (!image_grad) return;
+        if (is_pointwise()) {
+            kernels::gemm_single(backend, {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
+                                           delta, spatial(), 1.0f, image_grad, spatial()});
+            return;
+        }
+        kernels::gemm_single(backend, {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
+                                       spatial(), 0.0f, columns, spatial()});
+        kernels::col2im_add(backend, geometry_, columns, image_grad);
+    }
+
+    std::size_t pooled_size() const { return std::size_t(filters_) * std::size_t(pool_->out_h() * pool_->out_w()); }
+
     int patch() const { return geometry_.channels * geometry_.size * geometry_.size; }
     int spatial() const { return output_.h * output_.w; }
     std::size_t columns_size() const { return is_pointwise() ? 0 : std::size_t(patch()) * std::size_t(spatial()); }
@@ -190,6 +275,8 @@ private:
     kernels::ConvGeometry geometry_;
     std::vector<float> weights_, weight_grad_, biases_, bias_grad_, scales_, scale_grad_;
     std::vector<float> rolling_mean_, rolling_variance_, mean_, variance_, x_, x_norm_;
+    std::optional<kernels::PoolGeometry> pool_;  // the absorbed max pool, if any
+    std::vector<std::int32_t> argmax_;           // its winners, per pooled output
 };
 
 }  // namespace

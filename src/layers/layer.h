@@ -11,6 +11,7 @@
 #include "core/rng.h"
 #include "core/shape.h"
 #include "kernels/backend.h"
+#include "kernels/ops/pool.h"
 
 namespace lenet {
 
@@ -72,6 +73,15 @@ public:
     virtual void reserve(int /*max_batch*/) {}
     // Scratch floats needed by one pass at this batch size and thread count.
     virtual std::size_t workspace_floats(int /*batch*/, int /*threads*/) const { return 0; }
+
+    // Fusion, decided once when the network is built: absorb_next returns true when this layer takes
+    // over the work of `next` (a convolution the max pool after it, pooled image by image while the
+    // convolution's output is still in cache). The network then runs this layer with next's output
+    // and output_grad buffers and never runs `next`; this layer's own output buffers go unused.
+    // Called before reserve().
+    virtual bool absorb_next(const Layer& /*next*/) { return false; }
+    // What absorb_next needs to know of a max pool layer (null for every other kind).
+    virtual const kernels::PoolGeometry* maxpool_geometry() const { return nullptr; }
 
     virtual std::vector<Param> params() { return {}; }
     virtual void init_weights(Rng& /*rng*/) {}

@@ -20,6 +20,8 @@ public:
                 double(output_.size()) * geometry_.size * geometry_.size};
     }
 
+    const kernels::PoolGeometry* maxpool_geometry() const override { return &geometry_; }
+
     void reserve(int max_batch) override { argmax_.assign(std::size_t(max_batch) * output_.size(), 0); }
 
     void forward(const ForwardPass& pass) override {

@@ -54,12 +54,20 @@ std::unique_ptr<Network> Network::from_sections(const std::vector<CfgSection>& s
 
     net->pool_ = std::make_unique<ThreadPool>(build.threads);
     net->compute_ = Compute{net->pool_.get(), build.backend};
+    const std::size_t count = net->layers_.size();
+    net->absorbs_next_.assign(count, 0);
+    if (build.fuse)
+        for (std::size_t i = 0; i + 1 < count; ++i)
+            if (net->layers_[i]->absorb_next(*net->layers_[i + 1])) net->absorbs_next_[i++] = 1;
     std::size_t workspace = 0;
-    for (auto& layer : net->layers_) {
-        layer->reserve(net->max_batch_);
-        net->outputs_.emplace_back(std::size_t(net->max_batch_) * layer->output_shape().size(), 0.0f);
-        net->grads_.emplace_back(std::size_t(net->max_batch_) * layer->output_shape().size(), 0.0f);
-        workspace = std::max(workspace, layer->workspace_floats(net->max_batch_, net->pool_->size()));
+    for (std::size_t i = 0; i < count; ++i) {
+        Layer& layer = *net->layers_[i];
+        layer.reserve(net->max_batch_);
+        // A fusing layer writes straight into the next layer's buffers: its own stay empty.
+        const std::size_t size = net->absorbs_next_[i] ? 0 : std::size_t(net->max_batch_) * layer.output_shape().size();
+        net->outputs_.emplace_back(size, 0.0f);
+        net->grads_.emplace_back(size, 0.0f);
+        workspace = std::max(workspace, layer.workspace_floats(net->max_batch_, net->pool_->size()));
     }
     net->workspace_.assign(workspace, 0.0f);
     net->init_weights(net->options_.seed);
@@ -78,16 +86,20 @@ const float* Network::forward(const float* input, int batch, bool train, std::ve
     const float* in = input;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         const double start = layer_seconds ? now_seconds() : 0.0;
-        layers_[i]->forward({in, outputs_[i].data(), batch, train, workspace_.data(), compute_, rng_});
+        const std::size_t out = absorbs_next_[i] ? i + 1 : i;  // a fused pair's time counts as the first's
+        layers_[i]->forward({in, outputs_[out].data(), batch, train, workspace_.data(), compute_, rng_});
         if (layer_seconds) (*layer_seconds)[i] += now_seconds() - start;
-        in = outputs_[i].data();
+        in = outputs_[out].data();
+        i = out;
     }
     return in;
 }
 
 void Network::backward(const float* input, int batch, std::vector<double>* layer_seconds) {
     if (layer_seconds) layer_seconds->resize(layers_.size(), 0.0);
-    for (std::size_t i = layers_.size(); i-- > 0;) {
+    for (std::size_t out = layers_.size(); out-- > 0;) {
+        // Layer i runs; out is i + 1 when i absorbed that layer.
+        const std::size_t i = out > 0 && absorbs_next_[out - 1] ? out - 1 : out;
         const float* in = i == 0 ? input : outputs_[i - 1].data();
         float* in_grad = i == 0 ? nullptr : grads_[i - 1].data();
         const double start = layer_seconds ? now_seconds() : 0.0;
@@ -99,8 +111,9 @@ void Network::backward(const float* input, int batch, std::vector<double>* layer
             if (count >= (1 << 16)) pool_->parallel_for(count, zero);
             else zero(0, count, 0);
         }
-        layers_[i]->backward({in, outputs_[i].data(), grads_[i].data(), in_grad, batch, workspace_.data(), compute_});
+        layers_[i]->backward({in, outputs_[out].data(), grads_[out].data(), in_grad, batch, workspace_.data(), compute_});
         if (layer_seconds) (*layer_seconds)[i] += now_seconds() - start;
+        out = i;
     }
 }
 

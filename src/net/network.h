@@ -19,6 +19,7 @@ struct BuildOptions {
     int threads = 0;  // 0: all cores
     Backend backend = best_backend();
     int max_batch = 0;  // 0: the cfg's minibatch (batch / subdivisions)
+    bool fuse = true;   // let layers absorb the next one (Layer::absorb_next); off only to test fusion
 };
 
 class Network {
@@ -34,6 +35,8 @@ public:
     Shape output_shape() const { return layers_.back()->output_shape(); }
     int max_batch() const { return max_batch_; }
     bool ends_in_softmax() const { return ends_in_softmax_; }
+    // Whether layer `index` runs inside the layer before it (fusion: it never runs on its own).
+    bool absorbed(int index) const { return index > 0 && absorbs_next_[std::size_t(index - 1)]; }
     const Compute& compute() const { return compute_; }
     ThreadPool& pool() { return *pool_; }
 
@@ -66,6 +69,7 @@ private:
     std::vector<std::unique_ptr<Layer>> layers_;
     std::vector<std::string> layer_names_;  // "layer 2 (conv, cfg/lenet.cfg:14)" for error messages
     std::vector<std::vector<float>> outputs_, grads_;
+    std::vector<char> absorbs_next_;  // per layer: it runs the next layer's work too (which is skipped)
     std::vector<float> workspace_;
     std::unique_ptr<ThreadPool> pool_;
     Compute compute_;
