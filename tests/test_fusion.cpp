@@ -85,6 +85,7 @@ TEST_CASE("a convolution fused with its max pool computes what the two layers co
         {3, 15, 17, "filters=7\nsize=3\npad=1\nstride=2\nactivation=leaky\n", "size=3\nstride=2\n"},
         {2, 12, 9, "filters=3\nsize=1\nactivation=logistic\n", "size=2\nstride=1\n"},
         {1, 19, 19, "filters=4\nsize=5\npad=1\nactivation=linear\n", "size=2\nstride=2\n"},
+        {1, 9, 10, "filters=2\nsize=2\nactivation=relu\n", "size=2\nstride=2\npadding=4\n"},  // empty windows
     };
     const Backend backends[] = {Backend::reference, Backend::avx2};
     for (const Case& c : cases)

@@ -201,10 +201,17 @@ private:
                 kernels::gemm_single(pass.compute.backend,
                                      {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
                                       lowered(pass.compute.backend, image, columns), spatial(), 0.0f, conv, spatial()});
+                float* pooled = pass.output + b * out_size;
+                if (pool_first()) {
+                    // max(f(x + bias)) is f(max(x) + bias), the same float, for these f: 1/4 of the work.
+                    kernels::maxpool_forward(pass.compute.backend, *pool_, 1, conv, pooled, argmax_.data() + b * out_size);
+                    kernels::scale_add_bias(pass.compute.backend, pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
+                    kernels::activate(pass.compute.backend, activation_, pooled, out_size);
+                    continue;
+                }
                 kernels::scale_add_bias(pass.compute.backend, conv, nullptr, biases_.data(), 1, filters_, spatial());
                 kernels::activate(pass.compute.backend, activation_, conv, conv_size);
-                kernels::maxpool_forward(pass.compute.backend, *pool_, 1, conv, pass.output + b * out_size,
-                                         argmax_.data() + b * out_size);
+                kernels::maxpool_forward(pass.compute.backend, *pool_, 1, conv, pooled, argmax_.data() + b * out_size);
             }
         });
     }
@@ -214,9 +221,8 @@ private:
     // each image's convolution-output gradient is scattered into per-thread scratch.
     void pooled_backward(const BackwardPass& pass) {
         const std::size_t in_size = input_.size(), conv_size = output_.size(), out_size = pooled_size();
-        const int pooled_spatial = pool_->out_h() * pool_->out_w();
         kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, pass.batch * out_size);
-        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, pooled_spatial, bias_grad_.data());
+        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, pooled_spatial(), bias_grad_.data());
         const int threads = pass.compute.pool->size();
         float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
         float* conv_scratch = thread_grads + std::size_t(threads) * weights_.size();
@@ -256,7 +262,15 @@ private:
         kernels::col2im_add(backend, geometry_, columns, image_grad);
     }
 
-    std::size_t pooled_size() const { return std::size_t(filters_) * std::size_t(pool_->out_h() * pool_->out_w()); }
+    int pooled_spatial() const { return pool_->out_h() * pool_->out_w(); }
+    std::size_t pooled_size() const { return std::size_t(filters_) * std::size_t(pooled_spatial()); }
+    // Pool before bias and activation? These monotonic float functions commute with max exactly,
+    // rounding included (a tie that x + bias creates may move argmax to an equal value); a window
+    // over padding only would output f(bias) instead of 0.
+    bool pool_first() const {
+        return pool_->windows_hold_input() && (activation_ == Activation::linear || activation_ == Activation::relu ||
+                                               activation_ == Activation::leaky);
+    }
 
     int patch() const { return geometry_.channels * geometry_.size * geometry_.size; }
     int spatial() const { return output_.h * output_.w; }

@@ -14,6 +14,11 @@ struct PoolGeometry {
     int size, stride, padding;
     int out_h() const { return (height + padding - size) / stride + 1; }
     int out_w() const { return (width + padding - size) / stride + 1; }
+    // Whether every window holds at least one input (else its output is 0 and argmax -1).
+    bool windows_hold_input() const {
+        const int first = -(padding / 2);
+        return first + size > 0 && (out_h() - 1) * stride + first < height && (out_w() - 1) * stride + first < width;
+    }
 };
 
 // Reference kernels (the truth). Ties go to the first maximum in (ky, kx) scan order.
