@@ -14,6 +14,7 @@
 #include <numeric>
 
 #include "data/dataset.h"
+#include "data/prefetcher.h"
 #include "io/train_state.h"
 #include "net/evaluate.h"
 #include "net/network.h"
@@ -173,16 +174,28 @@ int train(const TrainConfig& config) {
               << ", backend " << backend_name(net->compute().backend) << ", " << net->pool().size() << " threads\n";
     std::cout.flush();
 
-    const Shape image_shape = train_set.shape;
     const int classes = train_set.classes;
-    std::vector<float> images(std::size_t(minibatch) * image_shape.size());
-    std::vector<int> labels(static_cast<std::size_t>(minibatch));
     Progress progress(::isatty(STDERR_FILENO) != 0);
     double train_seconds = 0;
     std::uint64_t trained_images = 0;  // in this run (seen also counts earlier runs)
     double last_accuracy = -1;
     long long epoch = update / batches_per_epoch;
     std::vector<int> order = epoch_order(train_set.count(), options.seed, epoch);
+    // The next minibatch is gathered on a background thread while this one trains; at an epoch's
+    // end that needs the next epoch's order early.
+    std::vector<int> next_order;
+    Prefetcher prefetcher(train_set, minibatch);
+    // Starts the minibatch at `offset` of update `u` (if it exists).
+    auto prefetch = [&](long long u, int offset) {
+        if (u >= total_updates) return;
+        const long long u_epoch = u / batches_per_epoch;
+        const int u_first = int((u % batches_per_epoch) * batch);
+        const int n = std::min(minibatch, std::min(batch, train_set.count() - u_first) - offset);
+        if (u_epoch != epoch && next_order.empty()) next_order = epoch_order(train_set.count(), options.seed, u_epoch);
+        const std::vector<int>& u_order = u_epoch == epoch ? order : next_order;
+        prefetcher.start(u_order.data() + u_first + offset, n);
+    };
+    prefetch(update, 0);
     auto epoch_start = Clock::now();
     double epoch_loss = 0;
     long long epoch_images = 0;
@@ -194,9 +207,12 @@ int train(const TrainConfig& config) {
         const int batch_images = std::min(batch, train_set.count() - first);
         float batch_loss = 0;
         for (int offset = 0; offset < batch_images; offset += minibatch) {
-            const int n = std::min(minibatch, batch_images - offset);
-            train_set.gather(order.data() + first + offset, n, images.data(), labels.data());
-            const float* probabilities = net->forward(images.data(), n, true);
+            const Prefetcher::Batch& minibatch_data = prefetcher.take();
+            const int n = minibatch_data.n;
+            const std::vector<int>& labels = minibatch_data.labels;
+            if (offset + minibatch < batch_images) prefetch(update, offset + minibatch);
+            else prefetch(update + 1, 0);
+            const float* probabilities = net->forward(minibatch_data.images.data(), n, true);
             float* delta = net->output_grad();
             const float inverse_batch = 1.0f / float(batch_images);
             for (int i = 0; i < n; ++i) {
@@ -206,7 +222,7 @@ int train(const TrainConfig& config) {
                 for (int k = 0; k < classes; ++k) d[k] = (p[k] - (k == label ? 1.0f : 0.0f)) * inverse_batch;
                 batch_loss -= std::log(std::max(p[label], 1e-12f));
             }
-            net->backward(images.data(), n);
+            net->backward(minibatch_data.images.data(), n);
         }
         optimizer.step(learning_rate_at(options, update, total_updates), &net->pool());
         ++update;
@@ -251,7 +267,11 @@ int train(const TrainConfig& config) {
             }
             save_checkpoint(checkpoint_path(config, "last"));
             ++epoch;
-            if (update < total_updates) order = epoch_order(train_set.count(), options.seed, epoch);
+            if (update < total_updates) {
+                if (next_order.empty()) next_order = epoch_order(train_set.count(), options.seed, epoch);
+                order = std::move(next_order);
+                next_order.clear();
+            }
             epoch_start = Clock::now();
             epoch_loss = 0;
             epoch_images = 0;
