@@ -232,25 +232,45 @@ private:
             float* delta = conv_scratch + std::size_t(thread) * conv_size;
             std::fill(grad, grad + weights_.size(), 0.0f);
             for (std::size_t b = begin; b < end; ++b) {
-                std::fill(delta, delta + conv_size, 0.0f);
-                kernels::maxpool_backward_add(pass.compute.backend, *pool_, 1, pass.output_grad + b * out_size,
+                kernels::maxpool_backward_set(pass.compute.backend, *pool_, 1, pass.output_grad + b * out_size,
                                               argmax_.data() + b * out_size, delta);
                 image_gradients(pass.compute.backend, delta, pass.input + b * in_size,
                                 pass.input_grad ? pass.input_grad + b * in_size : nullptr, columns, grad);
             }
         });
         const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
+        const bool transposed = transposed_weight_gradient();
         for (int t = 0; t < used; ++t) {
             const float* grad = thread_grads + std::size_t(t) * weights_.size();
-            for (std::size_t i = 0; i < weights_.size(); ++i) weight_grad_[i] += grad[i];
+            if (!transposed) {
+                for (std::size_t i = 0; i < weights_.size(); ++i) weight_grad_[i] += grad[i];
+                continue;
+            }
+            for (std::size_t f = 0; f < std::size_t(filters_); ++f)
+                for (std::size_t q = 0; q < std::size_t(patch()); ++q)
+                    weight_grad_[f * std::size_t(patch()) + q] += grad[q * std::size_t(filters_) + f];
         }
     }
 
-    // One image: grad += delta * columns^T; image_grad (if any) += col2im(W^T * delta).
+    // dW[filters x patch] = delta * columns^T pads m to 6 and n to 16 in the GEMM's tiles: with a
+    // small patch (a 3x3 window on one channel: 9) most of each tile is padding. Then the per-thread
+    // sums hold dW^T = columns * delta^T instead (m = patch, n = filters), transposed when reduced.
+    bool transposed_weight_gradient() const {
+        const auto padded = [](int m, int n) { return double((m + 5) / 6 * 6) * double((n + 15) / 16 * 16); };
+        return padded(patch(), filters_) < 0.9 * padded(filters_, patch());
+    }
+
+    // One image: grad += delta * columns^T (or its transpose, see above); image_grad (if any) +=
+    // col2im(W^T * delta).
     void image_gradients(Backend backend, const float* delta, const float* image, float* image_grad, float* columns,
                          float* grad) const {
-        kernels::gemm_single(backend, {false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
-                                       lowered(backend, image, columns), spatial(), 1.0f, grad, patch()});
+        const float* lowered_image = lowered(backend, image, columns);
+        if (transposed_weight_gradient())
+            kernels::gemm_single(backend, {false, true, patch(), filters_, spatial(), 1.0f, lowered_image, spatial(),
+                                           delta, spatial(), 1.0f, grad, filters_});
+        else
+            kernels::gemm_single(backend, {false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
+                                           lowered_image, spatial(), 1.0f, grad, patch()});
         if (!image_grad) return;
         if (is_pointwise()) {
             kernels::gemm_single(backend, {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),

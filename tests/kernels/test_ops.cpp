@@ -2,7 +2,7 @@
 // reference kernels, on random shapes with odd sizes, strides 1-3, paddings 0-2, windows 1-5,
 // channels 1-5 and batches 1-3.
 //
-// Bit-exact: maxpool (outputs and argmax, ties and NaN included), im2col, col2im_add (same order of
+// Bit-exact: maxpool (outputs and argmax, ties and NaN included; backward add and set), im2col, col2im_add (same order of
 // additions per element), activations and their gradients, scale_add_bias, and bias/scale
 // gradients when spatial == 1. NaN outputs only need to be NaN (a NaN's payload may depend on operand order).
 //
@@ -140,6 +140,22 @@ void check_pool(const k::PoolGeometry& g, int batch, Rng& rng, bool direct_avx2)
     k::maxpool_backward_add_reference(g, batch, delta.data(), want.argmax.data(), grad_want.data());
     k::maxpool_backward_add(Backend::avx2, g, batch, delta.data(), want.argmax.data(), grad_got.data());
     CHECK(first_difference(grad_got, grad_want) < 0);
+
+    // Backward, setting: every input element written (garbage before), the floats past it never.
+    std::vector<float> set_delta = delta;
+    if (!set_delta.empty()) set_delta[0] = -0.0f;  // 0 + -0 is +0 in the reference
+    std::vector<float> set_want(in.size() + kGuardFloats, kNaN), set_got = set_want;
+    std::fill(set_want.end() - kGuardFloats, set_want.end(), kGuard);
+    std::fill(set_got.end() - kGuardFloats, set_got.end(), kGuard);
+    k::maxpool_backward_set_reference(g, batch, set_delta.data(), want.argmax.data(), set_want.data());
+#ifdef LENET_HAVE_AVX2
+    if (direct_avx2) k::maxpool_2x2s2_backward_set_avx2(g, batch, set_delta.data(), want.argmax.data(), set_got.data());
+    else
+#endif
+        k::maxpool_backward_set(Backend::avx2, g, batch, set_delta.data(), want.argmax.data(), set_got.data());
+    const long set_diff = first_difference(set_got, set_want);
+    INFO("backward_set: " << at(set_got, set_want, set_diff));
+    CHECK(set_diff < 0);
 }
 
 // ---- im2col / col2im ----

@@ -1,5 +1,6 @@
 #include "kernels/ops/pool.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <limits>
 
@@ -47,6 +48,13 @@ void maxpool_backward_add_reference(const PoolGeometry& g, int batch, const floa
             const std::int32_t index = argmax[b * out_image + o];
             if (index >= 0) in_grad[b * in_image + std::size_t(index)] += delta[b * out_image + o];
         }
+}
+
+void maxpool_backward_set_reference(const PoolGeometry& g, int batch, const float* delta, const std::int32_t* argmax,
+                                    float* in_grad) {
+    const std::size_t in_image = std::size_t(g.channels) * g.height * g.width;
+    std::fill(in_grad, in_grad + std::size_t(batch) * in_image, 0.0f);
+    maxpool_backward_add_reference(g, batch, delta, argmax, in_grad);
 }
 
 void global_avgpool_forward(int batch, int channels, int spatial, const float* in, float* out) {

@@ -107,7 +107,74 @@ void pool_row(const float* top, const float* bottom, std::int32_t index_top, int
     for (; x < ow; ++x) pool_window(top, bottom, x < full_x, x, index_top, width, out, argmax);
 }
 
+// Backward, windows x..x+7 of a full row pair: each of the 2x2 positions gets its window's delta
+// where it is the argmax, else 0 (0 + delta, as the reference forms it: -0 becomes +0).
+inline void unpool8(const float* delta, const std::int32_t* argmax, std::int32_t index_top, int width, int x,
+                    float* top, float* bottom) {
+    const __m256 d = _mm256_loadu_ps(delta + x);
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(argmax + x));
+    const __m256i first = _mm256_add_epi32(_mm256_set1_epi32(index_top + 2 * x),
+                                           _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14));
+    const __m256 zero = _mm256_setzero_ps();
+    const auto pick = [&](int offset) {
+        const __m256i hit = _mm256_cmpeq_epi32(a, _mm256_add_epi32(first, _mm256_set1_epi32(offset)));
+        return _mm256_add_ps(zero, _mm256_and_ps(d, _mm256_castsi256_ps(hit)));
+    };
+    // unpacklo/hi interleave within 128-bit halves; permute2f128 puts the halves in order.
+    const auto store_row = [](float* row, __m256 even, __m256 odd) {
+        const __m256 lo = _mm256_unpacklo_ps(even, odd), hi = _mm256_unpackhi_ps(even, odd);
+        _mm256_storeu_ps(row, _mm256_permute2f128_ps(lo, hi, 0x20));
+        _mm256_storeu_ps(row + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+    };
+    store_row(top + 2 * x, pick(0), pick(1));
+    store_row(bottom + 2 * x, pick(width), pick(width + 1));
+}
+
 }  // namespace
+
+void maxpool_2x2s2_backward_set_avx2(const PoolGeometry& g, int batch, const float* delta, const std::int32_t* argmax,
+                                     float* in_grad) {
+    const int height = g.height, width = g.width, oh = g.out_h(), ow = g.out_w();
+    const int full_x = ow < width / 2 ? ow : width / 2;
+    const int full_y = oh < height / 2 ? oh : height / 2;
+    const std::size_t plane = std::size_t(height) * width, out_plane = std::size_t(oh) * ow;
+    for (int b = 0; b < batch; ++b)
+        for (int c = 0; c < g.channels; ++c) {
+            const std::size_t p = std::size_t(b) * g.channels + c;
+            float* image = in_grad + p * plane;
+            for (int y = 0; y < oh; ++y) {
+                float* top = image + std::size_t(2 * y) * width;
+                float* bottom = 2 * y + 1 < height ? top + width : nullptr;
+                const std::int32_t index_top = std::int32_t((c * height + 2 * y) * width);
+                const float* d = delta + p * out_plane + std::size_t(y) * ow;
+                const std::int32_t* a = argmax + p * out_plane + std::size_t(y) * ow;
+                int x = 0;
+                if (y < full_y && full_x >= 8) {
+                    // A ragged end is one more block ending at full_x, rewriting the same values.
+                    for (; x + 8 <= full_x; x += 8) unpool8(d, a, index_top, width, x, top, bottom);
+                    if (x < full_x) unpool8(d, a, index_top, width, full_x - 8, top, bottom);
+                    x = full_x;
+                }
+                for (; x < ow; ++x)
+                    for (int dy = 0; dy < 2; ++dy) {
+                        float* row = dy ? bottom : top;
+                        if (!row) continue;
+                        for (int dx = 0; dx < 2 && 2 * x + dx < width; ++dx) {
+                            const std::int32_t index = index_top + dy * width + 2 * x + dx;
+                            row[2 * x + dx] = a[x] == index ? 0.0f + d[x] : 0.0f;
+                        }
+                    }
+                // Columns no window reaches (an odd width without padding).
+                for (int ix = 2 * ow; ix < width; ++ix) {
+                    top[ix] = 0.0f;
+                    if (bottom) bottom[ix] = 0.0f;
+                }
+            }
+            // Rows no window reaches.
+            for (int iy = 2 * oh; iy < height; ++iy)
+                for (int ix = 0; ix < width; ++ix) image[std::size_t(iy) * width + ix] = 0.0f;
+        }
+}
 
 void maxpool_2x2s2_avx2(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax) {
     const int height = g.height, width = g.width, oh = g.out_h(), ow = g.out_w();

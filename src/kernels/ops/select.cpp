@@ -155,6 +155,16 @@ void maxpool_forward(Backend backend, const PoolGeometry& g, int batch, const fl
     maxpool_forward_reference(g, batch, in, out, argmax);
 }
 
+void maxpool_backward_set(Backend backend, const PoolGeometry& g, int batch, const float* delta,
+                          const std::int32_t* argmax, float* in_grad) {
+#ifdef LENET_HAVE_AVX2
+    if (backend == Backend::avx2 && is_maxpool_2x2s2(g))
+        return maxpool_2x2s2_backward_set_avx2(g, batch, delta, argmax, in_grad);
+#endif
+    (void)backend;
+    maxpool_backward_set_reference(g, batch, delta, argmax, in_grad);
+}
+
 void maxpool_backward_add(Backend backend, const PoolGeometry& g, int batch, const float* delta,
                           const std::int32_t* argmax, float* in_grad) {
     (void)backend;
