@@ -89,7 +89,7 @@ int run_bench(const std::vector<std::string>& argv) {
     Rng rng(7);
     std::vector<float> input(std::size_t(batch) * net->input_shape().size());
     for (auto& x : input) x = rng.uniform();
-    Optimizer optimizer(net->options(), net->params());
+    Optimizer optimizer(net->options(), net->params(), net->compute().backend);
     auto train_step = [&](std::vector<double>* forward_times, std::vector<double>* backward_times) {
         const float* out = net->forward(input.data(), batch, true, forward_times);
         float* grad = net->output_grad();

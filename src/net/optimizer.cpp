@@ -4,11 +4,12 @@
 #include <cmath>
 
 #include "core/thread_pool.h"
+#include "kernels/ops/adam.h"
 
 namespace lenet {
 
-Optimizer::Optimizer(const NetOptions& o, std::vector<Param> params)
-    : adam_(o.adam), momentum_(o.momentum), decay_(o.decay), b1_(o.b1), b2_(o.b2), eps_(o.eps),
+Optimizer::Optimizer(const NetOptions& o, std::vector<Param> params, Backend backend)
+    : backend_(backend), adam_(o.adam), momentum_(o.momentum), decay_(o.decay), b1_(o.b1), b2_(o.b2), eps_(o.eps),
       params_(std::move(params)) {
     for (const Param& p : params_) {
         first_.emplace_back(p.size, 0.0f);
@@ -18,16 +19,9 @@ Optimizer::Optimizer(const NetOptions& o, std::vector<Param> params)
 
 void Optimizer::adam_update(std::size_t k, std::size_t begin, std::size_t end, float corrected) {
     const Param& p = params_[k];
-    float* m = first_[k].data();
-    float* v = second_[k].data();
-    const float decay = p.decay ? decay_ : 0.0f;
-    for (std::size_t i = begin; i < end; ++i) {
-        const float g = p.grad[i] + decay * p.value[i];
-        m[i] = b1_ * m[i] + (1.0f - b1_) * g;
-        v[i] = b2_ * v[i] + (1.0f - b2_) * g * g;
-        p.value[i] -= corrected * m[i] / (std::sqrt(v[i]) + eps_);
-        p.grad[i] = 0.0f;
-    }
+    const kernels::AdamArgs args{b1_, b2_, eps_, p.decay ? decay_ : 0.0f, corrected};
+    kernels::adam_update(backend_, args, p.value + begin, p.grad + begin, first_[k].data() + begin,
+                         second_[k].data() + begin, end - begin);
 }
 
 void Optimizer::sgd_update(std::size_t k, std::size_t begin, std::size_t end, float rate) {

@@ -14,7 +14,8 @@ class ThreadPool;
 
 class Optimizer {
 public:
-    Optimizer(const NetOptions& options, std::vector<Param> params);
+    // backend: whose kernel runs the Adam update (the reference unless told).
+    Optimizer(const NetOptions& options, std::vector<Param> params, Backend backend = Backend::reference);
 
     // Applies one update with learning rate `rate`, then zeroes the gradients. Large arrays are
     // split over the pool (element-wise, so the result does not depend on the thread count).
@@ -31,6 +32,7 @@ private:
     void adam_update(std::size_t k, std::size_t begin, std::size_t end, float corrected);
     void sgd_update(std::size_t k, std::size_t begin, std::size_t end, float rate);
 
+    Backend backend_;
     bool adam_;
     float momentum_, decay_, b1_, b2_, eps_;
     std::vector<Param> params_;

@@ -105,7 +105,7 @@ int train(const TrainConfig& config) {
     else throw Error(cat(config.cfg_path, ": [net] needs epochs= or max_batches= (or pass -epochs)"));
     const long long total_epochs = (total_updates + batches_per_epoch - 1) / batches_per_epoch;
 
-    Optimizer optimizer(options, net->params());
+    Optimizer optimizer(options, net->params(), net->compute().backend);
     std::uint64_t seen = 0;
     long long update = 0;
     std::string start_weights = config.weights_path;

@@ -25,6 +25,7 @@
 #include "core/thread_pool.h"
 #include "kernels/backend.h"
 #include "kernels/ops/activation.h"
+#include "kernels/ops/adam.h"
 #include "kernels/ops/batchnorm.h"
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pool.h"
@@ -444,4 +445,28 @@ TEST_CASE("the reference backend dispatches to the reference kernels", "[kernels
     });
     CHECK(first_difference(pool_got.out, pool_want.out) < 0);
     CHECK(pool_got.argmax == pool_want.argmax);
+}
+
+TEST_CASE("AVX2 Adam update matches the reference bit for bit and zeroes the gradients", "[kernels][avx2]") {
+    if (skip_without_avx2()) return;
+    Rng rng(21);
+    for (const std::size_t n : {std::size_t(1), std::size_t(7), std::size_t(8), std::size_t(9), std::size_t(31),
+                                std::size_t(100), std::size_t(1003)})
+        for (const float decay : {0.0f, 0.0005f}) {
+            INFO("n=" << n << " decay=" << decay);
+            const k::AdamArgs args{0.9f, 0.999f, 1e-8f, decay, 0.00123f};
+            const std::vector<float> value = random_floats(rng, n, false), grad = random_floats(rng, n, false);
+            std::vector<float> m = random_floats(rng, n, false), v = random_floats(rng, n, false);
+            for (float& x : v) x = std::abs(x);  // a second moment is never negative
+            std::vector<float> value_want = value, grad_want = grad, m_want = m, v_want = v;
+            std::vector<float> value_got = value, grad_got = grad, m_got = m, v_got = v;
+            k::adam_update_reference(args, value_want.data(), grad_want.data(), m_want.data(), v_want.data(), n);
+#ifdef LENET_HAVE_AVX2
+            k::adam_update_avx2(args, value_got.data(), grad_got.data(), m_got.data(), v_got.data(), n);
+#endif
+            CHECK(first_difference(value_got, value_want) < 0);
+            CHECK(first_difference(m_got, m_want) < 0);
+            CHECK(first_difference(v_got, v_want) < 0);
+            CHECK(grad_got == std::vector<float>(n, 0.0f));
+        }
 }

@@ -130,6 +130,25 @@ inline void unpool8(const float* delta, const std::int32_t* argmax, std::int32_t
     store_row(bottom + 2 * x, pick(width), pick(width + 1));
 }
 
+// The same for windows x..x+3 (SSE).
+inline void unpool4(const float* delta, const std::int32_t* argmax, std::int32_t index_top, int width, int x,
+                    float* top, float* bottom) {
+    const __m128 d = _mm_loadu_ps(delta + x);
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(argmax + x));
+    const __m128i first = _mm_add_epi32(_mm_set1_epi32(index_top + 2 * x), _mm_setr_epi32(0, 2, 4, 6));
+    const __m128 zero = _mm_setzero_ps();
+    const auto pick = [&](int offset) {
+        const __m128i hit = _mm_cmpeq_epi32(a, _mm_add_epi32(first, _mm_set1_epi32(offset)));
+        return _mm_add_ps(zero, _mm_and_ps(d, _mm_castsi128_ps(hit)));
+    };
+    const auto store_row = [](float* row, __m128 even, __m128 odd) {
+        _mm_storeu_ps(row, _mm_unpacklo_ps(even, odd));
+        _mm_storeu_ps(row + 4, _mm_unpackhi_ps(even, odd));
+    };
+    store_row(top + 2 * x, pick(0), pick(1));
+    store_row(bottom + 2 * x, pick(width), pick(width + 1));
+}
+
 }  // namespace
 
 void maxpool_2x2s2_backward_set_avx2(const PoolGeometry& g, int batch, const float* delta, const std::int32_t* argmax,
@@ -149,10 +168,14 @@ void maxpool_2x2s2_backward_set_avx2(const PoolGeometry& g, int batch, const flo
                 const float* d = delta + p * out_plane + std::size_t(y) * ow;
                 const std::int32_t* a = argmax + p * out_plane + std::size_t(y) * ow;
                 int x = 0;
+                // A ragged end is one more block ending at full_x, rewriting the same values.
                 if (y < full_y && full_x >= 8) {
-                    // A ragged end is one more block ending at full_x, rewriting the same values.
                     for (; x + 8 <= full_x; x += 8) unpool8(d, a, index_top, width, x, top, bottom);
                     if (x < full_x) unpool8(d, a, index_top, width, full_x - 8, top, bottom);
+                    x = full_x;
+                } else if (y < full_y && full_x >= 4) {
+                    for (; x + 4 <= full_x; x += 4) unpool4(d, a, index_top, width, x, top, bottom);
+                    if (x < full_x) unpool4(d, a, index_top, width, full_x - 4, top, bottom);
                     x = full_x;
                 }
                 for (; x < ow; ++x)

@@ -1,0 +1,23 @@
+// One Adam step over an array (Darknet's adam=1 with L2 decay), gradients zeroed as they are used:
+//   g = grad + decay * value;  m = b1 * m + (1 - b1) * g;  v = b2 * v + (1 - b2) * g * g;
+//   value -= corrected * m / (sqrt(v) + eps);  grad = 0
+// where `corrected` is the step size with the bias correction folded in.
+#pragma once
+#include <cstddef>
+
+#include "kernels/backend.h"
+
+namespace lenet::kernels {
+
+struct AdamArgs {
+    float b1, b2, eps, decay, corrected;
+};
+
+// Reference kernel (the truth).
+void adam_update_reference(const AdamArgs& args, float* value, float* grad, float* m, float* v, std::size_t n);
+// AVX2: bit-identical to the reference (the same float operations in the same order, no FMA).
+void adam_update_avx2(const AdamArgs& args, float* value, float* grad, float* m, float* v, std::size_t n);
+// Single-threaded; pick the backend's kernel.
+void adam_update(Backend backend, const AdamArgs& args, float* value, float* grad, float* m, float* v, std::size_t n);
+
+}  // namespace lenet::kernels
