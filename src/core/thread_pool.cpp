@@ -1,8 +1,35 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace lenet {
+
+namespace {
+
+// How long a thread spins for the next job (worker) or the last chunk (caller) before sleeping.
+constexpr auto kSpin = std::chrono::microseconds(100);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
+// Spins until done() or kSpin has passed; returns done().
+template <class Done>
+bool spin_until(Done done) {
+    const auto deadline = std::chrono::steady_clock::now() + kSpin;
+    for (int i = 1;; ++i) {
+        if (done()) return true;
+        cpu_relax();
+        if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) return done();
+    }
+}
+
+}  // namespace
 
 int ThreadPool::hardware_threads() {
     const unsigned n = std::thread::hardware_concurrency();
@@ -37,9 +64,9 @@ void ThreadPool::parallel_for(std::size_t count, const RangeBody& body, int chun
         body_ = &body;
         count_ = count;
         chunks_ = chunks;
-        pending_ = chunks - 1;
+        pending_.store(chunks - 1, std::memory_order_relaxed);
         failure_ = nullptr;
-        ++generation_;
+        generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     std::exception_ptr own_failure;
@@ -49,8 +76,10 @@ void ThreadPool::parallel_for(std::size_t count, const RangeBody& body, int chun
     } catch (...) {
         own_failure = std::current_exception();
     }
+    const auto finished = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+    spin_until(finished);
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return pending_ == 0; });
+    done_.wait(lock, finished);
     body_ = nullptr;
     if (own_failure) std::rethrow_exception(own_failure);
     if (failure_) std::rethrow_exception(failure_);
@@ -63,10 +92,12 @@ void ThreadPool::worker_loop(int index) {
         std::size_t count;
         int chunks;
         {
+            const auto woken = [&] { return generation_.load(std::memory_order_acquire) != seen_generation; };
+            spin_until(woken);
             std::unique_lock<std::mutex> lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || generation_ != seen_generation; });
+            wake_.wait(lock, [&] { return stopping_ || woken(); });
             if (stopping_) return;
-            seen_generation = generation_;
+            seen_generation = generation_.load(std::memory_order_relaxed);
             body = body_;
             count = count_;
             chunks = chunks_;
@@ -81,7 +112,7 @@ void ThreadPool::worker_loop(int index) {
         }
         std::lock_guard<std::mutex> lock(mutex_);
         if (failure && !failure_) failure_ = failure;
-        if (--pending_ == 0) done_.notify_one();
+        if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_.notify_one();
     }
 }
 
