@@ -25,6 +25,8 @@ struct ForwardPass {
     float* workspace;  // at least workspace_floats() floats, shared by all layers
     const Compute& compute;
     Rng& rng;
+    // Inference only: XNOR layers run the bit-packed kernels (true) or their float simulation.
+    bool packed_binary = true;
 };
 
 // Gradients accumulate: a layer adds dL/dinput into input_grad (null for the first layer) and

@@ -54,6 +54,7 @@ std::unique_ptr<Network> Network::from_sections(const std::vector<CfgSection>& s
 
     net->pool_ = std::make_unique<ThreadPool>(build.threads);
     net->compute_ = Compute{net->pool_.get(), build.backend};
+    net->packed_binary_ = build.packed_binary;
     std::size_t workspace = 0;
     for (auto& layer : net->layers_) {
         layer->reserve(net->max_batch_);
@@ -78,7 +79,7 @@ const float* Network::forward(const float* input, int batch, bool train, std::ve
     const float* in = input;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         const double start = layer_seconds ? now_seconds() : 0.0;
-        layers_[i]->forward({in, outputs_[i].data(), batch, train, workspace_.data(), compute_, rng_});
+        layers_[i]->forward({in, outputs_[i].data(), batch, train, workspace_.data(), compute_, rng_, packed_binary_});
         if (layer_seconds) (*layer_seconds)[i] += now_seconds() - start;
         in = outputs_[i].data();
     }

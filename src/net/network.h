@@ -19,6 +19,8 @@ struct BuildOptions {
     int threads = 0;  // 0: all cores
     Backend backend = best_backend();
     int max_batch = 0;  // 0: the cfg's minibatch (batch / subdivisions)
+    // XNOR layers at inference: bit-packed kernels, or (false) the float simulation they must match.
+    bool packed_binary = true;
 };
 
 class Network {
@@ -72,6 +74,7 @@ private:
     Rng rng_;
     int max_batch_ = 1;
     bool ends_in_softmax_ = false;
+    bool packed_binary_ = true;
 };
 
 }  // namespace lenet
