@@ -27,7 +27,7 @@ namespace lenet::kernels {
 namespace {
 
 constexpr int kFv = 2;       // filter vectors (16 filters each) per register tile
-constexpr int kP = 6;        // output positions per register tile
+constexpr int kP = 5;        // output positions per register tile
 constexpr int kMaxRun = 63;  // steps a byte accumulator takes before it could pass 255 (4 per step)
 
 // lut[b] = [T(b & 15) | T(b >> 4)], T(x)[w] = popcount(w XOR x).
@@ -65,56 +65,125 @@ inline unsigned signs8(const float* x) {
 int steps_of(const ConvGeometry& g) { return (g.channels + 7) / 8; }
 std::size_t pixels_of(const ConvGeometry& g) { return std::size_t(g.height) * std::size_t(g.width); }
 
-// The kFv x kP tile's disagreement counts: d[i * fv * 16 + f] for position i and filter f of the
-// tile. w: the tile's first filter group (groups group_stride blocks apart); pixels[t * kP + i]:
-// position i's table at tap t.
+// Adds to wide the byte sums of taps [t_begin, t_end) x steps [s_begin, s_end) (at most kMaxRun
+// steps) for a tile of FV x 16 filters by kP positions: w is the tile's first filter group (groups
+// group_stride blocks apart), pixels[t * kP + i] position i's table at tap t. The first run
+// overwrites wide.
 template <int FV>
-void count_tile(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int taps, int steps,
-                std::uint16_t* d) {
-    __m256i acc[FV][kP], lo[FV][kP], hi[FV][kP];
-    for (int f = 0; f < FV; ++f)
-        for (int i = 0; i < kP; ++i) acc[f][i] = lo[f][i] = hi[f][i] = _mm256_setzero_si256();
+void count_run(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int steps, int t_begin,
+               int t_end, int s_begin, int s_end, bool first, __m256i* wide) {
     const __m256i zero = _mm256_setzero_si256();
-    auto flush = [&] {
-        for (int f = 0; f < FV; ++f)
-            for (int i = 0; i < kP; ++i) {
-                lo[f][i] = _mm256_add_epi16(lo[f][i], _mm256_unpacklo_epi8(acc[f][i], zero));
-                hi[f][i] = _mm256_add_epi16(hi[f][i], _mm256_unpackhi_epi8(acc[f][i], zero));
-                acc[f][i] = zero;
-            }
-    };
-    int pending = 0;
-    for (int t = 0; t < taps; ++t) {
+    __m256i acc[FV][kP];
+    for (int f = 0; f < FV; ++f)
+        for (int i = 0; i < kP; ++i) acc[f][i] = zero;
+    for (int t = t_begin; t < t_end; ++t) {
         const Block32* px[kP];
-        for (int i = 0; i < kP; ++i) px[i] = pixels[t * kP + i];
-        const Block32* wt = w + std::size_t(t) * std::size_t(steps);
-        for (int s = 0; s < steps;) {
-            const int end = s + std::min(steps - s, kMaxRun - pending);
-            pending += end - s;
-            for (; s < end; ++s) {
-                __m256i wv[FV];
-                for (int f = 0; f < FV; ++f)
-                    wv[f] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wt + std::size_t(f) * group_stride + s));
-                for (int i = 0; i < kP; ++i) {
-                    const __m256i table = _mm256_load_si256(reinterpret_cast<const __m256i*>(px[i] + s));
-                    for (int f = 0; f < FV; ++f)
-                        acc[f][i] = _mm256_add_epi8(acc[f][i], _mm256_shuffle_epi8(table, wv[f]));
-                }
-            }
-            if (pending == kMaxRun) {
-                flush();
-                pending = 0;
+        for (int i = 0; i < kP; ++i) px[i] = pixels[t * kP + i] + s_begin;
+        const Block32* wt = w + std::size_t(t) * std::size_t(steps) + s_begin;
+        for (int s = 0; s < s_end - s_begin; ++s) {
+            __m256i nib[FV];
+            for (int f = 0; f < FV; ++f)
+                nib[f] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wt + std::size_t(f) * group_stride + s));
+            for (int i = 0; i < kP; ++i) {
+                __m256i table = _mm256_load_si256(reinterpret_cast<const __m256i*>(px[i] + s));
+                // Keeps GCC from loading the table again for each filter vector (one load, FV shuffles).
+                __asm__("" : "+x"(table));
+                for (int f = 0; f < FV; ++f) acc[f][i] = _mm256_add_epi8(acc[f][i], _mm256_shuffle_epi8(table, nib[f]));
             }
         }
     }
-    flush();
-    // lo = [filters 0-7, low nibbles | filters 0-7, high nibbles], hi the same for filters 8-15.
     for (int f = 0; f < FV; ++f)
         for (int i = 0; i < kP; ++i) {
-            const __m256i sum = _mm256_add_epi16(_mm256_permute2x128_si256(lo[f][i], hi[f][i], 0x20),
-                                                 _mm256_permute2x128_si256(lo[f][i], hi[f][i], 0x31));
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + (i * FV + f) * 16), sum);
+            __m256i* sum = wide + 2 * (f * kP + i);
+            const __m256i lo = _mm256_unpacklo_epi8(acc[f][i], zero), hi = _mm256_unpackhi_epi8(acc[f][i], zero);
+            sum[0] = first ? lo : _mm256_add_epi16(sum[0], lo);
+            sum[1] = first ? hi : _mm256_add_epi16(sum[1], hi);
         }
+}
+
+// The disagreement counts of the tile: d[i * FV * 16 + f] for position i and filter f; wide:
+// 2 * FV * kP vectors of scratch for the 16-bit sums.
+template <int FV>
+void count_tile(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int taps, int steps,
+                __m256i* wide, std::uint16_t* d) {
+    auto run = [&](int t_begin, int t_end, int s_begin, int s_end) {
+        count_run<FV>(w, group_stride, pixels, steps, t_begin, t_end, s_begin, s_end, t_begin == 0 && s_begin == 0, wide);
+    };
+    if (steps <= kMaxRun) {
+        const int taps_per_run = kMaxRun / steps;
+        for (int t = 0; t < taps; t += taps_per_run) run(t, std::min(taps, t + taps_per_run), 0, steps);
+    } else {
+        for (int t = 0; t < taps; ++t)
+            for (int s = 0; s < steps; s += kMaxRun) run(t, t + 1, s, std::min(steps, s + kMaxRun));
+    }
+    // sum[0] = [filters 0-7, low nibbles | filters 0-7, high nibbles], sum[1] the same for 8-15.
+    for (int f = 0; f < FV; ++f)
+        for (int i = 0; i < kP; ++i) {
+            const __m256i* sum = wide + 2 * (f * kP + i);
+            const __m256i total = _mm256_add_epi16(_mm256_permute2x128_si256(sum[0], sum[1], 0x20),
+                                                   _mm256_permute2x128_si256(sum[0], sum[1], 0x31));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + (i * FV + f) * 16), total);
+        }
+}
+
+// 8x8 float transpose: rows r[0..7] become columns.
+inline void transpose_8x8_ps(__m256 r[8]) {
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// Writes dots[f * spatial + i] = n[i] - 2 * d[i * stride + f] for f < filters (<= 8), i < np (<= kP).
+inline void write_8_filters(const std::uint16_t* d, int stride, const int* n, int np, int filters, float* dots,
+                            std::size_t spatial) {
+    static_assert(kP <= 8);
+    __m256 rows[8];
+    for (int i = 0; i < 8; ++i) {
+        if (i >= kP) {
+            rows[i] = _mm256_setzero_ps();
+            continue;
+        }
+        const __m256i count = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i * stride)));
+        rows[i] = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_set1_epi32(n[i]), _mm256_add_epi32(count, count)));
+    }
+    transpose_8x8_ps(rows);
+    if (np == kP) {
+        for (int f = 0; f < filters; ++f) {
+            float* out = dots + std::size_t(f) * spatial;
+            if constexpr (kP == 8) {
+                _mm256_storeu_ps(out, rows[f]);
+            } else {
+                static_assert(kP > 4, "add the store for this tile width");
+                _mm_storeu_ps(out, _mm256_castps256_ps128(rows[f]));
+                const __m128 rest = _mm256_extractf128_ps(rows[f], 1);
+                if constexpr (kP == 5) _mm_store_ss(out + 4, rest);
+                if constexpr (kP == 6) _mm_storel_pi(reinterpret_cast<__m64*>(out + 4), rest);
+                if constexpr (kP == 7) {
+                    _mm_storel_pi(reinterpret_cast<__m64*>(out + 4), rest);
+                    _mm_store_ss(out + 6, _mm_movehl_ps(rest, rest));
+                }
+            }
+        }
+        return;
+    }
+    alignas(32) float row[8];
+    for (int f = 0; f < filters; ++f) {
+        _mm256_store_ps(row, rows[f]);
+        std::copy(row, row + np, dots + std::size_t(f) * spatial);
+    }
 }
 
 }  // namespace
@@ -174,6 +243,7 @@ void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filter
     const Block32* zero_pixel = tables + pixels_of(g) * std::size_t(steps);
     const std::size_t group_stride = std::size_t(taps) * std::size_t(steps);
     alignas(32) std::uint16_t d[kFv * 16 * kP];
+    __m256i wide[2 * kFv * kP];
     int n[kP];
     for (int p0 = first_position; p0 < last_position; p0 += kP) {
         const int np = std::min(kP, last_position - p0);
@@ -201,15 +271,12 @@ void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filter
             const int fv = std::min(kFv, filters.groups - g0);
             const Block32* w = filters.nibbles.data() + std::size_t(g0) * group_stride;
             if (fv == 2)
-                count_tile<2>(w, group_stride, pointers, taps, steps, d);
+                count_tile<2>(w, group_stride, pointers, taps, steps, wide, d);
             else
-                count_tile<1>(w, group_stride, pointers, taps, steps, d);
-            const int f_end = std::min(filters.filters, (g0 + fv) * 16);
-            for (int f = g0 * 16; f < f_end; ++f) {
-                float* out = dots + std::size_t(f) * spatial + std::size_t(p0);
-                const int column = f - g0 * 16;
-                for (int i = 0; i < np; ++i) out[i] = float(n[i] - 2 * int(d[i * fv * 16 + column]));
-            }
+                count_tile<1>(w, group_stride, pointers, taps, steps, wide, d);
+            for (int f = g0 * 16; f < std::min(filters.filters, (g0 + fv) * 16); f += 8)
+                write_8_filters(d + (f - g0 * 16), fv * 16, n, np, std::min(8, filters.filters - f),
+                                dots + std::size_t(f) * spatial + std::size_t(p0), spatial);
         }
     }
 }
