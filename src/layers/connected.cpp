@@ -83,6 +83,11 @@ public:
         return floats;
     }
 
+    BinaryWeights binary_weights() const override {
+        if (mode_ == BinaryMode::none) return {};
+        return {std::size_t(outputs_), std::size_t(inputs_)};
+    }
+
     std::vector<Param> params() override {
         std::vector<Param> list{{weights_.data(), weight_grad_.data(), weights_.size(), true},
                                 {biases_.data(), bias_grad_.data(), biases_.size(), false}};
@@ -98,7 +103,10 @@ public:
     // Darknet's order for connected layers: biases, weights, then the batch-norm arrays.
     void read_weights(WeightsReader& reader) override {
         reader.read_floats(biases_.data(), biases_.size(), "biases");
-        reader.read_floats(weights_.data(), weights_.size(), "weights");
+        if (mode_ == BinaryMode::none)
+            reader.read_floats(weights_.data(), weights_.size(), "weights");
+        else
+            read_binary_weights(reader, weights_.data(), outputs_, inputs_);
         if (batch_normalize_) {
             reader.read_floats(scales_.data(), scales_.size(), "scales");
             reader.read_floats(rolling_mean_.data(), rolling_mean_.size(), "rolling mean");
@@ -109,7 +117,10 @@ public:
 
     void write_weights(WeightsWriter& writer) const override {
         writer.write_floats(biases_.data(), biases_.size());
-        writer.write_floats(weights_.data(), weights_.size());
+        if (mode_ == BinaryMode::none)
+            writer.write_floats(weights_.data(), weights_.size());
+        else
+            write_binary_weights(writer, weights_.data(), outputs_, inputs_);
         if (batch_normalize_) {
             writer.write_floats(scales_.data(), scales_.size());
             writer.write_floats(rolling_mean_.data(), rolling_mean_.size());

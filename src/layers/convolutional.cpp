@@ -85,6 +85,11 @@ public:
         return std::size_t(threads) * thread_floats();
     }
 
+    BinaryWeights binary_weights() const override {
+        if (mode_ == BinaryMode::none) return {};
+        return {std::size_t(filters_), std::size_t(patch())};
+    }
+
     std::vector<Param> params() override {
         std::vector<Param> list{{weights_.data(), weight_grad_.data(), weights_.size(), true},
                                 {biases_.data(), bias_grad_.data(), biases_.size(), false}};
@@ -104,7 +109,10 @@ public:
             reader.read_floats(rolling_mean_.data(), rolling_mean_.size(), "rolling mean");
             reader.read_floats(rolling_variance_.data(), rolling_variance_.size(), "rolling variance");
         }
-        reader.read_floats(weights_.data(), weights_.size(), "weights");
+        if (mode_ == BinaryMode::none)
+            reader.read_floats(weights_.data(), weights_.size(), "weights");
+        else
+            read_binary_weights(reader, weights_.data(), filters_, patch());
         packed_ready_ = false;
     }
 
@@ -115,7 +123,10 @@ public:
             writer.write_floats(rolling_mean_.data(), rolling_mean_.size());
             writer.write_floats(rolling_variance_.data(), rolling_variance_.size());
         }
-        writer.write_floats(weights_.data(), weights_.size());
+        if (mode_ == BinaryMode::none)
+            writer.write_floats(weights_.data(), weights_.size());
+        else
+            write_binary_weights(writer, weights_.data(), filters_, patch());
     }
 
     void forward(const ForwardPass& pass) override {

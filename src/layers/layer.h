@@ -75,6 +75,13 @@ public:
     // Scratch floats needed by one pass at this batch size and thread count.
     virtual std::size_t workspace_floats(int /*batch*/, int /*threads*/) const { return 0; }
 
+    // Binary (BWN/XNOR) layers: their weights are `rows` rows of `per_row` values, stored as
+    // alpha per row and 1 bit per weight in packed files. Zero rows for float layers.
+    struct BinaryWeights {
+        std::size_t rows = 0, per_row = 0;
+    };
+    virtual BinaryWeights binary_weights() const { return {}; }
+
     virtual std::vector<Param> params() { return {}; }
     virtual void init_weights(Rng& /*rng*/) {}
     virtual void read_weights(WeightsReader& /*reader*/) {}

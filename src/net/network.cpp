@@ -135,14 +135,14 @@ std::uint64_t Network::load_weights(const std::string& path) {
     return reader.seen();
 }
 
-std::string Network::weights_bytes(std::uint64_t seen) const {
-    WeightsWriter writer(seen);
+std::string Network::weights_bytes(std::uint64_t seen, bool packed) const {
+    WeightsWriter writer(seen, packed);
     for (const auto& layer : layers_) layer->write_weights(writer);
-    return writer.bytes();
+    return writer.finish();
 }
 
-void Network::save_weights(const std::string& path, std::uint64_t seen) const {
-    write_file_atomically(path, weights_bytes(seen));
+void Network::save_weights(const std::string& path, std::uint64_t seen, bool packed) const {
+    write_file_atomically(path, weights_bytes(seen, packed));
 }
 
 std::string Network::summary_table() const {

@@ -53,10 +53,11 @@ public:
     void init_weights(std::uint64_t seed);
     Rng& rng() { return rng_; }
 
-    // Darknet .weights; load returns the file's `seen`.
+    // Darknet .weights, or (packed) lenet's packed format with 1 bit per binary weight (io/weights.h);
+    // load reads either and returns the file's `seen`.
     std::uint64_t load_weights(const std::string& path);
-    void save_weights(const std::string& path, std::uint64_t seen) const;
-    std::string weights_bytes(std::uint64_t seen) const;
+    void save_weights(const std::string& path, std::uint64_t seen, bool packed = false) const;
+    std::string weights_bytes(std::uint64_t seen, bool packed = false) const;
 
     // Darknet-style table: one row per layer and totals.
     std::string summary_table() const;
