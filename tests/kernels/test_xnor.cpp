@@ -273,6 +273,13 @@ TEST_CASE("xnor conv matches the float simulation on random shapes", "[xnor]") {
     // Whole AVX2 tiles and partial ones, wider images.
     check_conv({64, 15, 13, 3, 1, 1}, 64, ++seed);
     check_conv({128, 9, 11, 3, 2, 1}, 48, ++seed);
+    // Enough positions for several threads, each with its own ring of table rows.
+    check_conv({32, 21, 19, 3, 2, 1}, 20, ++seed);
+    check_conv({3, 23, 17, 5, 3, 2}, 7, ++seed);
+    check_conv({65, 12, 3, 3, 1, 0}, 33, ++seed);  // rows narrower than a tile
+    // More than 63 steps of 8 channels per tap: the AVX2 byte sums are flushed within a tap.
+    check_conv({520, 5, 7, 1, 1, 0}, 17, ++seed);
+    check_conv({513, 6, 5, 3, 2, 1}, 5, ++seed);
     // Too many bits per output for the AVX2 kernel's 16-bit sums: the reference runs instead.
     check_conv({1000, 9, 9, 9, 1, 0}, 3, ++seed);
 }

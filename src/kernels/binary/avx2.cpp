@@ -188,65 +188,86 @@ inline void write_8_filters(const std::uint16_t* d, int stride, const int* n, in
 
 }  // namespace
 
-std::size_t xnor_conv_tables_bytes_avx2(const ConvGeometry& g) {
-    // One extra all-zero pixel for taps in the padding; 64 bytes to align the start.
-    return (pixels_of(g) + 1) * std::size_t(steps_of(g)) * sizeof(Block32) + 64;
-}
-
-std::size_t xnor_conv_scratch_bytes_avx2(const ConvGeometry& g) {
-    return std::size_t(g.size) * std::size_t(g.size) * kP * sizeof(const Block32*) + 64;
-}
-
 bool xnor_conv_avx2_covers(const ConvGeometry& g) {
     // Per filter and position, d <= taps * steps * 8 must fit the 16-bit sums.
     return std::size_t(g.size) * std::size_t(g.size) * std::size_t(steps_of(g)) * 8 <= 65535;
 }
 
-void xnor_conv_tables_avx2(const ConvGeometry& g, const float* image, void* workspace, int first_pixel,
-                           int last_pixel) {
-    auto* tables = static_cast<Block32*>(align64(workspace));
+namespace {
+
+// Input rows a tile of kP consecutive positions can reach at once: the tables are kept for that
+// many rows only (a ring, row y in slot y % rows), which stays in L2 while it is written and read.
+int ring_rows(const ConvGeometry& g) {
+    const int out_w = g.out_w();
+    return std::min(g.height, g.stride * ((kP - 1 + out_w - 1) / out_w) + g.size);
+}
+
+// Writes the tables of image row y to row (steps blocks per pixel).
+void build_row(const ConvGeometry& g, const float* image, int y, Block32* row) {
     const std::size_t pixels = pixels_of(g), steps = std::size_t(steps_of(g));
-    if (std::size_t(last_pixel) == pixels)
-        std::fill(tables + pixels * steps, tables + (pixels + 1) * steps, Block32{});
     const auto* lut = reinterpret_cast<const __m256i*>(kTableLut.data());
-    int px = first_pixel;
-    for (; px + 8 <= last_pixel; px += 8)
+    const float* line = image + std::size_t(y) * std::size_t(g.width);
+    auto group = [&](int x) {  // pixels x..x+7
         for (std::size_t s = 0; s < steps; ++s) {
             // Byte ci: the signs of channel 8s + ci at the 8 pixels; transposed, byte j: pixel j's 8 channels.
             std::uint64_t rows = 0;
             for (int ci = 0; ci < 8; ++ci) {
                 const int c = int(s) * 8 + ci;
-                if (c < g.channels) rows |= std::uint64_t(signs8(image + std::size_t(c) * pixels + std::size_t(px))) << (8 * ci);
+                if (c < g.channels) rows |= std::uint64_t(signs8(line + std::size_t(c) * pixels + std::size_t(x))) << (8 * ci);
             }
             const std::uint64_t cols = transpose_8x8(rows);
             for (int j = 0; j < 8; ++j)
-                _mm256_store_si256(reinterpret_cast<__m256i*>(tables + (std::size_t(px + j)) * steps + s),
+                _mm256_store_si256(reinterpret_cast<__m256i*>(row + std::size_t(x + j) * steps + s),
                                    _mm256_load_si256(lut + ((cols >> (8 * j)) & 0xFF)));
         }
-    for (; px < last_pixel; ++px)
+    };
+    if (g.width >= 8) {
+        for (int x = 0; x + 8 <= g.width; x += 8) group(x);
+        if (g.width % 8) group(g.width - 8);  // overlaps the previous group, rewriting the same tables
+        return;
+    }
+    for (int x = 0; x < g.width; ++x)
         for (std::size_t s = 0; s < steps; ++s) {
             unsigned byte = 0;
             for (int ci = 0; ci < 8; ++ci) {
                 const int c = int(s) * 8 + ci;
-                if (c < g.channels && image[std::size_t(c) * pixels + std::size_t(px)] >= 0.0f) byte |= 1u << ci;
+                if (c < g.channels && line[std::size_t(c) * pixels + std::size_t(x)] >= 0.0f) byte |= 1u << ci;
             }
-            _mm256_store_si256(reinterpret_cast<__m256i*>(tables + std::size_t(px) * steps + s), _mm256_load_si256(lut + byte));
+            _mm256_store_si256(reinterpret_cast<__m256i*>(row + std::size_t(x) * steps + s), _mm256_load_si256(lut + byte));
         }
 }
 
-void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filters, float* dots, const void* workspace,
-                              void* thread_scratch, int first_position, int last_position) {
-    const auto* tables = static_cast<const Block32*>(align64(const_cast<void*>(workspace)));
-    auto** pointers = static_cast<const Block32**>(align64(thread_scratch));
-    const int steps = steps_of(g), taps = g.size * g.size, out_w = g.out_w();
+}  // namespace
+
+std::size_t xnor_conv_workspace_bytes_avx2(const ConvGeometry& g) {
+    // The ring of table rows, one all-zero pixel for taps in the padding, the tile's tap pointers,
+    // and 64 bytes to align the start.
+    const std::size_t steps = std::size_t(steps_of(g));
+    return (std::size_t(ring_rows(g)) * std::size_t(g.width) + 1) * steps * sizeof(Block32) +
+           std::size_t(g.size) * std::size_t(g.size) * kP * sizeof(const Block32*) + 64;
+}
+
+void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filters, const float* image, float* dots,
+                              void* workspace, int first_position, int last_position) {
+    const int steps = steps_of(g), taps = g.size * g.size, out_w = g.out_w(), rows = ring_rows(g);
     const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(out_w);
-    const Block32* zero_pixel = tables + pixels_of(g) * std::size_t(steps);
+    const std::size_t row_blocks = std::size_t(g.width) * std::size_t(steps);
+    auto* ring = static_cast<Block32*>(align64(workspace));
+    Block32* zero_pixel = ring + std::size_t(rows) * row_blocks;
+    std::fill(zero_pixel, zero_pixel + steps, Block32{});
+    auto** pointers = reinterpret_cast<const Block32**>(zero_pixel + steps);
     const std::size_t group_stride = std::size_t(taps) * std::size_t(steps);
     alignas(32) std::uint16_t d[kFv * 16 * kP];
     __m256i wide[2 * kFv * kP];
     int n[kP];
+    int built = -1;  // image rows [.., built) are in the ring
     for (int p0 = first_position; p0 < last_position; p0 += kP) {
         const int np = std::min(kP, last_position - p0);
+        // The image rows this tile's windows reach, written just before they are read.
+        const int first_row = std::max(0, (p0 / out_w) * g.stride - g.pad);
+        const int last_row = std::min(g.height, ((p0 + np - 1) / out_w) * g.stride - g.pad + g.size);
+        for (int y = std::max(built, first_row); y < last_row; ++y) build_row(g, image, y, ring + std::size_t(y % rows) * row_blocks);
+        built = std::max(built, last_row);
         // Positions past the range read zero tables; their sums are not written.
         for (int i = 0; i < kP; ++i) {
             if (i >= np) {
@@ -262,8 +283,7 @@ void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filter
                     const bool inside = y >= 0 && y < g.height && x >= 0 && x < g.width;
                     valid += inside;
                     pointers[(ky * g.size + kx) * kP + i] =
-                        inside ? tables + (std::size_t(y) * std::size_t(g.width) + std::size_t(x)) * std::size_t(steps)
-                               : zero_pixel;
+                        inside ? ring + std::size_t(y % rows) * row_blocks + std::size_t(x) * std::size_t(steps) : zero_pixel;
                 }
             n[i] = valid * g.channels;
         }

@@ -58,7 +58,7 @@ std::size_t xnor_conv_pool_workspace_bytes(const ConvGeometry& g, const PackedFi
     (void)filters;
     std::size_t bytes = reference_bytes(g);
 #ifdef LENET_HAVE_AVX2
-    bytes = std::max(bytes, xnor_conv_tables_bytes_avx2(g) + std::size_t(std::max(threads, 1)) * xnor_conv_scratch_bytes_avx2(g));
+    bytes = std::max(bytes, std::size_t(std::max(threads, 1)) * xnor_conv_workspace_bytes_avx2(g));
 #else
     (void)threads;
 #endif
@@ -68,14 +68,9 @@ std::size_t xnor_conv_pool_workspace_bytes(const ConvGeometry& g, const PackedFi
 void xnor_conv_single(Backend backend, const ConvGeometry& g, const PackedFilters& filters, const float* image,
                       float* dots, void* workspace) {
     check_shape(g, filters);
-    const int pixels = g.height * g.width, spatial = g.out_h() * g.out_w();
+    const int spatial = g.out_h() * g.out_w();
 #ifdef LENET_HAVE_AVX2
-    if (use_avx2(backend, g)) {
-        xnor_conv_tables_avx2(g, image, workspace, 0, pixels);
-        xnor_conv_positions_avx2(g, filters, dots, workspace, static_cast<char*>(workspace) + xnor_conv_tables_bytes_avx2(g),
-                                 0, spatial);
-        return;
-    }
+    if (use_avx2(backend, g)) return xnor_conv_positions_avx2(g, filters, image, dots, workspace, 0, spatial);
 #endif
     (void)backend;
     auto* hwc = static_cast<BitWord*>(align64(workspace));
@@ -88,15 +83,14 @@ void xnor_conv(const Compute& compute, const ConvGeometry& g, const PackedFilter
     if (!compute.pool || compute.pool->size() == 1) return xnor_conv_single(compute.backend, g, filters, image, dots, workspace);
     check_shape(g, filters);
     ThreadPool& pool = *compute.pool;
-    const std::size_t pixels = std::size_t(g.height) * std::size_t(g.width);
     const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
 #ifdef LENET_HAVE_AVX2
     if (use_avx2(compute.backend, g)) {
-        char* scratch = static_cast<char*>(workspace) + xnor_conv_tables_bytes_avx2(g);
-        const std::size_t scratch_bytes = xnor_conv_scratch_bytes_avx2(g);
-        for_ranges(pool, pixels, 8, [&](int first, int last, int) { xnor_conv_tables_avx2(g, image, workspace, first, last); });
+        // Each thread builds the tables of the image rows its positions reach in its own workspace.
+        const std::size_t bytes = xnor_conv_workspace_bytes_avx2(g);
         for_ranges(pool, spatial, kPositionBlock, [&](int first, int last, int chunk) {
-            xnor_conv_positions_avx2(g, filters, dots, workspace, scratch + std::size_t(chunk) * scratch_bytes, first, last);
+            xnor_conv_positions_avx2(g, filters, image, dots, static_cast<char*>(workspace) + std::size_t(chunk) * bytes,
+                                     first, last);
         });
         return;
     }

@@ -95,14 +95,11 @@ void xnor_dense_reference(const PackedRows& rows, const BitWord* packed_input, i
 #ifdef LENET_HAVE_AVX2
 void pack_signs_avx2(const float* x, std::size_t n, BitWord* bits);
 std::uint64_t xor_popcount_avx2(const BitWord* a, const BitWord* b, std::size_t words);
-// Builds the image's lookup tables in the workspace (pixels [first_pixel, last_pixel)); the
-// convolution of positions [first_position, last_position) then reads all the pixels it needs.
-void xnor_conv_tables_avx2(const ConvGeometry& g, const float* image, void* workspace, int first_pixel,
-                           int last_pixel);
-void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filters, float* dots,
-                              const void* tables, void* thread_scratch, int first_position, int last_position);
-std::size_t xnor_conv_tables_bytes_avx2(const ConvGeometry& g);
-std::size_t xnor_conv_scratch_bytes_avx2(const ConvGeometry& g);
+// Per-thread workspace of the AVX2 convolution (its lookup tables for a few image rows).
+std::size_t xnor_conv_workspace_bytes_avx2(const ConvGeometry& g);
+// Output positions [first_position, last_position) of one image, on the calling thread.
+void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filters, const float* image, float* dots,
+                              void* workspace, int first_position, int last_position);
 // The AVX2 convolution covers g if its per-filter popcount fits 16 bits.
 bool xnor_conv_avx2_covers(const ConvGeometry& g);
 void xnor_dense_avx2(const PackedRows& rows, const BitWord* packed_input, int batch, float* dots, int first_row,
