@@ -153,6 +153,51 @@ int bench_xnor(const std::string& shape, int iterations, int threads, Backend ba
     return 0;
 }
 
+// XNOR layers at inference: the bit-packed kernels (net, as built) against the float simulation of
+// the same layers (a second net with packed_binary off: the same shapes through the float SGEMM),
+// run alternately; per-layer medians. BWN layers use the float kernels either way.
+void bench_binary_layers(const std::string& cfg, BuildOptions build, Network& net, const std::vector<float>& input,
+                         int iterations, bool json) {
+    std::vector<int> xnor_layers;
+    for (int i = 0; i < net.layer_count(); ++i)
+        if (net.layer(i).binary_weights().binary_inputs) xnor_layers.push_back(i);
+    if (xnor_layers.empty()) {
+        if (json) std::printf(",\"binary_layers\":[]");
+        return;
+    }
+    build.packed_binary = false;
+    auto simulated = Network::from_cfg_file(cfg, build);
+    const int batch = net.max_batch();
+    std::vector<std::vector<double>> packed_ms(xnor_layers.size()), float_ms(xnor_layers.size());
+    for (int i = 0; i <= iterations; ++i) {
+        std::vector<double> packed_times, float_times;
+        net.forward(input.data(), batch, false, &packed_times);
+        simulated->forward(input.data(), batch, false, &float_times);
+        if (i == 0) continue;  // warm-up: packing the weights, caches
+        for (std::size_t k = 0; k < xnor_layers.size(); ++k) {
+            packed_ms[k].push_back(1e3 * packed_times[std::size_t(xnor_layers[k])]);
+            float_ms[k].push_back(1e3 * float_times[std::size_t(xnor_layers[k])]);
+        }
+    }
+    if (json)
+        std::printf(",\"binary_layers\":[");
+    else
+        std::printf("XNOR layers at inference, batch %d, median of %d: bit-packed vs float simulation (same shapes)\n"
+                    "%5s %-10s %12s %12s %8s\n",
+                    batch, iterations, "layer", "type", "packed ms", "float ms", "speedup");
+    for (std::size_t k = 0; k < xnor_layers.size(); ++k) {
+        const double packed = median(packed_ms[k]), floating = median(float_ms[k]);
+        const std::string kind = net.layer(xnor_layers[k]).summary().kind;
+        if (json)
+            std::printf("%s{\"index\":%d,\"type\":\"%s\",\"packed_ms\":%.4f,\"float_ms\":%.4f,\"speedup\":%.2f}",
+                        k ? "," : "", xnor_layers[k], kind.c_str(), packed, floating, floating / packed);
+        else
+            std::printf("%5d %-10s %12.4f %12.4f %7.2fx\n", xnor_layers[k], kind.c_str(), packed, floating,
+                        floating / packed);
+    }
+    if (json) std::printf("]");
+}
+
 }  // namespace
 
 int run_bench(const std::vector<std::string>& argv) {
@@ -225,10 +270,12 @@ int run_bench(const std::vector<std::string>& argv) {
                         backward_ms, backward_gflops, percent);
     }
     if (json)
-        std::printf("],\"train_images_per_second\":%.1f,\"inference_images_per_second\":%.1f}\n", train_rate, infer_rate);
+        std::printf("],\"train_images_per_second\":%.1f,\"inference_images_per_second\":%.1f", train_rate, infer_rate);
     else
         std::printf("training: %.0f images/s (median step %.3f ms incl. optimizer)\ninference: %.0f images/s (median %.3f ms per batch)\n",
                     train_rate, 1e3 * median(step_times), infer_rate, 1e3 * median(inference_times));
+    bench_binary_layers(args.positionals()[0], build, *net, input, iterations, json);
+    if (json) std::printf("}\n");
     return 0;
 }
 

@@ -85,7 +85,7 @@ public:
 
     BinaryWeights binary_weights() const override {
         if (mode_ == BinaryMode::none) return {};
-        return {std::size_t(outputs_), std::size_t(inputs_)};
+        return {std::size_t(outputs_), std::size_t(inputs_), mode_ == BinaryMode::xnor};
     }
 
     std::vector<Param> params() override {

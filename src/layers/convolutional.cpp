@@ -87,7 +87,7 @@ public:
 
     BinaryWeights binary_weights() const override {
         if (mode_ == BinaryMode::none) return {};
-        return {std::size_t(filters_), std::size_t(patch())};
+        return {std::size_t(filters_), std::size_t(patch()), mode_ == BinaryMode::xnor};
     }
 
     std::vector<Param> params() override {

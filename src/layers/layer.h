@@ -79,6 +79,7 @@ public:
     // alpha per row and 1 bit per weight in packed files. Zero rows for float layers.
     struct BinaryWeights {
         std::size_t rows = 0, per_row = 0;
+        bool binary_inputs = false;  // XNOR: inputs binarized too (bit-packed kernels at inference)
     };
     virtual BinaryWeights binary_weights() const { return {}; }
 
