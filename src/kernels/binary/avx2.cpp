@@ -207,23 +207,39 @@ void build_row(const ConvGeometry& g, const float* image, int y, Block32* row) {
     const std::size_t pixels = pixels_of(g), steps = std::size_t(steps_of(g));
     const auto* lut = reinterpret_cast<const __m256i*>(kTableLut.data());
     const float* line = image + std::size_t(y) * std::size_t(g.width);
-    auto group = [&](int x) {  // pixels x..x+7
-        for (std::size_t s = 0; s < steps; ++s) {
-            // Byte ci: the signs of channel 8s + ci at the 8 pixels; transposed, byte j: pixel j's 8 channels.
-            std::uint64_t rows = 0;
-            for (int ci = 0; ci < 8; ++ci) {
-                const int c = int(s) * 8 + ci;
-                if (c < g.channels) rows |= std::uint64_t(signs8(line + std::size_t(c) * pixels + std::size_t(x))) << (8 * ci);
+    const auto* lut_bytes = reinterpret_cast<const char*>(kTableLut.data());
+    auto group = [&](int x, std::size_t s) {  // pixels x..x+7, channels 8s..8s+7
+        {
+            // Lane j: pixel j's table offset in the LUT, sizeof(Block32) * (its 8 signs, bit ci = channel 8s + ci).
+            const float* first = line + s * 8 * pixels + std::size_t(x);
+            auto sign_offsets = [&](int ci) {
+                const __m256 ge = _mm256_cmp_ps(_mm256_loadu_ps(first + std::size_t(ci) * pixels), _mm256_setzero_ps(), _CMP_GE_OQ);
+                return _mm256_and_si256(_mm256_castps_si256(ge), _mm256_set1_epi32(int(sizeof(Block32)) << ci));
+            };
+            const int channels = std::min(8, g.channels - int(s) * 8);
+            __m256i offsets = sign_offsets(0);
+            if (channels == 8) {
+                for (int ci = 1; ci < 8; ++ci) offsets = _mm256_or_si256(offsets, sign_offsets(ci));
+            } else {
+                for (int ci = 1; ci < channels; ++ci) offsets = _mm256_or_si256(offsets, sign_offsets(ci));
             }
-            const std::uint64_t cols = transpose_8x8(rows);
-            for (int j = 0; j < 8; ++j)
+            // Through general registers, not a store and 32-bit reloads (which would not forward).
+            const __m128i low = _mm256_castsi256_si128(offsets), high = _mm256_extracti128_si256(offsets, 1);
+            const std::uint64_t pairs[4] = {std::uint64_t(_mm_cvtsi128_si64(low)), std::uint64_t(_mm_extract_epi64(low, 1)),
+                                            std::uint64_t(_mm_cvtsi128_si64(high)), std::uint64_t(_mm_extract_epi64(high, 1))};
+            for (int j = 0; j < 8; ++j) {
+                const std::uint32_t offset = std::uint32_t(pairs[j / 2] >> (32 * (j % 2)));
                 _mm256_store_si256(reinterpret_cast<__m256i*>(row + std::size_t(x + j) * steps + s),
-                                   _mm256_load_si256(lut + ((cols >> (8 * j)) & 0xFF)));
+                                   _mm256_load_si256(reinterpret_cast<const __m256i*>(lut_bytes + offset)));
+            }
         }
     };
     if (g.width >= 8) {
-        for (int x = 0; x + 8 <= g.width; x += 8) group(x);
-        if (g.width % 8) group(g.width - 8);  // overlaps the previous group, rewriting the same tables
+        // Along the rows of 8 planes at a time, for the hardware prefetcher.
+        for (std::size_t s = 0; s < steps; ++s) {
+            for (int x = 0; x + 8 <= g.width; x += 8) group(x, s);
+            if (g.width % 8) group(g.width - 8, s);  // overlaps the previous group, rewriting the same tables
+        }
         return;
     }
     for (int x = 0; x < g.width; ++x)
@@ -261,6 +277,7 @@ void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filter
     __m256i wide[2 * kFv * kP];
     int n[kP];
     int built = -1;  // image rows [.., built) are in the ring
+    int oy = first_position / out_w, ox = first_position % out_w;  // of the next position
     for (int p0 = first_position; p0 < last_position; p0 += kP) {
         const int np = std::min(kP, last_position - p0);
         // The image rows this tile's windows reach, written just before they are read.
@@ -270,22 +287,23 @@ void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filter
         built = std::max(built, last_row);
         // Positions past the range read zero tables; their sums are not written.
         for (int i = 0; i < kP; ++i) {
+            const Block32** tap = pointers + i;  // tap t at tap[t * kP]
             if (i >= np) {
-                for (int t = 0; t < taps; ++t) pointers[t * kP + i] = zero_pixel;
+                for (int t = 0; t < taps; ++t) tap[t * kP] = zero_pixel;
                 continue;
             }
-            const int oy = (p0 + i) / out_w, ox = (p0 + i) % out_w;
             const int y0 = oy * g.stride - g.pad, x0 = ox * g.stride - g.pad;
-            int valid = 0;
-            for (int ky = 0; ky < g.size; ++ky)
-                for (int kx = 0; kx < g.size; ++kx) {
-                    const int y = y0 + ky, x = x0 + kx;
-                    const bool inside = y >= 0 && y < g.height && x >= 0 && x < g.width;
-                    valid += inside;
-                    pointers[(ky * g.size + kx) * kP + i] =
-                        inside ? ring + std::size_t(y % rows) * row_blocks + std::size_t(x) * std::size_t(steps) : zero_pixel;
-                }
-            n[i] = valid * g.channels;
+            const int ky_lo = std::max(0, -y0), ky_hi = std::min(g.size, g.height - y0);
+            const int kx_lo = std::max(0, -x0), kx_hi = std::min(g.size, g.width - x0);
+            n[i] = g.channels * std::max(0, ky_hi - ky_lo) * std::max(0, kx_hi - kx_lo);
+            for (int ky = 0; ky < g.size; ++ky) {
+                const bool row_inside = ky >= ky_lo && ky < ky_hi;
+                const Block32* row = row_inside ? ring + std::size_t((y0 + ky) % rows) * row_blocks : nullptr;
+                for (int kx = 0; kx < g.size; ++kx)
+                    tap[(ky * g.size + kx) * kP] =
+                        row_inside && kx >= kx_lo && kx < kx_hi ? row + std::ptrdiff_t(x0 + kx) * steps : zero_pixel;
+            }
+            if (++ox == out_w) ox = 0, ++oy;
         }
         for (int g0 = 0; g0 < filters.groups; g0 += kFv) {
             const int fv = std::min(kFv, filters.groups - g0);
