@@ -279,3 +279,53 @@ TEST_CASE("cli: a resumed run ends with the same weights as an uninterrupted one
     REQUIRE(run.exit_code == 0);
     CHECK(slurp(s.path("interrupted/lenet_final.weights")) == expected);
 }
+
+TEST_CASE("cli: XNOR LeNet trains, exports packed, and the packed model predicts like the float simulation",
+          "[cli][binary]") {
+    require_mnist();
+    Scratch s;
+    const std::string cfg = LENET_SOURCE_DIR "/cfg/lenet_xnor.cfg";
+    Run run = s.lenet("train '" + cfg + "' '" + kMnist + "' -epochs 1 -train-limit 4000 -test-limit 1000 -threads 2 -backup '" +
+                      s.path("backup") + "'");
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 0);
+    const double trained = accuracy_in(run.out, "test accuracy");
+    CHECK(trained > 0.75);  // one epoch of 32 updates on 4,000 images
+
+    const std::string weights = s.path("backup/lenet_xnor_final.weights"), packed = s.path("lenet_xnor.packed");
+    run = s.lenet("export '" + cfg + "' '" + weights + "' '" + packed + "' -binary");
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 0);
+    // conv2: 32 rows of 128 weights, fc1: 500 rows of 1152: 4 (alpha) + 8 * 2, resp. 8 * 18 bytes per
+    // row = 640 + 74000 bytes instead of 4 * (4096 + 576000).
+    CHECK_THAT(run.out, Catch::Matchers::Contains("2 binary layer(s): 2320384 bytes of float weights -> 74640 bytes"));
+    CHECK(fs::file_size(packed) * 10 < fs::file_size(weights));
+
+    // The float .weights and the packed file give the same accuracy; bit-packed and simulated XNOR
+    // layers give the same predictions.
+    const std::string data = " '" + kMnist + "' -limit 1000";
+    const Run from_float = s.lenet("test '" + cfg + "' '" + weights + "'" + data);
+    const Run from_packed = s.lenet("test '" + cfg + "' '" + packed + "'" + data);
+    const Run simulated = s.lenet("test '" + cfg + "' '" + packed + "'" + data + " -float-binary");
+    INFO(from_float.out << from_packed.out << simulated.out << from_packed.err);
+    REQUIRE(from_packed.exit_code == 0);
+    CHECK(accuracy_in(from_float.out, "accuracy:") == Approx(trained).margin(1e-4));
+    const std::string confusion = from_packed.out.substr(from_packed.out.find("confusion"));
+    CHECK(simulated.out.substr(simulated.out.find("confusion")) == confusion);
+    CHECK(from_float.out.substr(from_float.out.find("confusion")) == confusion);
+
+    // Back to Darknet .weights: binary weights return as alpha * sign, which tests the same.
+    const std::string unpacked = s.path("unpacked.weights");
+    REQUIRE(s.lenet("export '" + cfg + "' '" + packed + "' '" + unpacked + "'").exit_code == 0);
+    const Run from_unpacked = s.lenet("test '" + cfg + "' '" + unpacked + "'" + data);
+    CHECK(from_unpacked.out.substr(from_unpacked.out.find("confusion")) == confusion);
+
+    // A flipped bit anywhere in the packed file is caught by its CRC.
+    std::string bytes = slurp(packed);
+    bytes[bytes.size() / 2] = char(bytes[bytes.size() / 2] ^ 0x10);
+    std::ofstream(s.path("corrupt.packed"), std::ios::binary) << bytes;
+    const Run corrupt = s.lenet("test '" + cfg + "' '" + s.path("corrupt.packed") + "'" + data);
+    CHECK(corrupt.exit_code != 0);
+    CHECK_THAT(corrupt.err, Catch::Matchers::Contains("corrupt.packed: byte offset"));
+    CHECK_THAT(corrupt.err, Catch::Matchers::Contains("CRC-32 mismatch"));
+}

@@ -263,10 +263,13 @@ std::vector<std::vector<float>> param_grads(Layer& layer) {
 // Checks the input gradient and every parameter gradient of the net's first (only) layer against
 // central differences of `loss`, training mode. Also checks that backward is deterministic: a
 // second forward/backward from zeroed gradients gives bit-identical results.
+// `setup` may then overwrite parameters (binary layers need weights away from the sign's kink).
+using LayerSetup = std::function<void(Layer&)>;
 GradientRun check_layer_gradients(const std::string& cfg_text, int batch, int threads, std::vector<float> x,
-                                  const Loss& loss, float h = kStep) {
+                                  const Loss& loss, float h = kStep, const LayerSetup& setup = {}) {
     auto net = make_net(cfg_text, batch, threads);
     randomize_non_decay_params(*net, 11);
+    if (setup) setup(net->layer(0));
     LayerRun run(*net, 0, batch);
     REQUIRE(x.size() == run.input_size());
     const std::size_t n = run.output_size();
@@ -335,10 +338,10 @@ void require_close_arrays(const std::vector<float>& a, const std::vector<float>&
 // gradients do not depend on the thread split and must be bit-identical; weight gradients are
 // reduced per thread (deterministic for a given thread count) and must agree to float rounding.
 void check_layer_gradients_threads(const std::string& cfg_text, int batch, const std::vector<float>& x,
-                                   std::uint64_t seed) {
+                                   std::uint64_t seed, const LayerSetup& setup = {}) {
     const Loss loss = weighted_sum_loss(seed);
-    const GradientRun one = check_layer_gradients(cfg_text, batch, 1, x, loss);
-    const GradientRun three = check_layer_gradients(cfg_text, batch, 3, x, loss);
+    const GradientRun one = check_layer_gradients(cfg_text, batch, 1, x, loss, kStep, setup);
+    const GradientRun three = check_layer_gradients(cfg_text, batch, 3, x, loss, kStep, setup);
     CHECK(one.output == three.output);
     CHECK(one.input_grad == three.input_grad);
     REQUIRE(one.param_grads.size() == three.param_grads.size());
@@ -706,3 +709,251 @@ TEST_CASE("softmax + cross-entropy: input gradient equals d(mean CE)/d(logits)",
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// 4. Binary-weight (binary=1) and XNOR (xnor=1) layers
+//
+// s(x) = +1 for x >= 0, else -1; alpha = mean |W| per filter; XNOR inputs are scaled by K (conv:
+// box filter of the channel mean of |x|) or beta (connected: mean |x|). The sign's gradient is
+// straight-through, cancelled for |x| > 1, which a central difference cannot see: numeric checks
+// use weights and inputs with |v| in [1.2, 2] (the straight-through terms vanish and no sign flips
+// under the step), and the straight-through terms are checked by hand.
+
+namespace {
+
+// Random values with |v| in [1.2, 2] and random signs.
+std::vector<float> away_from_kink(std::size_t n, std::uint64_t seed) {
+    Rng rng(seed);
+    std::vector<float> v(n);
+    for (auto& x : v) x = (rng.uniform() < 0.5f ? -1.0f : 1.0f) * rng.uniform(1.2f, 2.0f);
+    return v;
+}
+
+LayerSetup weights_away_from_kink(std::uint64_t seed) {
+    return [seed](Layer& layer) {
+        const Param weights = layer.params()[0];
+        const std::vector<float> w = away_from_kink(weights.size, seed);
+        std::copy(w.begin(), w.end(), weights.value);
+    };
+}
+
+// Gradients of L = y[0] (one output) after one training forward pass.
+struct SingleOutputGrads {
+    std::vector<float> output, input_grad, weight_grad;
+};
+SingleOutputGrads single_output_grads(Network& net, const std::vector<float>& x) {
+    LayerRun run(net, 0, 1);
+    net.zero_param_grads();
+    const std::vector<float> y = run.forward(x, true);
+    std::vector<float> delta(y.size(), 0.0f);
+    delta[0] = 1.0f;
+    const std::vector<float> input_grad = run.backward(x, delta);
+    const Param w = run.layer().params()[0];
+    return {y, input_grad, std::vector<float>(w.grad, w.grad + w.size)};
+}
+
+}  // namespace
+
+TEST_CASE("binary-weight convolution, by hand", "[layers][binary]") {
+    auto net = make_net(net_section(1, 3, 3) + "[convolutional]\nbinary=1\nfilters=1\nsize=2\nactivation=linear\n", 1, 1);
+    // W = [0.5, -1.5, -2, 1]: alpha = (0.5 + 1.5 + 2 + 1) / 4 = 1.25, s(W) = [1, -1, -1, 1]; bias 0.5.
+    set_param(net->layer(0), 0, {0.5f, -1.5f, -2.0f, 1.0f});
+    set_param(net->layer(0), 1, {0.5f});
+    // x = [1 -2 3; 0 5 -1; 2 2 -4]; out(oy,ox) = 1.25 * (x00 - x01 - x10 + x11 of the window) + 0.5:
+    //   (0,0): 1 + 2 - 0 + 5 = 8 -> 10.5    (0,1): -2 - 3 - 5 - 1 = -11 -> -13.25
+    //   (1,0): 0 - 5 - 2 + 2 = -5 -> -5.75  (1,1): 5 + 1 - 2 - 4 = 0 -> 0.5
+    const std::vector<float> x = {1, -2, 3, 0, 5, -1, 2, 2, -4};
+    const std::vector<float> expected = {10.5f, -13.25f, -5.75f, 0.5f};
+    require_values(run_forward(*net, x, 1, true), expected);
+    require_values(run_forward(*net, x, 1, false), expected);
+}
+
+TEST_CASE("XNOR convolution, by hand, training and bit-packed inference", "[layers][binary]") {
+    for (const bool packed : {true, false}) {
+        BuildOptions build;
+        build.threads = 1;
+        build.backend = Backend::reference;
+        build.max_batch = 1;
+        build.packed_binary = packed;
+        auto net = Network::from_sections(
+            lenet::parse_cfg(net_section(1, 3, 3) + "[convolutional]\nxnor=1\nfilters=1\nsize=2\nactivation=linear\n",
+                             "test.cfg"),
+            build);
+        set_param(net->layer(0), 0, {0.5f, -1.5f, -2.0f, 1.0f});  // alpha 1.25, s(W) = [1, -1, -1, 1]
+        set_param(net->layer(0), 1, {0.5f});
+        // x = [1 -2 3; 0 5 -1; 2 2 -4]: s(x) = [1 -1 1; 1 1 -1; 1 1 -1] (s(0) = +1), |x| = [1 2 3; 0 5 1; 2 2 4].
+        // K = window mean of |x|: (0,0) 8/4 = 2, (0,1) 11/4 = 2.75, (1,0) 9/4 = 2.25, (1,1) 12/4 = 3.
+        // dots = s00 - s01 - s10 + s11 per window: (0,0) 1+1-1+1 = 2, (0,1) -1-1-1-1 = -4, (1,0) 1-1-1+1 = 0,
+        // (1,1) 1+1-1-1 = 0. out = dots * 1.25 * K + 0.5: 5.5, -13.25, 0.5, 0.5.
+        const std::vector<float> x = {1, -2, 3, 0, 5, -1, 2, 2, -4};
+        const std::vector<float> expected = {5.5f, -13.25f, 0.5f, 0.5f};
+        INFO("packed inference: " << packed);
+        require_values(run_forward(*net, x, 1, true), expected);
+        require_values(run_forward(*net, x, 1, false), expected);
+    }
+}
+
+TEST_CASE("XNOR connected, by hand", "[layers][binary]") {
+    auto net = make_net(net_section(4, 1, 1) + "[connected]\nxnor=1\noutput=2\nactivation=linear\n", 1, 1);
+    // W = [[1, -0.5, 0.25, -2], [-1, 1, 1, 0.5]]: alpha = [3.75/4, 3.5/4] = [0.9375, 0.875].
+    set_param(net->layer(0), 0, {1, -0.5f, 0.25f, -2, -1, 1, 1, 0.5f});
+    // x = [0.5, -2, 1, 0]: s(x) = [1, -1, 1, 1], beta = 3.5 / 4 = 0.875.
+    // dots: [1+1+1-1, -1-1+1+1] = [2, 0] -> out = [2 * 0.9375 * 0.875, 0] = [1.640625, 0].
+    const std::vector<float> x = {0.5f, -2, 1, 0};
+    require_values(run_forward(*net, x, 1, true), {1.640625f, 0.0f});
+    require_values(run_forward(*net, x, 1, false), {1.640625f, 0.0f});
+}
+
+TEST_CASE("binary-weight connected: straight-through and alpha gradient terms, by hand", "[layers][binary]") {
+    auto net = make_net(net_section(2, 1, 1) + "[connected]\nbinary=1\noutput=1\nactivation=linear\n", 1, 1);
+    // W = [0.5, -2]: alpha = 1.25, s(W) = [1, -1]; x = [1, 2]: y = 1.25 * (1 - 2) = -1.25. L = y.
+    set_param(net->layer(0), 0, {0.5f, -2.0f});
+    const SingleOutputGrads g = single_output_grads(*net, {1, 2});
+    require_values(g.output, {-1.25f});
+    // dL/dW~ = x = [1, 2]. Straight-through: alpha * [1, 2] * 1{|W| <= 1} = [1.25, 0].
+    // Through alpha: s(W_i) / 2 * (1 * 1 + 2 * -1) = s(W_i) * -0.5 = [-0.5, 0.5]. Sum: [0.75, 0.5].
+    require_values(g.weight_grad, {0.75f, 0.5f});
+    // dL/dx = W~ = [1.25, -1.25].
+    require_values(g.input_grad, {1.25f, -1.25f});
+}
+
+TEST_CASE("XNOR connected: straight-through, alpha and beta gradient terms, by hand", "[layers][binary]") {
+    auto net = make_net(net_section(2, 1, 1) + "[connected]\nxnor=1\noutput=1\nactivation=linear\n", 1, 1);
+    // W = [0.5, -2], x = [0.5, -2]: alpha = beta = 1.25, s(W) = s(x) = [1, -1], dots = 2,
+    // y = 2 * 1.25 * 1.25 = 3.125. L = y.
+    set_param(net->layer(0), 0, {0.5f, -2.0f});
+    const SingleOutputGrads g = single_output_grads(*net, {0.5f, -2.0f});
+    require_values(g.output, {3.125f});
+    // dL/dW~ = beta * s(x) = [1.25, -1.25]. Straight-through: alpha * that * 1{|W| <= 1} = [1.5625, 0].
+    // Through alpha: s(W_i) / 2 * (1.25 + 1.25) = [1.25, -1.25]. Sum: [2.8125, -1.25].
+    require_values(g.weight_grad, {2.8125f, -1.25f});
+    // dL/ds(x) = beta * W~ = 1.25 * [1.25, -1.25]; straight-through (|x0| <= 1 only): [1.5625, 0].
+    // Through beta: dL/dbeta = alpha * dots = 2.5, times s(x_i) / 2 = [1.25, -1.25]. Sum: [2.8125, -1.25].
+    require_values(g.input_grad, {2.8125f, -1.25f});
+}
+
+// Linear activations: outputs of +-1.6 weights reach tens, where tanh or logistic would saturate and
+// leave nothing to check. (With batch_normalize the output does not depend on alpha at all.)
+TEST_CASE("binary-weight layer gradients away from the sign's kink (alpha term)", "[layers][binary]") {
+    check_layer_gradients_threads(
+        net_section(3, 5, 7) + "[convolutional]\nbinary=1\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=linear\n", 3,
+        random_values(3 * 3 * 5 * 7, 71), 72, weights_away_from_kink(73));
+    check_layer_gradients_threads(net_section(2, 3, 2) + "[connected]\nbinary=1\noutput=5\nactivation=linear\n", 3,
+                                  random_values(3 * 12, 77), 78, weights_away_from_kink(79));
+}
+
+TEST_CASE("XNOR layer gradients away from the sign's kink (alpha and K/beta terms)", "[layers][binary]") {
+    check_layer_gradients_threads(
+        net_section(3, 5, 7) + "[convolutional]\nxnor=1\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=linear\n", 3,
+        away_from_kink(3 * 3 * 5 * 7, 81), 82, weights_away_from_kink(83));
+    check_layer_gradients_threads(
+        net_section(2, 4, 5) + "[convolutional]\nxnor=1\nfilters=3\nsize=2\nstride=1\nactivation=linear\n", 2,
+        away_from_kink(2 * 2 * 4 * 5, 84), 85, weights_away_from_kink(86));
+    check_layer_gradients_threads(
+        net_section(3, 3, 3) + "[convolutional]\nxnor=1\nfilters=2\nsize=1\nstride=1\nactivation=linear\n", 2,
+        away_from_kink(2 * 27, 87), 88, weights_away_from_kink(89));
+    check_layer_gradients_threads(net_section(2, 3, 2) + "[connected]\nxnor=1\noutput=5\nactivation=linear\n", 3,
+                                  away_from_kink(3 * 12, 91), 92, weights_away_from_kink(93));
+}
+
+TEST_CASE("XNOR convolution: straight-through input and weight terms match a float convolution", "[layers][binary]") {
+    // With |W| <= 1 and |x| <= 1 everywhere the straight-through terms are on. For a convolution of
+    // K = 1 inputs... K varies, so compare against the decomposition: analytic = numeric (alpha/K
+    // terms, signs fixed under the step) + straight-through terms computed from a float layer.
+    // The float layer: weights W~ = alpha * s(W), input s(x), output scaled by K, is the same function
+    // of (W~, s(x)); its gradients with respect to W~ and s(x) give dL/dW~ and dL/ds(x).
+    const std::string binary_cfg =
+        net_section(2, 4, 4) + "[convolutional]\nxnor=1\nfilters=2\nsize=3\nstride=1\npad=1\nactivation=linear\n";
+    auto net = make_net(binary_cfg, 1, 1);
+    std::vector<float> w = random_values(2 * 2 * 9, 101, -0.9f, 0.9f);
+    for (auto& v : w)
+        if (std::abs(v) < 0.1f) v = 0.5f;  // no weight within the step of 0
+    set_param(net->layer(0), 0, w);
+    set_param(net->layer(0), 1, {0.0f, 0.0f});
+    std::vector<float> x = random_values(2 * 16, 102, -0.9f, 0.9f);
+    for (auto& v : x)
+        if (std::abs(v) < 0.1f) v = -0.5f;
+    const Loss loss = weighted_sum_loss(103);
+    LayerRun run(*net, 0, 1);
+    net->zero_param_grads();
+    const std::vector<float> y = run.forward(x, true);
+    std::vector<float> delta(y.size());
+    loss.output_grad(y.data(), y.size(), delta.data());
+    const std::vector<float> input_grad = run.backward(x, delta);
+    const Param weights = run.layer().params()[0];
+    const std::vector<float> weight_grad(weights.grad, weights.grad + weights.size);
+    auto value = [&] { return loss.value(run.forward(x, true).data(), y.size()); };
+    const std::vector<double> numeric_w = numeric_gradient(weights.value, weights.size, 1e-3f, value);
+    const std::vector<double> numeric_x = numeric_gradient(x.data(), x.size(), 1e-3f, value);
+
+    // K per output position (3x3 box of the channel mean of |x|, zero padded, / 9) and alpha.
+    std::vector<float> k(16, 0.0f), alpha(2, 0.0f);
+    for (int oy = 0; oy < 4; ++oy)
+        for (int ox = 0; ox < 4; ++ox)
+            for (int dy = -1; dy <= 1; ++dy)
+                for (int dx = -1; dx <= 1; ++dx) {
+                    const int yy = oy + dy, xx = ox + dx;
+                    if (yy < 0 || yy >= 4 || xx < 0 || xx >= 4) continue;
+                    k[std::size_t(oy * 4 + ox)] += (std::abs(x[std::size_t(yy * 4 + xx)]) +
+                                                    std::abs(x[std::size_t(16 + yy * 4 + xx)])) / 2.0f / 9.0f;
+                }
+    for (int f = 0; f < 2; ++f)
+        for (int i = 0; i < 18; ++i) alpha[std::size_t(f)] += std::abs(w[std::size_t(f * 18 + i)]) / 18.0f;
+    // dL/dW~[f][c][ky][kx] = sum_p r[f][p] K[p] s(x at the tap), dL/ds(x) = sum r K W~ at the taps.
+    std::vector<double> grad_w_tilde(w.size(), 0.0), grad_sx(x.size(), 0.0);
+    std::vector<float> r(y.size());
+    loss.output_grad(y.data(), y.size(), r.data());
+    for (int f = 0; f < 2; ++f)
+        for (int oy = 0; oy < 4; ++oy)
+            for (int ox = 0; ox < 4; ++ox)
+                for (int c = 0; c < 2; ++c)
+                    for (int ky = 0; ky < 3; ++ky)
+                        for (int kx = 0; kx < 3; ++kx) {
+                            const int yy = oy + ky - 1, xx = ox + kx - 1;
+                            if (yy < 0 || yy >= 4 || xx < 0 || xx >= 4) continue;
+                            const std::size_t wi = std::size_t(((f * 2 + c) * 3 + ky) * 3 + kx);
+                            const std::size_t xi = std::size_t((c * 4 + yy) * 4 + xx);
+                            const double rk = double(r[std::size_t(f * 16 + oy * 4 + ox)]) * k[std::size_t(oy * 4 + ox)];
+                            grad_w_tilde[wi] += rk * (x[xi] >= 0 ? 1.0 : -1.0);
+                            grad_sx[xi] += rk * alpha[std::size_t(f)] * (w[wi] >= 0 ? 1.0 : -1.0);
+                        }
+    std::vector<double> expected_w(w.size()), expected_x(x.size());
+    for (std::size_t i = 0; i < w.size(); ++i)
+        expected_w[i] = numeric_w[i] + alpha[i / 18] * grad_w_tilde[i];  // all |W| <= 1
+    for (std::size_t i = 0; i < x.size(); ++i) expected_x[i] = numeric_x[i] + grad_sx[i];  // all |x| <= 1
+    check_gradient("weights (straight-through + alpha)", weight_grad, expected_w);
+    check_gradient("input (straight-through + K)", input_grad, expected_x);
+}
+
+TEST_CASE("bit-packed inference equals the float simulation bit for bit", "[layers][binary]") {
+    // Odd channel counts, padding, stride, batch norm, a 1x1 XNOR convolution and an XNOR connected
+    // layer; each backend, 1 and 3 threads.
+    const std::string cfg = net_section(3, 9, 11) +
+                            "[convolutional]\nfilters=5\nsize=3\nstride=1\npad=1\nactivation=leaky\n"
+                            "[convolutional]\nxnor=1\nbatch_normalize=1\nfilters=67\nsize=3\nstride=2\npad=1\nactivation=relu\n"
+                            "[batchnorm]\n"
+                            "[convolutional]\nxnor=1\nfilters=7\nsize=1\nstride=1\nactivation=linear\n"
+                            "[convolutional]\nbinary=1\nfilters=6\nsize=2\nstride=1\npad=1\nactivation=relu\n"
+                            "[connected]\nxnor=1\nbatch_normalize=1\noutput=33\nactivation=tanh\n"
+                            "[connected]\noutput=4\nactivation=linear\n";
+    std::vector<Backend> backends{Backend::reference};
+    if (lenet::backend_available(Backend::avx2)) backends.push_back(Backend::avx2);
+    const std::vector<float> x = random_values(5 * 3 * 9 * 11, 111);
+    for (const Backend backend : backends)
+        for (const int threads : {1, 3}) {
+            std::vector<std::vector<float>> outputs;
+            for (const bool packed : {true, false}) {
+                BuildOptions build;
+                build.threads = threads;
+                build.backend = backend;
+                build.max_batch = 5;
+                build.packed_binary = packed;
+                auto net = Network::from_sections(lenet::parse_cfg(cfg, "test.cfg"), build);
+                randomize_non_decay_params(*net, 112);
+                run_forward(*net, x, 5, true);  // rolling statistics away from their initial values
+                outputs.push_back(run_forward(*net, x, 5, false));
+            }
+            INFO(lenet::backend_name(backend) << ", " << threads << " thread(s)");
+            CHECK(outputs[0] == outputs[1]);
+        }
+}

@@ -9,8 +9,11 @@
 
 #include "commands/args.h"
 #include "commands/commands.h"
+#include "core/error.h"
 #include "core/thread_pool.h"
+#include "kernels/binary/xnor.h"
 #include "kernels/gemm/gemm.h"
+#include "kernels/ops/im2col.h"
 #include "kernels/peak.h"
 #include "net/network.h"
 #include "net/optimizer.h"
@@ -63,12 +66,144 @@ int bench_gemm(int size, int iterations, int threads, Backend backend, bool json
     return 0;
 }
 
+// -xnor c,h,w,filters,size,stride,pad: one image through the float convolution (im2col + SGEMM,
+// as the convolutional layer runs it) and through the bit-packed XNOR convolution, which includes
+// binarizing and packing the float input. GOP/s count 2 * filters * c*size^2 * out_h*out_w for both.
+struct XnorBenchRow {
+    int threads;
+    double float_ms, xnor_ms;
+};
+
+int bench_xnor(const std::string& shape, int iterations, int threads, Backend backend, bool json) {
+    std::vector<long> v;
+    std::size_t at = 0;
+    while (at <= shape.size()) {
+        const std::size_t comma = std::min(shape.find(',', at), shape.size());
+        try {
+            std::size_t used = 0;
+            const std::string part = shape.substr(at, comma - at);
+            v.push_back(std::stol(part, &used));
+            if (used != part.size()) v.back() = -1;
+        } catch (const std::exception&) {
+            v.push_back(-1);
+        }
+        at = comma + 1;
+    }
+    const bool valid = v.size() == 7 && v[0] >= 1 && v[1] >= 1 && v[2] >= 1 && v[3] >= 1 && v[4] >= 1 && v[5] >= 1 &&
+                       v[6] >= 0 && v[0] <= 65536 && v[1] <= 8192 && v[2] <= 8192 && v[3] <= 65536 && v[4] <= 64 &&
+                       v[5] <= 64 && v[6] <= 64 && v[1] + 2 * v[6] >= v[4] && v[2] + 2 * v[6] >= v[4];
+    if (!valid)
+        throw Error(cat("lenet bench: -xnor ", shape, ": expected c,h,w,filters,size,stride,pad (positive, pad >= 0, ",
+                        "the window inside the padded image)"));
+    const kernels::ConvGeometry g{int(v[0]), int(v[1]), int(v[2]), int(v[4]), int(v[5]), int(v[6])};
+    const int filters = int(v[3]);
+    const int patch = g.channels * g.size * g.size, spatial = g.out_h() * g.out_w();
+    Rng rng(3);
+    std::vector<float> image(std::size_t(g.channels) * std::size_t(g.height) * std::size_t(g.width));
+    std::vector<float> weights(std::size_t(filters) * std::size_t(patch));
+    for (auto& x : image) x = rng.uniform(-1, 1);
+    for (auto& x : weights) x = rng.uniform(-1, 1);
+    std::vector<float> columns(std::size_t(patch) * std::size_t(spatial)), out(std::size_t(filters) * std::size_t(spatial));
+    const kernels::PackedFilters packed = kernels::pack_filters(weights.data(), filters, g.channels, g.size);
+    ThreadPool single(1), pool(threads);
+    std::vector<unsigned char> workspace(kernels::xnor_conv_pool_workspace_bytes(g, packed, pool.size()));
+    const kernels::GemmArgs gemm{false, false, filters, spatial, patch, 1.0f, weights.data(), patch,
+                                 columns.data(), spatial, 0.0f, out.data(), spatial};
+    // The two alternate, so that both see the same share of a busy machine.
+    auto median_ms = [&](const std::function<void()>& first, const std::function<void()>& second) {
+        first();  // warm-up
+        second();
+        std::vector<double> a, b;
+        for (int i = 0; i < iterations; ++i) {
+            a.push_back(seconds_of(first));
+            b.push_back(seconds_of(second));
+        }
+        return std::pair{1e3 * median(a), 1e3 * median(b)};
+    };
+    auto measure = [&](const Compute& compute) {
+        const auto [float_ms, xnor_ms] = median_ms(
+            [&] {
+                kernels::im2col(compute.backend, g, image.data(), columns.data());
+                kernels::gemm(compute, gemm);
+            },
+            [&] { kernels::xnor_conv(compute, g, packed, image.data(), out.data(), workspace.data()); });
+        return XnorBenchRow{compute.pool->size(), float_ms, xnor_ms};
+    };
+    const double ops = 2.0 * filters * double(patch) * spatial;
+    std::vector<XnorBenchRow> rows{measure({&single, backend})};
+    if (pool.size() > 1) rows.push_back(measure({&pool, backend}));
+    if (json) {
+        std::printf("{\"xnor\":\"%s\",\"backend\":\"%s\",\"gop\":%.4f,\"runs\":[", shape.c_str(), backend_name(backend), ops / 1e9);
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            std::printf("%s{\"threads\":%d,\"float_ms\":%.4f,\"xnor_ms\":%.4f,\"float_gops\":%.1f,\"xnor_gops\":%.1f,"
+                        "\"speedup\":%.2f}",
+                        i ? "," : "", rows[i].threads, rows[i].float_ms, rows[i].xnor_ms, ops / rows[i].float_ms / 1e6,
+                        ops / rows[i].xnor_ms / 1e6, rows[i].float_ms / rows[i].xnor_ms);
+        std::printf("]}\n");
+        return 0;
+    }
+    std::printf("conv %dx%dx%d -> %d filters %dx%d stride %d pad %d -> %dx%d (%s), %.3f GOP, median of %d:\n",
+                g.channels, g.height, g.width, filters, g.size, g.size, g.stride, g.pad, g.out_h(), g.out_w(),
+                backend_name(backend), ops / 1e9, iterations);
+    for (const XnorBenchRow& r : rows)
+        std::printf("  %d thread%s: float (im2col+sgemm) %8.3f ms %7.1f GOP/s | xnor (incl. packing) %8.3f ms %7.1f GOP/s"
+                    " | %.2fx\n",
+                    r.threads, r.threads == 1 ? " " : "s", r.float_ms, ops / r.float_ms / 1e6, r.xnor_ms,
+                    ops / r.xnor_ms / 1e6, r.float_ms / r.xnor_ms);
+    return 0;
+}
+
+// XNOR layers at inference: the bit-packed kernels (net, as built) against the float simulation of
+// the same layers (a second net with packed_binary off: the same shapes through the float SGEMM),
+// run alternately; per-layer medians. BWN layers use the float kernels either way.
+void bench_binary_layers(const std::string& cfg, BuildOptions build, Network& net, const std::vector<float>& input,
+                         int iterations, bool json) {
+    std::vector<int> xnor_layers;
+    for (int i = 0; i < net.layer_count(); ++i)
+        if (net.layer(i).binary_weights().binary_inputs) xnor_layers.push_back(i);
+    if (xnor_layers.empty()) {
+        if (json) std::printf(",\"binary_layers\":[]");
+        return;
+    }
+    build.packed_binary = false;
+    auto simulated = Network::from_cfg_file(cfg, build);
+    const int batch = net.max_batch();
+    std::vector<std::vector<double>> packed_ms(xnor_layers.size()), float_ms(xnor_layers.size());
+    for (int i = 0; i <= iterations; ++i) {
+        std::vector<double> packed_times, float_times;
+        net.forward(input.data(), batch, false, &packed_times);
+        simulated->forward(input.data(), batch, false, &float_times);
+        if (i == 0) continue;  // warm-up: packing the weights, caches
+        for (std::size_t k = 0; k < xnor_layers.size(); ++k) {
+            packed_ms[k].push_back(1e3 * packed_times[std::size_t(xnor_layers[k])]);
+            float_ms[k].push_back(1e3 * float_times[std::size_t(xnor_layers[k])]);
+        }
+    }
+    if (json)
+        std::printf(",\"binary_layers\":[");
+    else
+        std::printf("XNOR layers at inference, batch %d, median of %d: bit-packed vs float simulation (same shapes)\n"
+                    "%5s %-10s %12s %12s %8s\n",
+                    batch, iterations, "layer", "type", "packed ms", "float ms", "speedup");
+    for (std::size_t k = 0; k < xnor_layers.size(); ++k) {
+        const double packed = median(packed_ms[k]), floating = median(float_ms[k]);
+        const std::string kind = net.layer(xnor_layers[k]).summary().kind;
+        if (json)
+            std::printf("%s{\"index\":%d,\"type\":\"%s\",\"packed_ms\":%.4f,\"float_ms\":%.4f,\"speedup\":%.2f}",
+                        k ? "," : "", xnor_layers[k], kind.c_str(), packed, floating, floating / packed);
+        else
+            std::printf("%5d %-10s %12.4f %12.4f %7.2fx\n", xnor_layers[k], kind.c_str(), packed, floating,
+                        floating / packed);
+    }
+    if (json) std::printf("]");
+}
+
 }  // namespace
 
 int run_bench(const std::vector<std::string>& argv) {
     const Args args("bench", argv,
                     {{"-batch", true}, {"-iters", true}, {"-threads", true}, {"-backend", true}, {"-json", false},
-                     {"-gemm", true}});
+                     {"-gemm", true}, {"-xnor", true}});
     const int threads = int(args.integer("-threads", 0, 1, 1024));
     const Backend backend = parse_backend(args.value_or("-backend", "auto"));
     const int iterations = int(args.integer("-iters", 20, 1, 1 << 20));
@@ -76,6 +211,10 @@ int run_bench(const std::vector<std::string>& argv) {
     if (args.value("-gemm")) {
         args.expect_positionals(0, 0, "no cfg with -gemm");
         return bench_gemm(int(args.integer("-gemm", 1024, 1, 8192)), iterations, threads, backend, json);
+    }
+    if (const auto shape = args.value("-xnor")) {
+        args.expect_positionals(0, 0, "no cfg with -xnor");
+        return bench_xnor(*shape, iterations, threads, backend, json);
     }
     args.expect_positionals(1, 1, "a cfg file (or -gemm n)");
     BuildOptions build;
@@ -138,10 +277,12 @@ int run_bench(const std::vector<std::string>& argv) {
                         backward_ms, backward_gflops, percent);
     }
     if (json)
-        std::printf("],\"train_images_per_second\":%.1f,\"inference_images_per_second\":%.1f}\n", train_rate, infer_rate);
+        std::printf("],\"train_images_per_second\":%.1f,\"inference_images_per_second\":%.1f", train_rate, infer_rate);
     else
         std::printf("training: %.0f images/s (median step %.3f ms incl. optimizer)\ninference: %.0f images/s (median %.3f ms per batch)\n",
                     train_rate, 1e3 * median(step_times), infer_rate, 1e3 * median(inference_times));
+    bench_binary_layers(args.positionals()[0], build, *net, input, iterations, json);
+    if (json) std::printf("}\n");
     return 0;
 }
 

@@ -27,11 +27,16 @@ const std::vector<Command>& commands() {
          run_train},
         {"test", "accuracy, per-class accuracy and confusion matrix on a test split",
          "usage: lenet test <cfg> <weights> <data dir> [-batch n] [-threads n] [-backend b] [-limit n]\n"
+         "                  [-float-binary]\n"
+         "  <weights> may be Darknet .weights or a packed file from `lenet export -binary`. XNOR layers\n"
+         "  run on bit-packed kernels; -float-binary runs their float simulation instead (the same\n"
+         "  predictions, bit for bit: a check of the packed path).\n"
          "example:\n"
          "  lenet test cfg/lenet.cfg backup/lenet_final.weights data/mnist\n",
          run_test},
         {"predict", "classify image files (PNG, JPEG, BMP, PNM, TIFF, WebP)",
          "usage: lenet predict <cfg> <weights> <image>... [-top k] [-invert] [-threads n] [-backend b]\n"
+         "                     [-float-binary]\n"
          "  Each image is converted to the network's channels and letterboxed to its input size.\n"
          "  -invert maps pixel v to 1 - v: use it for dark digits on a light background (MNIST\n"
          "  digits are light on dark).\n"
@@ -53,6 +58,15 @@ const std::vector<Command>& commands() {
          "example:\n"
          "  lenet bench cfg/lenet.cfg -batch 128 -threads 2\n",
          run_bench},
+        {"export", "write weights packed (1 bit per binary weight) or as Darknet float .weights",
+         "usage: lenet export <cfg> <weights> <out> [-binary]\n"
+         "  -binary writes lenet's packed format: binary and XNOR layers as alpha per filter plus one\n"
+         "  bit per weight, float layers unchanged, a CRC-32 at the end. `lenet test` and `lenet\n"
+         "  predict` read it. Without -binary, writes Darknet .weights (also from a packed file, whose\n"
+         "  binary weights come back as alpha * sign). Prints the sizes and their ratio.\n"
+         "example:\n"
+         "  lenet export cfg/lenet_xnor.cfg backup/lenet_xnor_final.weights lenet_xnor.packed -binary\n",
+         run_export},
     };
     return table;
 }

@@ -10,11 +10,12 @@
 namespace lenet {
 
 int run_predict(const std::vector<std::string>& argv) {
-    const Args args("predict", argv, {{"-threads", true}, {"-backend", true}, {"-top", true}, {"-invert", false}});
+    const Args args("predict", argv, {{"-threads", true}, {"-backend", true}, {"-float-binary", false}, {"-top", true}, {"-invert", false}});
     args.expect_positionals(3, 1 << 20, "a cfg file, a weights file and one or more images");
     BuildOptions build;
     build.threads = int(args.integer("-threads", 1, 1, 1024));
     build.backend = parse_backend(args.value_or("-backend", "auto"));
+    build.packed_binary = !args.flag("-float-binary");
     build.max_batch = 1;
     auto net = Network::from_cfg_file(args.positionals()[0], build);
     net->load_weights(args.positionals()[1]);

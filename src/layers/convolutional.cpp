@@ -1,7 +1,11 @@
-// [convolutional]: filters, size, stride, pad/padding, activation, batch_normalize.
+// [convolutional]: filters, size, stride, pad/padding, activation, batch_normalize, binary, xnor.
 // Forward per image: im2col, then weights[filters x c*k*k] * columns[c*k*k x out_h*out_w].
 // Images are spread over the thread pool; weight gradients are summed per thread, then reduced in
 // a fixed order so a run is deterministic for a given thread count.
+// binary=1 (BWN) convolves with alpha * s(W); xnor=1 also binarizes the input, s(I) scaled by K
+// (kernels/ops/binarize.h). Training runs that arithmetic in float; inference runs XNOR layers on
+// bit-packed kernels whose integer dot products equal the float simulation's exactly, then one
+// folded output transform (alpha, K, batch norm, bias) shared by both paths.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -11,9 +15,11 @@
 #include "cfg/cfg.h"
 #include "core/thread_pool.h"
 #include "io/weights.h"
+#include "kernels/binary/xnor.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/ops/activation.h"
 #include "kernels/ops/batchnorm.h"
+#include "kernels/ops/binarize.h"
 #include "kernels/ops/im2col.h"
 #include "layers/layer.h"
 
@@ -21,11 +27,13 @@ namespace lenet {
 
 namespace {
 
+enum class BinaryMode { none, weights, xnor };
+
 class ConvolutionalLayer final : public Layer {
 public:
     ConvolutionalLayer(Shape input, int filters, int size, int stride, int pad, Activation activation,
-                       bool batch_normalize)
-        : filters_(filters), activation_(activation), batch_normalize_(batch_normalize),
+                       bool batch_normalize, BinaryMode mode)
+        : filters_(filters), activation_(activation), batch_normalize_(batch_normalize), mode_(mode),
           geometry_{input.c, input.h, input.w, size, stride, pad} {
         input_ = input;
         output_ = Shape{filters, geometry_.out_h(), geometry_.out_w()};
@@ -41,10 +49,23 @@ public:
             mean_.assign(std::size_t(filters), 0.0f);
             variance_.assign(std::size_t(filters), 0.0f);
         }
+        if (mode_ != BinaryMode::none) {
+            signs_.assign(weights_.size(), 0.0f);
+            effective_.assign(weights_.size(), 0.0f);
+            alpha_.assign(std::size_t(filters), 0.0f);
+            eval_scale_.assign(std::size_t(filters), 0.0f);
+            eval_shift_.assign(std::size_t(filters), 0.0f);
+        }
+        if (mode_ == BinaryMode::xnor) {
+            const kernels::PackedFilters zeros = kernels::pack_filters(weights_.data(), filters_, input.c, size);
+            // Room for the packed kernel's bytes, aligned to 64 bytes.
+            packed_workspace_floats_ = (kernels::xnor_conv_workspace_bytes(geometry_, zeros) + 63) / sizeof(float) + 16;
+        }
     }
 
     LayerSummary summary() const override {
-        return {"conv", std::to_string(filters_),
+        const char* kind = mode_ == BinaryMode::xnor ? "conv xnor" : mode_ == BinaryMode::weights ? "conv bwn" : "conv";
+        return {kind, std::to_string(filters_),
                 cat(geometry_.size, " x ", geometry_.size, " / ", geometry_.stride),
                 weights_.size() + biases_.size() + scales_.size(),
                 2.0 * double(weights_.size()) * double(spatial())};
@@ -56,17 +77,26 @@ public:
             x_.assign(std::size_t(max_batch) * output_.size(), 0.0f);
             x_norm_.assign(x_.size(), 0.0f);
         }
+        if (mode_ == BinaryMode::xnor) {
+            dots_.assign(std::size_t(max_batch) * output_.size(), 0.0f);
+            k_maps_.assign(std::size_t(max_batch) * std::size_t(spatial()), 0.0f);
+        }
     }
 
     std::size_t workspace_floats(int /*batch*/, int threads) const override {
-        return std::size_t(threads) * (columns_size() + weights_.size() + (pool_ ? output_.size() : 0));
+        return std::size_t(threads) * (thread_floats() + (pool_ ? output_.size() : 0));
+    }
+
+    BinaryWeights binary_weights() const override {
+        if (mode_ == BinaryMode::none) return {};
+        return {std::size_t(filters_), std::size_t(patch()), mode_ == BinaryMode::xnor};
     }
 
     // A float convolution absorbs the max pool after it (batch norm needs the whole batch's
-    // statistics first, so it does not).
+    // statistics first, so it does not; binary layers keep their own paths).
     bool absorb_next(const Layer& next) override {
         const kernels::PoolGeometry* pool = next.maxpool_geometry();
-        if (!pool || batch_normalize_) return false;
+        if (!pool || batch_normalize_ || mode_ != BinaryMode::none) return false;
         pool_ = *pool;
         return true;
     }
@@ -90,7 +120,11 @@ public:
             reader.read_floats(rolling_mean_.data(), rolling_mean_.size(), "rolling mean");
             reader.read_floats(rolling_variance_.data(), rolling_variance_.size(), "rolling variance");
         }
-        reader.read_floats(weights_.data(), weights_.size(), "weights");
+        if (mode_ == BinaryMode::none)
+            reader.read_floats(weights_.data(), weights_.size(), "weights");
+        else
+            read_binary_weights(reader, weights_.data(), filters_, patch());
+        packed_ready_ = false;
     }
 
     void write_weights(WeightsWriter& writer) const override {
@@ -100,10 +134,14 @@ public:
             writer.write_floats(rolling_mean_.data(), rolling_mean_.size());
             writer.write_floats(rolling_variance_.data(), rolling_variance_.size());
         }
-        writer.write_floats(weights_.data(), weights_.size());
+        if (mode_ == BinaryMode::none)
+            writer.write_floats(weights_.data(), weights_.size());
+        else
+            write_binary_weights(writer, weights_.data(), filters_, patch());
     }
 
     void forward(const ForwardPass& pass) override {
+        if (mode_ != BinaryMode::none) return binary_forward(pass);
         if (pool_) return pooled_forward(pass);
         const std::size_t in_size = input_.size(), out_size = output_.size();
         const bool fuse_bias = !batch_normalize_;
@@ -140,6 +178,7 @@ public:
     }
 
     void backward(const BackwardPass& pass) override {
+        if (mode_ != BinaryMode::none) return binary_backward(pass);
         if (pool_) return pooled_backward(pass);
         const std::size_t in_size = input_.size(), out_size = output_.size();
         const std::size_t total = std::size_t(pass.batch) * out_size;
@@ -192,7 +231,7 @@ private:
     void pooled_forward(const ForwardPass& pass) {
         const std::size_t in_size = input_.size(), conv_size = output_.size(), out_size = pooled_size();
         const int threads = pass.compute.pool->size();
-        float* conv_scratch = pass.workspace + std::size_t(threads) * (columns_size() + weights_.size());
+        float* conv_scratch = pass.workspace + std::size_t(threads) * thread_floats();
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
             float* columns = pass.workspace + std::size_t(thread) * columns_size();
             float* conv = conv_scratch + std::size_t(thread) * conv_size;
@@ -225,7 +264,7 @@ private:
         kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, pooled_spatial(), bias_grad_.data());
         const int threads = pass.compute.pool->size();
         float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
-        float* conv_scratch = thread_grads + std::size_t(threads) * weights_.size();
+        float* conv_scratch = pass.workspace + std::size_t(threads) * thread_floats();
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
             float* columns = pass.workspace + std::size_t(thread) * columns_size();
             float* grad = thread_grads + std::size_t(thread) * weights_.size();
@@ -292,6 +331,202 @@ private:
                                                activation_ == Activation::leaky);
     }
 
+    // Per-thread scratch: im2col columns, a weight-gradient accumulator, and for XNOR layers the
+    // signed image, its gradient, an h*w map and an output-sized map, then the packed kernel's bytes.
+    std::size_t thread_floats() const {
+        std::size_t floats = columns_size() + weights_.size();
+        if (mode_ == BinaryMode::xnor) {
+            const std::size_t pixels = std::size_t(input_.h) * std::size_t(input_.w);
+            floats += 2 * input_.size() + pixels + std::size_t(spatial());
+            floats += packed_workspace_floats_;
+        }
+        return floats;
+    }
+
+    // alpha and s(W) from the latent weights; for inference also the packed signs and the folded
+    // per-filter transform out = dot * scale[f] * K[p] + shift[f].
+    void prepare_binary(bool train, bool packed) {
+        if (!train && packed_ready_ && packed_kind_ == packed) return;
+        kernels::binarize_rows(weights_.data(), filters_, patch(), signs_.data(), alpha_.data());
+        if (train) {
+            packed_ready_ = false;
+            return;
+        }
+        for (int f = 0; f < filters_; ++f) {
+            float scale = alpha_[std::size_t(f)], shift = biases_[std::size_t(f)];
+            if (batch_normalize_) {
+                const float bn = scales_[std::size_t(f)] /
+                                 std::sqrt(rolling_variance_[std::size_t(f)] + kernels::kBatchNormEpsilon);
+                scale *= bn;
+                shift -= rolling_mean_[std::size_t(f)] * bn;
+            }
+            eval_scale_[std::size_t(f)] = scale;
+            eval_shift_[std::size_t(f)] = shift;
+        }
+        if (mode_ == BinaryMode::xnor && packed) packed_ = kernels::pack_filters(weights_.data(), filters_, input_.c, geometry_.size);
+        packed_kind_ = packed;
+        packed_ready_ = true;
+    }
+
+    void binary_forward(const ForwardPass& pass) {
+        const bool xnor = mode_ == BinaryMode::xnor;
+        const bool packed = xnor && !pass.train && pass.packed_binary;
+        prepare_binary(pass.train, packed);
+        const std::size_t in_size = input_.size(), out_size = output_.size();
+        const std::size_t pixels = std::size_t(input_.h) * std::size_t(input_.w);
+        const bool fuse_bias = !batch_normalize_;
+        float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;
+        pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
+            float* columns = pass.workspace + std::size_t(thread) * thread_floats();
+            float* signed_image = columns + columns_size() + weights_.size();
+            float* abs_mean = signed_image + 2 * in_size;
+            float* k_scratch = abs_mean + pixels;
+            void* packed_workspace = align64(k_scratch + spatial());
+            for (std::size_t b = begin; b < end; ++b) {
+                const float* image = pass.input + b * in_size;
+                float* out = conv_out + b * out_size;
+                float* dots = xnor && pass.train ? dots_.data() + b * out_size : out;
+                const float* k = nullptr;
+                if (xnor) {
+                    float* k_map = pass.train ? k_maps_.data() + b * std::size_t(spatial()) : k_scratch;
+                    kernels::input_scale_map(geometry_, image, abs_mean, k_map);
+                    k = k_map;
+                }
+                if (packed) {
+                    kernels::xnor_conv_single(pass.compute.backend, geometry_, packed_, image, dots, packed_workspace);
+                } else {
+                    const float* source = image;
+                    if (xnor) {
+                        kernels::sign(image, in_size, signed_image);
+                        source = signed_image;
+                    }
+                    kernels::gemm_single(pass.compute.backend,
+                                         {false, false, filters_, spatial(), patch(), 1.0f, signs_.data(), patch(),
+                                          lowered(pass.compute.backend, source, columns), spatial(), 0.0f, dots,
+                                          spatial()});
+                }
+                if (!pass.train) {
+                    output_transform(dots, eval_scale_.data(), k, eval_shift_.data(), out);
+                    kernels::activate(pass.compute.backend, activation_, out, out_size);
+                    continue;
+                }
+                output_transform(dots, alpha_.data(), k, nullptr, out);
+                if (fuse_bias) {
+                    kernels::scale_add_bias(pass.compute.backend, out, nullptr, biases_.data(), 1, filters_, spatial());
+                    kernels::activate(pass.compute.backend, activation_, out, out_size);
+                }
+            }
+        });
+        if (!pass.train || fuse_bias) return;
+        const std::size_t total = std::size_t(pass.batch) * out_size;
+        kernels::channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
+        kernels::update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(), rolling_mean_.data(),
+                                rolling_variance_.data());
+        kernels::normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
+        std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
+        kernels::scale_add_bias(pass.compute.backend, pass.output, scales_.data(), biases_.data(), pass.batch, filters_,
+                                spatial());
+        kernels::activate(pass.compute, activation_, pass.output, total);
+    }
+
+    // out[f][p] = dots[f][p] * scale[f] * K[p] (+ shift[f]); K null means 1, shift null means none.
+    // Both inference paths end here, so packed and simulated outputs agree bit for bit.
+    void output_transform(const float* dots, const float* scale, const float* k, const float* shift, float* out) const {
+        const int positions = spatial();
+        for (int f = 0; f < filters_; ++f) {
+            const float* d = dots + std::size_t(f) * std::size_t(positions);
+            float* o = out + std::size_t(f) * std::size_t(positions);
+            const float s = scale[std::size_t(f)], t = shift ? shift[std::size_t(f)] : 0.0f;
+            if (k)
+                for (int p = 0; p < positions; ++p) o[p] = d[p] * s * k[p] + t;
+            else
+                for (int p = 0; p < positions; ++p) o[p] = d[p] * s + t;
+        }
+    }
+
+    void binary_backward(const BackwardPass& pass) {
+        const bool xnor = mode_ == BinaryMode::xnor;
+        const std::size_t in_size = input_.size(), out_size = output_.size();
+        const std::size_t pixels = std::size_t(input_.h) * std::size_t(input_.w);
+        const std::size_t total = std::size_t(pass.batch) * out_size;
+        kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
+        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, spatial(), bias_grad_.data());
+        if (batch_normalize_) {
+            kernels::scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, filters_, spatial(),
+                                    scale_grad_.data());
+            kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
+                                        filters_, spatial());
+        }
+        // output_grad is now dL/d(alpha * K * dots). With W~ = alpha * s(W) the layer computes
+        // K * (W~ conv input~), so the usual convolution gradients run on g * K and W~.
+        kernels::scale_rows(signs_.data(), alpha_.data(), filters_, patch(), effective_.data());
+        const int threads = pass.compute.pool->size();
+        pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
+            float* columns = pass.workspace + std::size_t(thread) * thread_floats();
+            float* grad = columns + columns_size();
+            float* signed_image = grad + weights_.size();
+            float* image_grad = signed_image + in_size;
+            float* abs_mean_grad = image_grad + in_size;
+            float* k_grad = abs_mean_grad + pixels;
+            std::fill(grad, grad + weights_.size(), 0.0f);
+            for (std::size_t b = begin; b < end; ++b) {
+                float* delta = pass.output_grad + b * out_size;
+                const float* image = pass.input + b * in_size;
+                const float* source = image;
+                if (xnor) {
+                    const float* k = k_maps_.data() + b * std::size_t(spatial());
+                    const float* dots = dots_.data() + b * out_size;
+                    std::fill(k_grad, k_grad + spatial(), 0.0f);
+                    for (int f = 0; f < filters_; ++f) {
+                        float* g = delta + std::size_t(f) * std::size_t(spatial());
+                        const float* d = dots + std::size_t(f) * std::size_t(spatial());
+                        const float a = alpha_[std::size_t(f)];
+                        for (int p = 0; p < spatial(); ++p) {
+                            k_grad[p] += g[p] * a * d[p];
+                            g[p] *= k[p];
+                        }
+                    }
+                    kernels::sign(image, in_size, signed_image);
+                    source = signed_image;
+                }
+                kernels::gemm_single(pass.compute.backend,
+                                     {false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
+                                      lowered(pass.compute.backend, source, columns), spatial(), 1.0f, grad, patch()});
+                if (!pass.input_grad) continue;
+                float* target = xnor ? image_grad : pass.input_grad + b * in_size;
+                if (xnor) std::fill(image_grad, image_grad + in_size, 0.0f);
+                if (is_pointwise()) {
+                    kernels::gemm_single(pass.compute.backend,
+                                         {true, false, patch(), spatial(), filters_, 1.0f, effective_.data(), patch(),
+                                          delta, spatial(), 1.0f, target, spatial()});
+                } else {
+                    kernels::gemm_single(pass.compute.backend,
+                                         {true, false, patch(), spatial(), filters_, 1.0f, effective_.data(), patch(),
+                                          delta, spatial(), 0.0f, columns, spatial()});
+                    kernels::col2im_add(pass.compute.backend, geometry_, columns, target);
+                }
+                if (!xnor) continue;
+                float* input_grad = pass.input_grad + b * in_size;
+                kernels::sign_gradient_add(image, image_grad, in_size, input_grad);
+                kernels::input_scale_gradient(geometry_, image, k_grad, abs_mean_grad, input_grad);
+            }
+        });
+        // Sum the threads' dL/dW~ in a fixed order, then map it onto the latent weights.
+        float* total_grad = pass.workspace + columns_size();
+        const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
+        for (int t = 1; t < used; ++t) {
+            const float* grad = pass.workspace + std::size_t(t) * thread_floats() + columns_size();
+            for (std::size_t i = 0; i < weights_.size(); ++i) total_grad[i] += grad[i];
+        }
+        kernels::binary_weight_gradient(weights_.data(), alpha_.data(), total_grad, filters_, patch(),
+                                        weight_grad_.data());
+    }
+
+    static void* align64(float* p) {
+        const auto address = reinterpret_cast<std::uintptr_t>(p);
+        return reinterpret_cast<void*>((address + 63) & ~std::uintptr_t(63));
+    }
+
     int patch() const { return geometry_.channels * geometry_.size * geometry_.size; }
     int spatial() const { return output_.h * output_.w; }
     std::size_t columns_size() const { return is_pointwise() ? 0 : std::size_t(patch()) * std::size_t(spatial()); }
@@ -306,9 +541,16 @@ private:
     int filters_;
     Activation activation_;
     bool batch_normalize_;
+    BinaryMode mode_;
     kernels::ConvGeometry geometry_;
     std::vector<float> weights_, weight_grad_, biases_, bias_grad_, scales_, scale_grad_;
     std::vector<float> rolling_mean_, rolling_variance_, mean_, variance_, x_, x_norm_;
+    // Binary layers: s(W), alpha, alpha * s(W), the training forward's dots and K maps (XNOR), the
+    // inference transform and the packed signs (valid until the weights change).
+    std::vector<float> signs_, effective_, alpha_, dots_, k_maps_, eval_scale_, eval_shift_;
+    kernels::PackedFilters packed_;
+    std::size_t packed_workspace_floats_ = 0;
+    bool packed_ready_ = false, packed_kind_ = true;
     std::optional<kernels::PoolGeometry> pool_;  // the absorbed max pool, if any
     std::vector<std::int32_t> argmax_;           // its winners, per pooled output
 };
@@ -332,9 +574,10 @@ std::unique_ptr<Layer> make_convolutional(const CfgSection& section, Shape input
     const bool batch_normalize = section.get_bool("batch_normalize", false);
     if (section.get_int("groups", 1) != 1) section.fail("groups", "grouped convolution is not supported yet");
     if (section.get_int("dilation", 1) != 1) section.fail("dilation", "dilated convolution is not supported yet");
-    if (section.get_bool("binary", false)) section.fail("binary", "binary weights are not supported yet");
-    if (section.get_bool("xnor", false)) section.fail("xnor", "XNOR layers are not supported yet");
-    section.get_bool("bin_output", false);  // a hint for binary inference; nothing to do in float
+    const bool binary = section.get_bool("binary", false);
+    const bool xnor = section.get_bool("xnor", false);
+    const BinaryMode mode = xnor ? BinaryMode::xnor : binary ? BinaryMode::weights : BinaryMode::none;
+    section.get_bool("bin_output", false);  // a hint that the output feeds binary layers only
     const double weight_count = double(filters) * input.c * size * size;
     if (weight_count > double(1 << 28))
         section.fail("filters", cat(filters, " filters of ", input.c, "x", size, "x", size, " need ", weight_count,
@@ -342,7 +585,8 @@ std::unique_ptr<Layer> make_convolutional(const CfgSection& section, Shape input
     if (input.h + 2 * padding < size || input.w + 2 * padding < size)
         section.fail("size", cat("a ", size, "x", size, " window does not fit the ", to_string(input),
                                  " input with padding ", padding));
-    return std::make_unique<ConvolutionalLayer>(input, filters, size, stride, padding, activation, batch_normalize);
+    return std::make_unique<ConvolutionalLayer>(input, filters, size, stride, padding, activation, batch_normalize,
+                                                mode);
 }
 
 }  // namespace lenet

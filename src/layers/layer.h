@@ -26,6 +26,8 @@ struct ForwardPass {
     float* workspace;  // at least workspace_floats() floats, shared by all layers
     const Compute& compute;
     Rng& rng;
+    // Inference only: XNOR layers run the bit-packed kernels (true) or their float simulation.
+    bool packed_binary = true;
 };
 
 // Gradients accumulate: a layer adds dL/dinput into input_grad (null for the first layer) and
@@ -82,6 +84,14 @@ public:
     virtual bool absorb_next(const Layer& /*next*/) { return false; }
     // What absorb_next needs to know of a max pool layer (null for every other kind).
     virtual const kernels::PoolGeometry* maxpool_geometry() const { return nullptr; }
+
+    // Binary (BWN/XNOR) layers: their weights are `rows` rows of `per_row` values, stored as
+    // alpha per row and 1 bit per weight in packed files. Zero rows for float layers.
+    struct BinaryWeights {
+        std::size_t rows = 0, per_row = 0;
+        bool binary_inputs = false;  // XNOR: inputs binarized too (bit-packed kernels at inference)
+    };
+    virtual BinaryWeights binary_weights() const { return {}; }
 
     virtual std::vector<Param> params() { return {}; }
     virtual void init_weights(Rng& /*rng*/) {}

@@ -54,6 +54,7 @@ std::unique_ptr<Network> Network::from_sections(const std::vector<CfgSection>& s
 
     net->pool_ = std::make_unique<ThreadPool>(build.threads);
     net->compute_ = Compute{net->pool_.get(), build.backend};
+    net->packed_binary_ = build.packed_binary;
     const std::size_t count = net->layers_.size();
     net->absorbs_next_.assign(count, 0);
     if (build.fuse)
@@ -87,7 +88,7 @@ const float* Network::forward(const float* input, int batch, bool train, std::ve
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         const double start = layer_seconds ? now_seconds() : 0.0;
         const std::size_t out = absorbs_next_[i] ? i + 1 : i;  // a fused pair's time counts as the first's
-        layers_[i]->forward({in, outputs_[out].data(), batch, train, workspace_.data(), compute_, rng_});
+        layers_[i]->forward({in, outputs_[out].data(), batch, train, workspace_.data(), compute_, rng_, packed_binary_});
         if (layer_seconds) (*layer_seconds)[i] += now_seconds() - start;
         in = outputs_[out].data();
         i = out;
@@ -147,14 +148,14 @@ std::uint64_t Network::load_weights(const std::string& path) {
     return reader.seen();
 }
 
-std::string Network::weights_bytes(std::uint64_t seen) const {
-    WeightsWriter writer(seen);
+std::string Network::weights_bytes(std::uint64_t seen, bool packed) const {
+    WeightsWriter writer(seen, packed);
     for (const auto& layer : layers_) layer->write_weights(writer);
-    return writer.bytes();
+    return writer.finish();
 }
 
-void Network::save_weights(const std::string& path, std::uint64_t seen) const {
-    write_file_atomically(path, weights_bytes(seen));
+void Network::save_weights(const std::string& path, std::uint64_t seen, bool packed) const {
+    write_file_atomically(path, weights_bytes(seen, packed));
 }
 
 std::string Network::summary_table() const {

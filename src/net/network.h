@@ -20,6 +20,8 @@ struct BuildOptions {
     Backend backend = best_backend();
     int max_batch = 0;  // 0: the cfg's minibatch (batch / subdivisions)
     bool fuse = true;   // let layers absorb the next one (Layer::absorb_next); off only to test fusion
+    // XNOR layers at inference: bit-packed kernels, or (false) the float simulation they must match.
+    bool packed_binary = true;
 };
 
 class Network {
@@ -54,10 +56,11 @@ public:
     void init_weights(std::uint64_t seed);
     Rng& rng() { return rng_; }
 
-    // Darknet .weights; load returns the file's `seen`.
+    // Darknet .weights, or (packed) lenet's packed format with 1 bit per binary weight (io/weights.h);
+    // load reads either and returns the file's `seen`.
     std::uint64_t load_weights(const std::string& path);
-    void save_weights(const std::string& path, std::uint64_t seen) const;
-    std::string weights_bytes(std::uint64_t seen) const;
+    void save_weights(const std::string& path, std::uint64_t seen, bool packed = false) const;
+    std::string weights_bytes(std::uint64_t seen, bool packed = false) const;
 
     // Darknet-style table: one row per layer and totals.
     std::string summary_table() const;
@@ -76,6 +79,7 @@ private:
     Rng rng_;
     int max_batch_ = 1;
     bool ends_in_softmax_ = false;
+    bool packed_binary_ = true;
 };
 
 }  // namespace lenet

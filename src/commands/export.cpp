@@ -1,0 +1,45 @@
+// lenet export: re-save weights packed (-binary) or as Darknet .weights, and report the sizes.
+#include <cstdio>
+
+#include "commands/args.h"
+#include "commands/commands.h"
+#include "net/network.h"
+
+namespace lenet {
+
+int run_export(const std::vector<std::string>& argv) {
+    const Args args("export", argv, {{"-binary", false}});
+    args.expect_positionals(3, 3, "a cfg file, a weights file and an output file");
+    const std::string& cfg = args.positionals()[0];
+    const std::string& in = args.positionals()[1];
+    const std::string& out = args.positionals()[2];
+    const bool packed = args.flag("-binary");
+    BuildOptions build;
+    build.threads = 1;
+    build.max_batch = 1;
+    auto net = Network::from_cfg_file(cfg, build);
+    const std::uint64_t seen = net->load_weights(in);
+    const std::size_t float_bytes = net->weights_bytes(seen, false).size();
+    const std::string bytes = net->weights_bytes(seen, packed);
+    net->save_weights(out, seen, packed);
+
+    std::size_t binary_float = 0, binary_packed = 0, binary_layers = 0;
+    for (int i = 0; i < net->layer_count(); ++i) {
+        const Layer::BinaryWeights b = net->layer(i).binary_weights();
+        if (b.rows == 0) continue;
+        ++binary_layers;
+        binary_float += 4 * b.rows * b.per_row;
+        binary_packed += 4 * b.rows + 8 * b.rows * ((b.per_row + 63) / 64);  // alpha + sign words
+    }
+    std::printf("wrote %s (%s): %zu bytes; as float .weights: %zu bytes (%.1fx smaller)\n", out.c_str(),
+                packed ? "packed" : "Darknet .weights", bytes.size(), float_bytes,
+                double(float_bytes) / double(bytes.size()));
+    if (binary_layers > 0 && packed)
+        std::printf("%zu binary layer(s): %zu bytes of float weights -> %zu bytes of alpha and sign bits (%.1fx)\n",
+                    binary_layers, binary_float, binary_packed, double(binary_float) / double(binary_packed));
+    else if (packed)
+        std::printf("the cfg has no binary or XNOR layers: every layer is stored as float\n");
+    return 0;
+}
+
+}  // namespace lenet

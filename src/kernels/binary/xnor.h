@@ -1,0 +1,109 @@
+// Bit-packed XNOR kernels (DESIGN.md §4): exact integer dots of sign vectors,
+//   s(x) = +1 for x >= 0 (bit 1), -1 otherwise (bit 0),
+// for a binary convolution (zero padding contributes 0, exactly as a float convolution of the
+// signed, zero-padded image) and a binary connected layer.
+//
+// For n real bits, dot = n - 2 * popcount(a XOR b). Unused bits are 0 in both operands, so they
+// never count; padded taps are skipped (their count n excludes them), so border outputs are exact
+// without any correction term.
+//
+// Two layouts of the same filters are kept: `bits` (64-bit words per filter, used by the reference
+// kernels and for export) and `nibbles` (the AVX2 kernel's layout, see reference.cpp). The AVX2
+// convolution looks up popcount(w XOR x) for 16 filters' 4-bit weight nibbles at once in a
+// 16-entry table built from one input nibble (vpshufb), which costs a shuffle and an add per 128
+// bit-products instead of an XOR, two masks, a shift, two shuffles and two adds per 256.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/backend.h"
+#include "kernels/ops/im2col.h"
+
+namespace lenet::kernels {
+
+using BitWord = std::uint64_t;
+
+// 32 bytes, aligned for 256-bit loads.
+struct alignas(32) Block32 {
+    std::uint8_t bytes[32];
+};
+
+// Signs of a binary convolution's filters, packed along the reduction axis (bit 1 = +1).
+// Weights come in Darknet layout [filters][channels][size][size].
+struct PackedFilters {
+    int filters = 0, channels = 0, size = 0;
+    int channel_words = 0;  // ceil(channels / 64)
+    int row_words = 0;      // size * size * channel_words: words per filter
+    // bits[f * row_words + (ky * size + kx) * channel_words + c / 64], bit c % 64 = s(w[f][c][ky][kx]);
+    // bits of channels >= `channels` are 0.
+    std::vector<BitWord> bits;
+    // AVX2 layout: filter groups of 16, taps t = ky * size + kx, steps of 8 channels:
+    // nibbles[(group * size*size + t) * steps + s].bytes[i] = the signs of channels 8s..8s+3 of
+    // filter 16 * group + i (bit j = channel 8s + j), bytes[16 + i] = channels 8s+4..8s+7; missing
+    // channels and filters are 0.
+    int groups = 0, steps = 0;  // ceil(filters / 16), ceil(channels / 8)
+    std::vector<Block32> nibbles;
+};
+
+PackedFilters pack_filters(const float* weights, int filters, int channels, int size);
+// Unpack back to +-1 floats in Darknet layout (for round-trip tests and for export/import).
+void unpack_filters(const PackedFilters& packed, float* signs);
+
+// dots[f * out_h*out_w + p] = exact integer dot (as float) of filter f with the window of output
+// position p, for one CHW float image. The workspace (caller-provided, any alignment) holds the
+// packed image; none of these allocate.
+std::size_t xnor_conv_workspace_bytes(const ConvGeometry& g, const PackedFilters& filters);
+// On the calling thread only.
+void xnor_conv_single(Backend backend, const ConvGeometry& g, const PackedFilters& filters, const float* image,
+                      float* dots, void* workspace);
+// On all the pool's threads (output positions split between them; integer results, so identical
+// for any thread count). The workspace must hold xnor_conv_pool_workspace_bytes(g, filters,
+// pool->size()) bytes.
+std::size_t xnor_conv_pool_workspace_bytes(const ConvGeometry& g, const PackedFilters& filters, int threads);
+void xnor_conv(const Compute& compute, const ConvGeometry& g, const PackedFilters& filters, const float* image,
+               float* dots, void* workspace);
+
+// Dense (connected) layer: weights [rows = outputs][columns = inputs], Darknet layout.
+// bits[r * row_words + i / 64], bit i % 64 = s(w[r][i]); bits past `columns` are 0.
+struct PackedRows {
+    int rows = 0, columns = 0, row_words = 0;
+    std::vector<BitWord> bits;
+};
+PackedRows pack_rows(const float* weights, int rows, int columns);
+void unpack_rows(const PackedRows& packed, float* signs);
+// dots[b * rows + o] = sum_i s(input[b * columns + i]) * s(w[o][i]) for b < batch. Rows are split
+// between the pool's threads (compute.pool may be null: calling thread only).
+std::size_t xnor_dense_workspace_bytes(const PackedRows& rows, int batch);
+void xnor_dense(const Compute& compute, const PackedRows& rows, const float* input, int batch, float* dots,
+                void* workspace);
+
+// Building blocks, exposed for tests and benchmarks.
+// Packs s(x[i]) for i < n into ceil(n / 64) words (bit i % 64 of word i / 64); bits past n are 0.
+void pack_signs_reference(const float* x, std::size_t n, BitWord* bits);
+// sum over i < words of popcount(a[i] XOR b[i])
+std::uint64_t xor_popcount_reference(const BitWord* a, const BitWord* b, std::size_t words);
+// The image's signs in HWC order: hwc[(y * width + x) * channel_words + c / 64], bit c % 64.
+std::size_t pack_image_words(const ConvGeometry& g);
+void pack_image_reference(const ConvGeometry& g, const float* image, BitWord* hwc);
+// Output positions [first_position, last_position) of every filter, from the packed image.
+void xnor_conv_reference(const ConvGeometry& g, const PackedFilters& filters, const BitWord* hwc, float* dots,
+                         int first_position, int last_position);
+void xnor_dense_reference(const PackedRows& rows, const BitWord* packed_input, int batch, float* dots,
+                          int first_row, int last_row);
+
+#ifdef LENET_HAVE_AVX2
+void pack_signs_avx2(const float* x, std::size_t n, BitWord* bits);
+std::uint64_t xor_popcount_avx2(const BitWord* a, const BitWord* b, std::size_t words);
+// Per-thread workspace of the AVX2 convolution (its lookup tables for a few image rows).
+std::size_t xnor_conv_workspace_bytes_avx2(const ConvGeometry& g);
+// Output positions [first_position, last_position) of one image, on the calling thread.
+void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filters, const float* image, float* dots,
+                              void* workspace, int first_position, int last_position);
+// The AVX2 convolution covers g if its per-filter popcount fits 16 bits.
+bool xnor_conv_avx2_covers(const ConvGeometry& g);
+void xnor_dense_avx2(const PackedRows& rows, const BitWord* packed_input, int batch, float* dots, int first_row,
+                     int last_row);
+#endif
+
+}  // namespace lenet::kernels
