@@ -8,7 +8,7 @@ namespace lenet {
 namespace {
 
 // How long a thread spins for the next job (worker) or the last chunk (caller) before sleeping.
-constexpr auto kSpin = std::chrono::microseconds(100);
+constexpr auto kSpin = std::chrono::microseconds(300);
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
