@@ -21,6 +21,7 @@
 #include "kernels/ops/batchnorm.h"
 #include "kernels/ops/binarize.h"
 #include "kernels/ops/im2col.h"
+#include "kernels/ops/pooled_gradient.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -84,7 +85,7 @@ public:
     }
 
     std::size_t workspace_floats(int /*batch*/, int threads) const override {
-        return std::size_t(threads) * (thread_floats() + (pool_ ? output_.size() : 0));
+        return std::size_t(threads) * (thread_floats() + (pool_ ? output_.size() + pooled_gradient_floats() : 0));
     }
 
     BinaryWeights binary_weights() const override {
@@ -256,8 +257,9 @@ private:
     }
 
     // The pool's gradient goes to its winners only, whose activation outputs are the pooled
-    // outputs: so the activation gradient and the bias gradient are taken on the pooled arrays, and
-    // each image's convolution-output gradient is scattered into per-thread scratch.
+    // outputs: so the activation gradient and the bias gradient are taken on the pooled arrays, the
+    // weight gradient sums one term per pooled output (kernels/ops/pooled_gradient.h), and the
+    // convolution-output gradient is formed, in per-thread scratch, only for an input gradient.
     void pooled_backward(const BackwardPass& pass) {
         const std::size_t in_size = input_.size(), conv_size = output_.size(), out_size = pooled_size();
         kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, pass.batch * out_size);
@@ -265,60 +267,43 @@ private:
         const int threads = pass.compute.pool->size();
         float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
         float* conv_scratch = pass.workspace + std::size_t(threads) * thread_floats();
+        float* rows_scratch = conv_scratch + std::size_t(threads) * conv_size;
+        const kernels::PooledGradientShape shape{filters_, patch(), spatial(), pooled_spatial()};
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
+            const Backend backend = pass.compute.backend;
             float* columns = pass.workspace + std::size_t(thread) * columns_size();
             float* grad = thread_grads + std::size_t(thread) * weights_.size();
             float* delta = conv_scratch + std::size_t(thread) * conv_size;
+            float* rows = rows_scratch + std::size_t(thread) * pooled_gradient_floats();
             std::fill(grad, grad + weights_.size(), 0.0f);
             for (std::size_t b = begin; b < end; ++b) {
-                kernels::maxpool_backward_set(pass.compute.backend, *pool_, 1, pass.output_grad + b * out_size,
-                                              argmax_.data() + b * out_size, delta);
-                image_gradients(pass.compute.backend, delta, pass.input + b * in_size,
-                                pass.input_grad ? pass.input_grad + b * in_size : nullptr, columns, grad);
+                const float* pooled_grad = pass.output_grad + b * out_size;
+                const std::int32_t* winners = argmax_.data() + b * out_size;
+                kernels::pooled_weight_gradient(backend, shape, pooled_grad, winners,
+                                                lowered(backend, pass.input + b * in_size, columns), grad, rows);
+                if (!pass.input_grad) continue;
+                float* image_grad = pass.input_grad + b * in_size;
+                kernels::maxpool_backward_set(backend, *pool_, 1, pooled_grad, winners, delta);
+                if (is_pointwise()) {
+                    kernels::gemm_single(backend, {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(),
+                                                   patch(), delta, spatial(), 1.0f, image_grad, spatial()});
+                    continue;
+                }
+                // columns = W^T * delta, then scattered back
+                kernels::gemm_single(backend, {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
+                                               delta, spatial(), 0.0f, columns, spatial()});
+                kernels::col2im_add(backend, geometry_, columns, image_grad);
             }
         });
         const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
-        const bool transposed = transposed_weight_gradient();
         for (int t = 0; t < used; ++t) {
             const float* grad = thread_grads + std::size_t(t) * weights_.size();
-            if (!transposed) {
-                for (std::size_t i = 0; i < weights_.size(); ++i) weight_grad_[i] += grad[i];
-                continue;
-            }
-            for (std::size_t f = 0; f < std::size_t(filters_); ++f)
-                for (std::size_t q = 0; q < std::size_t(patch()); ++q)
-                    weight_grad_[f * std::size_t(patch()) + q] += grad[q * std::size_t(filters_) + f];
+            for (std::size_t i = 0; i < weights_.size(); ++i) weight_grad_[i] += grad[i];
         }
     }
 
-    // dW[filters x patch] = delta * columns^T pads m to 6 and n to 16 in the GEMM's tiles: with a
-    // small patch (a 3x3 window on one channel: 9) most of each tile is padding. Then the per-thread
-    // sums hold dW^T = columns * delta^T instead (m = patch, n = filters), transposed when reduced.
-    bool transposed_weight_gradient() const {
-        const auto padded = [](int m, int n) { return double((m + 5) / 6 * 6) * double((n + 15) / 16 * 16); };
-        return padded(patch(), filters_) < 0.9 * padded(filters_, patch());
-    }
-
-    // One image: grad += delta * columns^T (or its transpose, see above); image_grad (if any) +=
-    // col2im(W^T * delta).
-    void image_gradients(Backend backend, const float* delta, const float* image, float* image_grad, float* columns,
-                         float* grad) const {
-        const float* lowered_image = lowered(backend, image, columns);
-        if (transposed_weight_gradient())
-            kernels::gemm_single(backend, {false, true, patch(), filters_, spatial(), 1.0f, lowered_image, spatial(),
-                                           delta, spatial(), 1.0f, grad, filters_});
-        else
-            kernels::gemm_single(backend, {false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
-                                           lowered_image, spatial(), 1.0f, grad, patch()});
-        if (!image_grad) return;
-        if (is_pointwise()) {
-            kernels::gemm_single(backend, {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
-                                           delta, spatial(), 1.0f, image_grad, spatial()});
-            return;
-        }
-        kernels::gemm_single(backend, {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
-                                       spatial(), 0.0f, columns, spatial()});
-        kernels::col2im_add(backend, geometry_, columns, image_grad);
+    std::size_t pooled_gradient_floats() const {
+        return kernels::pooled_weight_gradient_scratch_floats({filters_, patch(), spatial(), pooled_spatial()});
     }
 
     int pooled_spatial() const { return pool_->out_h() * pool_->out_w(); }

@@ -9,7 +9,8 @@
 // Tolerance for bias/scale gradients with spatial > 1 (8-lane partial sums, FMA for scale): each of
 // the two sums of n terms is within (n - 1) * 2^-24 * sum|term| of the exact sum, so
 //   |avx2 - reference| <= 2 * n * 2^-24 * sum|term| (+ 1e-30 for all-zero sums).
-// A lost or doubled term is off by O(|term|) >> that for the n used here.
+// A lost or doubled term is off by O(|term|) >> that for the n used here. The pooled weight
+// gradient (partial sums per weight, FMA) gets the same bound with n = its number of terms + 1.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -29,6 +30,7 @@
 #include "kernels/ops/batchnorm.h"
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pool.h"
+#include "kernels/ops/pooled_gradient.h"
 
 namespace {
 
@@ -468,5 +470,47 @@ TEST_CASE("AVX2 Adam update matches the reference bit for bit and zeroes the gra
             CHECK(first_difference(m_got, m_want) < 0);
             CHECK(first_difference(v_got, v_want) < 0);
             CHECK(grad_got == std::vector<float>(n, 0.0f));
+        }
+}
+
+TEST_CASE("AVX2 pooled weight gradient matches the reference", "[kernels][avx2]") {
+    if (skip_without_avx2()) return;
+    // Each weight sums n terms in another order (partial sums): within 2 n 2^-24 sum|term|.
+    Rng rng(31);
+    for (const int patch : {1, 3, 8, 9, 13, 16, 31, 64, 65, 100, 128, 130})
+        for (int trial = 0; trial < 3; ++trial) {
+            const k::PooledGradientShape s{1 + int(rng.below(5)), patch, 1 + int(rng.below(200)), 0};
+            const int pooled = 1 + int(rng.below(std::uint32_t(s.spatial)));
+            const k::PooledGradientShape shape{s.filters, s.patch, s.spatial, pooled};
+            INFO("filters=" << shape.filters << " patch=" << patch << " spatial=" << shape.spatial << " pooled=" << pooled);
+            const std::vector<float> columns = random_floats(rng, std::size_t(patch) * shape.spatial, false);
+            std::vector<float> delta = random_floats(rng, std::size_t(shape.filters) * pooled, false);
+            std::vector<std::int32_t> argmax(delta.size());
+            for (std::size_t i = 0; i < argmax.size(); ++i) {
+                const int f = int(i / std::size_t(pooled));
+                argmax[i] = rng.below(9) == 0 ? -1 : std::int32_t(f * shape.spatial + int(rng.below(std::uint32_t(shape.spatial))));
+                if (rng.below(4) == 0) delta[i] = 0.0f;  // relu zeros
+            }
+            const std::vector<float> start = random_floats(rng, std::size_t(shape.filters) * patch, false);
+            std::vector<float> want = start, got = start;
+            std::vector<float> scratch(k::pooled_weight_gradient_scratch_floats(shape));
+            k::pooled_weight_gradient_reference(shape, delta.data(), argmax.data(), columns.data(), want.data());
+#ifdef LENET_HAVE_AVX2
+            k::pooled_weight_gradient_avx2(shape, delta.data(), argmax.data(), columns.data(), got.data(), scratch.data());
+#endif
+            for (int f = 0; f < shape.filters; ++f)
+                for (int p = 0; p < patch; ++p) {
+                    double magnitude = std::abs(double(start[std::size_t(f) * patch + p]));
+                    for (int o = 0; o < pooled; ++o) {
+                        const std::size_t i = std::size_t(f) * pooled + o;
+                        if (argmax[i] >= 0)
+                            magnitude += std::abs(double(delta[i]) *
+                                                  columns[std::size_t(p) * shape.spatial + std::size_t(argmax[i] - f * shape.spatial)]);
+                    }
+                    const std::size_t w = std::size_t(f) * patch + p;
+                    const double tolerance = 2.0 * (pooled + 1) * std::ldexp(1.0, -24) * magnitude + 1e-30;
+                    INFO("weight " << f << "," << p << ": " << got[w] << " vs " << want[w]);
+                    REQUIRE(std::abs(double(got[w]) - want[w]) <= tolerance);
+                }
         }
 }
