@@ -85,7 +85,7 @@ public:
     }
 
     std::size_t workspace_floats(int /*batch*/, int threads) const override {
-        return std::size_t(threads) * (thread_floats() + (pool_ ? output_.size() + pooled_gradient_floats() : 0));
+        return std::size_t(threads) * (thread_floats() + (pool_ ? output_.size() + pooled_gradient_floats() + std::size_t(filters_) : 0));
     }
 
     BinaryWeights binary_weights() const override {
@@ -257,17 +257,17 @@ private:
     }
 
     // The pool's gradient goes to its winners only, whose activation outputs are the pooled
-    // outputs: so the activation gradient and the bias gradient are taken on the pooled arrays, the
-    // weight gradient sums one term per pooled output (kernels/ops/pooled_gradient.h), and the
-    // convolution-output gradient is formed, in per-thread scratch, only for an input gradient.
+    // outputs: so the activation gradient and the bias gradient are taken on the pooled arrays
+    // (image by image, in cache), the weight gradient sums one term per pooled output
+    // (kernels/ops/pooled_gradient.h), and the convolution-output gradient is formed, in per-thread
+    // scratch, only for an input gradient. Per-thread sums are reduced in thread order.
     void pooled_backward(const BackwardPass& pass) {
         const std::size_t in_size = input_.size(), conv_size = output_.size(), out_size = pooled_size();
-        kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, pass.batch * out_size);
-        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, pooled_spatial(), bias_grad_.data());
         const int threads = pass.compute.pool->size();
         float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
         float* conv_scratch = pass.workspace + std::size_t(threads) * thread_floats();
         float* rows_scratch = conv_scratch + std::size_t(threads) * conv_size;
+        float* bias_scratch = rows_scratch + std::size_t(threads) * pooled_gradient_floats();
         const kernels::PooledGradientShape shape{filters_, patch(), spatial(), pooled_spatial()};
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
             const Backend backend = pass.compute.backend;
@@ -275,10 +275,14 @@ private:
             float* grad = thread_grads + std::size_t(thread) * weights_.size();
             float* delta = conv_scratch + std::size_t(thread) * conv_size;
             float* rows = rows_scratch + std::size_t(thread) * pooled_gradient_floats();
+            float* bias_grad = bias_scratch + std::size_t(thread) * std::size_t(filters_);
             std::fill(grad, grad + weights_.size(), 0.0f);
+            std::fill(bias_grad, bias_grad + filters_, 0.0f);
             for (std::size_t b = begin; b < end; ++b) {
-                const float* pooled_grad = pass.output_grad + b * out_size;
+                float* pooled_grad = pass.output_grad + b * out_size;
                 const std::int32_t* winners = argmax_.data() + b * out_size;
+                kernels::activation_gradient(backend, activation_, pass.output + b * out_size, pooled_grad, out_size);
+                kernels::bias_gradient(backend, pooled_grad, 1, filters_, pooled_spatial(), bias_grad);
                 kernels::pooled_weight_gradient(backend, shape, pooled_grad, winners,
                                                 lowered(backend, pass.input + b * in_size, columns), grad, rows);
                 if (!pass.input_grad) continue;
@@ -299,6 +303,8 @@ private:
         for (int t = 0; t < used; ++t) {
             const float* grad = thread_grads + std::size_t(t) * weights_.size();
             for (std::size_t i = 0; i < weights_.size(); ++i) weight_grad_[i] += grad[i];
+            const float* bias_grad = bias_scratch + std::size_t(t) * std::size_t(filters_);
+            for (std::size_t i = 0; i < biases_.size(); ++i) bias_grad_[i] += bias_grad[i];
         }
     }
 
