@@ -85,7 +85,8 @@ public:
     }
 
     std::size_t workspace_floats(int /*batch*/, int threads) const override {
-        return std::size_t(threads) * (thread_floats() + (pool_ ? output_.size() + pooled_gradient_floats() + std::size_t(filters_) : 0));
+        const std::size_t pooled = pool_ ? (is_pointwise() ? output_.size() : 0) + pooled_gradient_floats() + std::size_t(filters_) : 0;
+        return std::size_t(threads) * (thread_floats() + pooled);
     }
 
     BinaryWeights binary_weights() const override {
@@ -266,7 +267,7 @@ private:
         const int threads = pass.compute.pool->size();
         float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
         float* conv_scratch = pass.workspace + std::size_t(threads) * thread_floats();
-        float* rows_scratch = conv_scratch + std::size_t(threads) * conv_size;
+        float* rows_scratch = conv_scratch + (is_pointwise() ? std::size_t(threads) * conv_size : 0);
         float* bias_scratch = rows_scratch + std::size_t(threads) * pooled_gradient_floats();
         const kernels::PooledGradientShape shape{filters_, patch(), spatial(), pooled_spatial()};
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
@@ -287,15 +288,14 @@ private:
                                                 lowered(backend, pass.input + b * in_size, columns), grad, rows);
                 if (!pass.input_grad) continue;
                 float* image_grad = pass.input_grad + b * in_size;
-                kernels::maxpool_backward_set(backend, *pool_, 1, pooled_grad, winners, delta);
-                if (is_pointwise()) {
+                if (is_pointwise()) {  // image_grad += W^T * delta, the delta formed densely
+                    kernels::maxpool_backward_set(backend, *pool_, 1, pooled_grad, winners, delta);
                     kernels::gemm_single(backend, {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(),
                                                    patch(), delta, spatial(), 1.0f, image_grad, spatial()});
                     continue;
                 }
-                // columns = W^T * delta, then scattered back
-                kernels::gemm_single(backend, {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
-                                               delta, spatial(), 0.0f, columns, spatial()});
+                // columns = W^T * delta (one term per pooled output), then scattered back
+                kernels::pooled_input_columns(backend, shape, pooled_grad, winners, weights_.data(), columns, rows);
                 kernels::col2im_add(backend, geometry_, columns, image_grad);
             }
         });
@@ -309,7 +309,7 @@ private:
     }
 
     std::size_t pooled_gradient_floats() const {
-        return kernels::pooled_weight_gradient_scratch_floats({filters_, patch(), spatial(), pooled_spatial()});
+        return kernels::pooled_gradient_scratch_floats({filters_, patch(), spatial(), pooled_spatial()});
     }
 
     int pooled_spatial() const { return pool_->out_h() * pool_->out_w(); }
