@@ -68,9 +68,9 @@ std::size_t pixels_of(const ConvGeometry& g) { return std::size_t(g.height) * st
 // Adds to wide the byte sums of taps [t_begin, t_end) x steps [s_begin, s_end) (at most kMaxRun
 // steps) for a tile of FV x 16 filters by kP positions: w is the tile's first filter group (groups
 // group_stride blocks apart), pixels[t * kP + i] position i's table at tap t. The first run
-// overwrites wide.
+// overwrites wide. Not inlined: inside a larger function GCC spills the accumulators.
 template <int FV>
-void count_run(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int steps, int t_begin,
+[[gnu::noinline]] void count_run(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int steps, int t_begin,
                int t_end, int s_begin, int s_end, bool first, __m256i* wide) {
     const __m256i zero = _mm256_setzero_si256();
     __m256i acc[FV][kP];
@@ -257,10 +257,10 @@ void build_row(const ConvGeometry& g, const float* image, int y, Block32* row) {
 
 std::size_t xnor_conv_workspace_bytes_avx2(const ConvGeometry& g) {
     // The ring of table rows, one all-zero pixel for taps in the padding, the tile's tap pointers,
-    // and 64 bytes to align the start.
+    // each image row's place in the ring, and 64 bytes to align the start.
     const std::size_t steps = std::size_t(steps_of(g));
     return (std::size_t(ring_rows(g)) * std::size_t(g.width) + 1) * steps * sizeof(Block32) +
-           std::size_t(g.size) * std::size_t(g.size) * kP * sizeof(const Block32*) + 64;
+           (std::size_t(g.size) * std::size_t(g.size) * kP + std::size_t(g.height)) * sizeof(const Block32*) + 64;
 }
 
 void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filters, const float* image, float* dots,
@@ -272,6 +272,7 @@ void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filter
     Block32* zero_pixel = ring + std::size_t(rows) * row_blocks;
     std::fill(zero_pixel, zero_pixel + steps, Block32{});
     auto** pointers = reinterpret_cast<const Block32**>(zero_pixel + steps);
+    const Block32** row_of = pointers + std::size_t(taps) * kP;  // image row y's tables (while in the ring)
     const std::size_t group_stride = std::size_t(taps) * std::size_t(steps);
     alignas(32) std::uint16_t d[kFv * 16 * kP];
     __m256i wide[2 * kFv * kP];
@@ -283,7 +284,10 @@ void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filter
         // The image rows this tile's windows reach, written just before they are read.
         const int first_row = std::max(0, (p0 / out_w) * g.stride - g.pad);
         const int last_row = std::min(g.height, ((p0 + np - 1) / out_w) * g.stride - g.pad + g.size);
-        for (int y = std::max(built, first_row); y < last_row; ++y) build_row(g, image, y, ring + std::size_t(y % rows) * row_blocks);
+        for (int y = std::max(built, first_row); y < last_row; ++y) {
+            row_of[y] = ring + std::size_t(y % rows) * row_blocks;
+            build_row(g, image, y, const_cast<Block32*>(row_of[y]));
+        }
         built = std::max(built, last_row);
         // Positions past the range read zero tables; their sums are not written.
         for (int i = 0; i < kP; ++i) {
@@ -298,7 +302,7 @@ void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filter
             n[i] = g.channels * std::max(0, ky_hi - ky_lo) * std::max(0, kx_hi - kx_lo);
             for (int ky = 0; ky < g.size; ++ky) {
                 const bool row_inside = ky >= ky_lo && ky < ky_hi;
-                const Block32* row = row_inside ? ring + std::size_t((y0 + ky) % rows) * row_blocks : nullptr;
+                const Block32* row = row_inside ? row_of[y0 + ky] : nullptr;
                 for (int kx = 0; kx < g.size; ++kx)
                     tap[(ky * g.size + kx) * kP] =
                         row_inside && kx >= kx_lo && kx < kx_hi ? row + std::ptrdiff_t(x0 + kx) * steps : zero_pixel;
