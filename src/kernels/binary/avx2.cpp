@@ -2,16 +2,22 @@
 //
 // Convolution: a table lookup per 4 bits instead of XOR + popcount. For each pixel and each 8
 // channels (one "step") the image is expanded into 32 bytes: for the channels' low nibble x, the
-// 16-byte table T(x)[w] = popcount(w XOR x), and the same for the high nibble. The filters are
-// stored as nibbles, 16 filters per 128-bit lane (PackedFilters::nibbles). One vpshufb of a pixel's
-// table by a vector of filter nibbles yields 32 disagreement counts: 16 filters x 8 channels, 128
-// bit-products for one shuffle and one byte add. Zen's two shuffle ports bound the kernel at 256
-// bit-products per cycle (an XOR + nibble-LUT popcount costs ~8 vector ops per 256).
+// 16-byte table T(x)[w] = popcount(w XOR x), and the same for the high nibble (one load from a
+// 256-entry LUT indexed by the 8 signs). The filters are stored as nibbles, 16 filters per 128-bit
+// lane (PackedFilters::nibbles). One vpshufb of a pixel's table by a vector of filter nibbles yields
+// 32 disagreement counts, 16 filters x 8 channels: 128 bit-products for a shuffle and a byte add,
+// where XOR + nibble-LUT popcount costs ~8 vector ops per 256. Zen's two shuffle ports bound it at
+// 256 bit-products per cycle.
 //
-// A register tile of kFv x 16 filters by kP output positions keeps kFv*kP byte accumulators (at
-// most 4 per byte per step: flushed to 16-bit sums every 63 steps). Taps of a window that fall in
-// the padding read an all-zero table (they add no disagreement) and are left out of the count n, so
-// border outputs are exact. Missing channels are 0 in both the table index and the filter nibble.
+// Register tile: 2 x 16 filters by 5 output positions, 10 byte accumulators + 2 filter vectors + a
+// table + a temporary of the 16 ymm registers; a step is 7 loads, 10 shuffles and 10 adds (~5
+// cycles, both the shuffle ports and the 6-wide dispatch nearly full). Each byte gains at most 4
+// per step, so the accumulators are widened to 16-bit sums every 63 steps.
+//
+// Taps of a window in the padding read an all-zero table (no disagreement) and are left out of the
+// count n, so border outputs are exact; missing channels are 0 in both the table index and the
+// filter nibble. The tables are kept for the few image rows the current tile reaches (a ring in
+// the per-thread workspace, written just before it is read, so it stays in L2).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -47,16 +53,6 @@ inline void* align64(void* p) {
     return reinterpret_cast<void*>((address + 63) & ~std::uintptr_t(63));
 }
 
-// Byte r of x holds row r (bit c = column c); returns the transpose (byte c, bit r).
-inline std::uint64_t transpose_8x8(std::uint64_t x) {
-    std::uint64_t t = (x ^ (x >> 7)) & 0x00AA00AA00AA00AAull;
-    x = x ^ t ^ (t << 7);
-    t = (x ^ (x >> 14)) & 0x0000CCCC0000CCCCull;
-    x = x ^ t ^ (t << 14);
-    t = (x ^ (x >> 28)) & 0x00000000F0F0F0F0ull;
-    return x ^ t ^ (t << 28);
-}
-
 // Bits s(x[i]) for 8 floats.
 inline unsigned signs8(const float* x) {
     return unsigned(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x), _mm256_setzero_ps(), _CMP_GE_OQ)));
@@ -70,8 +66,8 @@ std::size_t pixels_of(const ConvGeometry& g) { return std::size_t(g.height) * st
 // group_stride blocks apart), pixels[t * kP + i] position i's table at tap t. The first run
 // overwrites wide. Not inlined: inside a larger function GCC spills the accumulators.
 template <int FV>
-[[gnu::noinline]] void count_run(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int steps, int t_begin,
-               int t_end, int s_begin, int s_end, bool first, __m256i* wide) {
+[[gnu::noinline]] void count_run(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int steps,
+                                 int t_begin, int t_end, int s_begin, int s_end, bool first, __m256i* wide) {
     const __m256i zero = _mm256_setzero_si256();
     __m256i acc[FV][kP];
     for (int f = 0; f < FV; ++f)
@@ -80,6 +76,7 @@ template <int FV>
         const Block32* px[kP];
         for (int i = 0; i < kP; ++i) px[i] = pixels[t * kP + i] + s_begin;
         const Block32* wt = w + std::size_t(t) * std::size_t(steps) + s_begin;
+#pragma GCC unroll 2
         for (int s = 0; s < s_end - s_begin; ++s) {
             __m256i nib[FV];
             for (int f = 0; f < FV; ++f)
@@ -205,7 +202,6 @@ int ring_rows(const ConvGeometry& g) {
 // Writes the tables of image row y to row (steps blocks per pixel).
 void build_row(const ConvGeometry& g, const float* image, int y, Block32* row) {
     const std::size_t pixels = pixels_of(g), steps = std::size_t(steps_of(g));
-    const auto* lut = reinterpret_cast<const __m256i*>(kTableLut.data());
     const float* line = image + std::size_t(y) * std::size_t(g.width);
     const auto* lut_bytes = reinterpret_cast<const char*>(kTableLut.data());
     auto group = [&](int x, std::size_t s) {  // pixels x..x+7, channels 8s..8s+7
@@ -249,7 +245,7 @@ void build_row(const ConvGeometry& g, const float* image, int y, Block32* row) {
                 const int c = int(s) * 8 + ci;
                 if (c < g.channels && line[std::size_t(c) * pixels + std::size_t(x)] >= 0.0f) byte |= 1u << ci;
             }
-            _mm256_store_si256(reinterpret_cast<__m256i*>(row + std::size_t(x) * steps + s), _mm256_load_si256(lut + byte));
+            row[std::size_t(x) * steps + s] = kTableLut[byte];
         }
 }
 
