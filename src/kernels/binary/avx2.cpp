@@ -61,18 +61,19 @@ inline unsigned signs8(const float* x) {
 int steps_of(const ConvGeometry& g) { return (g.channels + 7) / 8; }
 std::size_t pixels_of(const ConvGeometry& g) { return std::size_t(g.height) * std::size_t(g.width); }
 
-// Adds to wide the byte sums of taps [t_begin, t_end) x steps [s_begin, s_end) (at most kMaxRun
-// steps) for a tile of FV x 16 filters by kP positions: w is the tile's first filter group (groups
-// group_stride blocks apart), pixels[t * kP + i] position i's table at tap t. The first run
-// overwrites wide. Not inlined: inside a larger function GCC spills the accumulators.
+// Adds to wide the byte sums of steps [k_begin, k_end) (at most kMaxRun; step k is step k % steps
+// of tap k / steps) for a tile of FV x 16 filters by kP positions: w is the tile's first filter
+// group (groups group_stride blocks apart), pixels[t * kP + i] position i's table at tap t. The
+// first run overwrites wide. Not inlined: inside a larger function GCC spills the accumulators.
 template <int FV>
 [[gnu::noinline]] void count_run(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int steps,
-                                 int t_begin, int t_end, int s_begin, int s_end, bool first, __m256i* wide) {
+                                 int k_begin, int k_end, bool first, __m256i* wide) {
     const __m256i zero = _mm256_setzero_si256();
     __m256i acc[FV][kP];
     for (int f = 0; f < FV; ++f)
         for (int i = 0; i < kP; ++i) acc[f][i] = zero;
-    for (int t = t_begin; t < t_end; ++t) {
+    for (int t = k_begin / steps; t * steps < k_end; ++t) {
+        const int s_begin = std::max(0, k_begin - t * steps), s_end = std::min(steps, k_end - t * steps);
         const Block32* px[kP];
         for (int i = 0; i < kP; ++i) px[i] = pixels[t * kP + i] + s_begin;
         const Block32* wt = w + std::size_t(t) * std::size_t(steps) + s_begin;
@@ -103,16 +104,8 @@ template <int FV>
 template <int FV>
 void count_tile(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int taps, int steps,
                 __m256i* wide, std::uint16_t* d) {
-    auto run = [&](int t_begin, int t_end, int s_begin, int s_end) {
-        count_run<FV>(w, group_stride, pixels, steps, t_begin, t_end, s_begin, s_end, t_begin == 0 && s_begin == 0, wide);
-    };
-    if (steps <= kMaxRun) {
-        const int taps_per_run = kMaxRun / steps;
-        for (int t = 0; t < taps; t += taps_per_run) run(t, std::min(taps, t + taps_per_run), 0, steps);
-    } else {
-        for (int t = 0; t < taps; ++t)
-            for (int s = 0; s < steps; s += kMaxRun) run(t, t + 1, s, std::min(steps, s + kMaxRun));
-    }
+    for (int k = 0; k < taps * steps; k += kMaxRun)
+        count_run<FV>(w, group_stride, pixels, steps, k, std::min(taps * steps, k + kMaxRun), k == 0, wide);
     // sum[0] = [filters 0-7, low nibbles | filters 0-7, high nibbles], sum[1] the same for 8-15.
     for (int f = 0; f < FV; ++f)
         for (int i = 0; i < kP; ++i) {
