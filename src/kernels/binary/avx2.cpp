@@ -206,6 +206,12 @@ void build_row(const ConvGeometry& g, const float* image, int y, Block32* row) {
                 return _mm256_and_si256(_mm256_castps_si256(ge), _mm256_set1_epi32(int(sizeof(Block32)) << ci));
             };
             const int channels = std::min(8, g.channels - int(s) * 8);
+            // Too many planes for the hardware prefetcher: fetch the next row's floats (each line
+            // once), a row of tiles ahead of their use.
+            if (x % 16 == 0 && y + 1 < g.height)
+                for (int ci = 0; ci < channels; ++ci)
+                    _mm_prefetch(reinterpret_cast<const char*>(first + std::size_t(ci) * pixels + std::size_t(g.width)),
+                                 _MM_HINT_T0);
             __m256i offsets = sign_offsets(0);
             if (channels == 8) {
                 for (int ci = 1; ci < 8; ++ci) offsets = _mm256_or_si256(offsets, sign_offsets(ci));
