@@ -188,8 +188,8 @@ namespace {
 // Input rows a tile of kP consecutive positions can reach at once: the tables are kept for that
 // many rows only (a ring, row y in slot y % rows), which stays in L2 while it is written and read.
 int ring_rows(const ConvGeometry& g) {
-    const int out_w = g.out_w();
-    return std::min(g.height, g.stride * ((kP - 1 + out_w - 1) / out_w) + g.size);
+    const int out_w = std::max(1, g.out_w());
+    return std::max(1, std::min(g.height, g.stride * ((kP - 1 + out_w - 1) / out_w) + g.size));
 }
 
 // Writes the tables of image row y to row (steps blocks per pixel).
