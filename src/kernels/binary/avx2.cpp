@@ -280,8 +280,9 @@ void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filter
         const int first_row = std::max(0, (p0 / out_w) * g.stride - g.pad);
         const int last_row = std::min(g.height, ((p0 + np - 1) / out_w) * g.stride - g.pad + g.size);
         for (int y = std::max(built, first_row); y < last_row; ++y) {
-            row_of[y] = ring + std::size_t(y % rows) * row_blocks;
-            build_row(g, image, y, const_cast<Block32*>(row_of[y]));
+            Block32* slot = ring + std::size_t(y % rows) * row_blocks;
+            build_row(g, image, y, slot);
+            row_of[y] = slot;
         }
         built = std::max(built, last_row);
         // Positions past the range read zero tables; their sums are not written.
