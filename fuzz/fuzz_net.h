@@ -1,6 +1,7 @@
 // The small fixed network the .weights target loads into (shared with gen_seeds.cpp, so the
-// valid seed matches it). It has a batch-normalized convolution, a plain one, pooling, a
-// batch-normalized connected layer and a plain one, so every read_weights path is exercised.
+// valid seeds match it). It has a batch-normalized convolution, an XNOR one, pooling, a
+// batch-normalized binary-weight connected layer and a plain one, so every read_weights path, float
+// and packed, is exercised.
 #pragma once
 #include <memory>
 
@@ -29,6 +30,7 @@ size=2
 stride=2
 
 [convolutional]
+xnor=1
 filters=2
 size=1
 stride=1
@@ -36,6 +38,7 @@ pad=0
 activation=relu
 
 [connected]
+binary=1
 batch_normalize=1
 output=3
 activation=relu

@@ -1,4 +1,4 @@
-// Writes the binary seeds that need lenet itself to produce: a valid .weights for fuzz_net.h's
+// Writes the binary seeds that need lenet itself to produce: valid .weights and packed files for fuzz_net.h's
 // network, valid and damaged .state, IDX and small images (PNG, JPEG, BMP, PGM). Built and run by `scripts/fuzz.sh --regen-seeds`;
 // argv[1] is the corpus root (fuzz/corpus).
 #include <cstdio>
@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
     old[4] = 1;
     old.erase(16, 4);
     lenet::write_file_atomically(root + "/fuzz_weights/old_minor1", old);
+    // Packed seeds without their CRC: the target appends it.
+    const std::string packed = net->weights_bytes(1234, true);
+    lenet::write_file_atomically(root + "/fuzz_weights/packed_valid", packed.substr(0, packed.size() - 4));
+    lenet::write_file_atomically(root + "/fuzz_weights/packed_truncated", packed.substr(0, packed.size() - 13));
 
     lenet::TrainState state;
     state.seen = 1234;

@@ -952,8 +952,13 @@ TEST_CASE("bit-packed inference equals the float simulation bit for bit", "[laye
                 randomize_non_decay_params(*net, 112);
                 run_forward(*net, x, 5, true);  // rolling statistics away from their initial values
                 outputs.push_back(run_forward(*net, x, 5, false));
+                // Fewer images than threads: each image is split over the pool.
+                const std::vector<float> two(x.begin(), x.begin() + std::ptrdiff_t(2 * 3 * 9 * 11));
+                outputs.push_back(run_forward(*net, two, 2, false));
             }
             INFO(lenet::backend_name(backend) << ", " << threads << " thread(s)");
-            CHECK(outputs[0] == outputs[1]);
+            CHECK(outputs[0] == outputs[2]);
+            CHECK(outputs[1] == outputs[3]);
+            CHECK(std::equal(outputs[1].begin(), outputs[1].end(), outputs[0].begin()));
         }
 }

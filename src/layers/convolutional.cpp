@@ -58,7 +58,7 @@ public:
             eval_shift_.assign(std::size_t(filters), 0.0f);
         }
         if (mode_ == BinaryMode::xnor) {
-            const kernels::PackedFilters zeros = kernels::pack_filters(weights_.data(), filters_, input.c, size);
+            const kernels::PackedFilters zeros = shape_only_filters();
             // Room for the packed kernel's bytes, aligned to 64 bytes.
             packed_workspace_floats_ = (kernels::xnor_conv_workspace_bytes(geometry_, zeros) + 63) / sizeof(float) + 16;
         }
@@ -84,9 +84,19 @@ public:
         }
     }
 
+    // With fewer images than threads, an XNOR layer at inference splits each image over the pool
+    // instead, with the pooled kernel's workspace after the per-thread parts.
     std::size_t workspace_floats(int /*batch*/, int threads) const override {
-        const std::size_t pooled = pool_ ? (is_pointwise() ? output_.size() : 0) + pooled_gradient_floats() + std::size_t(filters_) : 0;
-        return std::size_t(threads) * (thread_floats() + pooled);
+        std::size_t floats = std::size_t(threads) * thread_floats();
+        if (mode_ == BinaryMode::xnor && threads > 1) {
+            const kernels::PackedFilters zeros = shape_only_filters();
+            floats += (kernels::xnor_conv_pool_workspace_bytes(geometry_, zeros, threads) + 63) / sizeof(float) + 16;
+        }
+        // Fused with a max pool (float layers only): per-thread scratch after the per-thread parts.
+        if (pool_)
+            floats += std::size_t(threads) *
+                      ((is_pointwise() ? output_.size() : 0) + pooled_gradient_floats() + std::size_t(filters_));
+        return floats;
     }
 
     BinaryWeights binary_weights() const override {
@@ -367,6 +377,22 @@ private:
         const std::size_t pixels = std::size_t(input_.h) * std::size_t(input_.w);
         const bool fuse_bias = !batch_normalize_;
         float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;
+        const int threads = pass.compute.pool->size();
+        if (packed && pass.batch < threads) {
+            // Too few images to share out: each image's positions are split over the pool.
+            float* abs_mean = pass.workspace + columns_size() + weights_.size() + 2 * in_size;
+            float* k_map = abs_mean + pixels;
+            void* pool_workspace = align64(pass.workspace + std::size_t(threads) * thread_floats());
+            for (int b = 0; b < pass.batch; ++b) {
+                const float* image = pass.input + std::size_t(b) * in_size;
+                float* out = pass.output + std::size_t(b) * out_size;
+                kernels::input_scale_map(geometry_, image, abs_mean, k_map);
+                kernels::xnor_conv(pass.compute, geometry_, packed_, image, out, pool_workspace);
+                output_transform(out, eval_scale_.data(), k_map, eval_shift_.data(), out);
+                kernels::activate(pass.compute.backend, activation_, out, out_size);
+            }
+            return;
+        }
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
             float* columns = pass.workspace + std::size_t(thread) * thread_floats();
             float* signed_image = columns + columns_size() + weights_.size();
@@ -511,6 +537,12 @@ private:
         }
         kernels::binary_weight_gradient(weights_.data(), alpha_.data(), total_grad, filters_, patch(),
                                         weight_grad_.data());
+    }
+
+    // Packed all-(+1) filters of the layer's shape, for sizing the packed kernels' workspaces.
+    kernels::PackedFilters shape_only_filters() const {
+        const std::vector<float> zeros(weights_.size(), 0.0f);
+        return kernels::pack_filters(zeros.data(), filters_, input_.c, geometry_.size);
     }
 
     static void* align64(float* p) {

@@ -2,16 +2,22 @@
 //
 // Convolution: a table lookup per 4 bits instead of XOR + popcount. For each pixel and each 8
 // channels (one "step") the image is expanded into 32 bytes: for the channels' low nibble x, the
-// 16-byte table T(x)[w] = popcount(w XOR x), and the same for the high nibble. The filters are
-// stored as nibbles, 16 filters per 128-bit lane (PackedFilters::nibbles). One vpshufb of a pixel's
-// table by a vector of filter nibbles yields 32 disagreement counts: 16 filters x 8 channels, 128
-// bit-products for one shuffle and one byte add. Zen's two shuffle ports bound the kernel at 256
-// bit-products per cycle (an XOR + nibble-LUT popcount costs ~8 vector ops per 256).
+// 16-byte table T(x)[w] = popcount(w XOR x), and the same for the high nibble (one load from a
+// 256-entry LUT indexed by the 8 signs). The filters are stored as nibbles, 16 filters per 128-bit
+// lane (PackedFilters::nibbles). One vpshufb of a pixel's table by a vector of filter nibbles yields
+// 32 disagreement counts, 16 filters x 8 channels: 128 bit-products for a shuffle and a byte add,
+// where XOR + nibble-LUT popcount costs ~8 vector ops per 256. Zen's two shuffle ports bound it at
+// 256 bit-products per cycle.
 //
-// A register tile of kFv x 16 filters by kP output positions keeps kFv*kP byte accumulators (at
-// most 4 per byte per step: flushed to 16-bit sums every 63 steps). Taps of a window that fall in
-// the padding read an all-zero table (they add no disagreement) and are left out of the count n, so
-// border outputs are exact. Missing channels are 0 in both the table index and the filter nibble.
+// Register tile: 2 x 16 filters by 6 output positions, 12 byte accumulators + 2 filter vectors + a
+// table + a temporary: all 16 ymm registers. A step is 8 loads, 12 shuffles and 12 adds (~6 cycles
+// on the two shuffle ports, the 6-wide dispatch nearly full); 2 x 5 measured ~3% slower. Each byte gains at most 4
+// per step, so the accumulators are widened to 16-bit sums every 63 steps.
+//
+// Taps of a window in the padding read an all-zero table (no disagreement) and are left out of the
+// count n, so border outputs are exact; missing channels are 0 in both the table index and the
+// filter nibble. The tables are kept for the few image rows the current tile reaches (a ring in
+// the per-thread workspace, written just before it is read, so it stays in L2).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -27,7 +33,7 @@ namespace lenet::kernels {
 namespace {
 
 constexpr int kFv = 2;       // filter vectors (16 filters each) per register tile
-constexpr int kP = 5;        // output positions per register tile
+constexpr int kP = 6;        // output positions per register tile
 constexpr int kMaxRun = 63;  // steps a byte accumulator takes before it could pass 255 (4 per step)
 
 // lut[b] = [T(b & 15) | T(b >> 4)], T(x)[w] = popcount(w XOR x).
@@ -47,16 +53,6 @@ inline void* align64(void* p) {
     return reinterpret_cast<void*>((address + 63) & ~std::uintptr_t(63));
 }
 
-// Byte r of x holds row r (bit c = column c); returns the transpose (byte c, bit r).
-inline std::uint64_t transpose_8x8(std::uint64_t x) {
-    std::uint64_t t = (x ^ (x >> 7)) & 0x00AA00AA00AA00AAull;
-    x = x ^ t ^ (t << 7);
-    t = (x ^ (x >> 14)) & 0x0000CCCC0000CCCCull;
-    x = x ^ t ^ (t << 14);
-    t = (x ^ (x >> 28)) & 0x00000000F0F0F0F0ull;
-    return x ^ t ^ (t << 28);
-}
-
 // Bits s(x[i]) for 8 floats.
 inline unsigned signs8(const float* x) {
     return unsigned(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x), _mm256_setzero_ps(), _CMP_GE_OQ)));
@@ -65,21 +61,23 @@ inline unsigned signs8(const float* x) {
 int steps_of(const ConvGeometry& g) { return (g.channels + 7) / 8; }
 std::size_t pixels_of(const ConvGeometry& g) { return std::size_t(g.height) * std::size_t(g.width); }
 
-// Adds to wide the byte sums of taps [t_begin, t_end) x steps [s_begin, s_end) (at most kMaxRun
-// steps) for a tile of FV x 16 filters by kP positions: w is the tile's first filter group (groups
-// group_stride blocks apart), pixels[t * kP + i] position i's table at tap t. The first run
-// overwrites wide.
+// Adds to wide the byte sums of steps [k_begin, k_end) (at most kMaxRun; step k is step k % steps
+// of tap k / steps) for a tile of FV x 16 filters by kP positions: w is the tile's first filter
+// group (groups group_stride blocks apart), pixels[t * kP + i] position i's table at tap t. The
+// first run overwrites wide. Not inlined: inside a larger function GCC spills the accumulators.
 template <int FV>
-void count_run(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int steps, int t_begin,
-               int t_end, int s_begin, int s_end, bool first, __m256i* wide) {
+[[gnu::noinline]] void count_run(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int steps,
+                                 int k_begin, int k_end, bool first, __m256i* wide) {
     const __m256i zero = _mm256_setzero_si256();
     __m256i acc[FV][kP];
     for (int f = 0; f < FV; ++f)
         for (int i = 0; i < kP; ++i) acc[f][i] = zero;
-    for (int t = t_begin; t < t_end; ++t) {
+    for (int t = k_begin / steps; t * steps < k_end; ++t) {
+        const int s_begin = std::max(0, k_begin - t * steps), s_end = std::min(steps, k_end - t * steps);
         const Block32* px[kP];
         for (int i = 0; i < kP; ++i) px[i] = pixels[t * kP + i] + s_begin;
         const Block32* wt = w + std::size_t(t) * std::size_t(steps) + s_begin;
+#pragma GCC unroll 2
         for (int s = 0; s < s_end - s_begin; ++s) {
             __m256i nib[FV];
             for (int f = 0; f < FV; ++f)
@@ -106,16 +104,8 @@ void count_run(const Block32* w, std::size_t group_stride, const Block32* const*
 template <int FV>
 void count_tile(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int taps, int steps,
                 __m256i* wide, std::uint16_t* d) {
-    auto run = [&](int t_begin, int t_end, int s_begin, int s_end) {
-        count_run<FV>(w, group_stride, pixels, steps, t_begin, t_end, s_begin, s_end, t_begin == 0 && s_begin == 0, wide);
-    };
-    if (steps <= kMaxRun) {
-        const int taps_per_run = kMaxRun / steps;
-        for (int t = 0; t < taps; t += taps_per_run) run(t, std::min(taps, t + taps_per_run), 0, steps);
-    } else {
-        for (int t = 0; t < taps; ++t)
-            for (int s = 0; s < steps; s += kMaxRun) run(t, t + 1, s, std::min(steps, s + kMaxRun));
-    }
+    for (int k = 0; k < taps * steps; k += kMaxRun)
+        count_run<FV>(w, group_stride, pixels, steps, k, std::min(taps * steps, k + kMaxRun), k == 0, wide);
     // sum[0] = [filters 0-7, low nibbles | filters 0-7, high nibbles], sum[1] the same for 8-15.
     for (int f = 0; f < FV; ++f)
         for (int i = 0; i < kP; ++i) {
@@ -198,14 +188,13 @@ namespace {
 // Input rows a tile of kP consecutive positions can reach at once: the tables are kept for that
 // many rows only (a ring, row y in slot y % rows), which stays in L2 while it is written and read.
 int ring_rows(const ConvGeometry& g) {
-    const int out_w = g.out_w();
-    return std::min(g.height, g.stride * ((kP - 1 + out_w - 1) / out_w) + g.size);
+    const int out_w = std::max(1, g.out_w());
+    return std::max(1, std::min(g.height, g.stride * ((kP - 1 + out_w - 1) / out_w) + g.size));
 }
 
 // Writes the tables of image row y to row (steps blocks per pixel).
 void build_row(const ConvGeometry& g, const float* image, int y, Block32* row) {
     const std::size_t pixels = pixels_of(g), steps = std::size_t(steps_of(g));
-    const auto* lut = reinterpret_cast<const __m256i*>(kTableLut.data());
     const float* line = image + std::size_t(y) * std::size_t(g.width);
     const auto* lut_bytes = reinterpret_cast<const char*>(kTableLut.data());
     auto group = [&](int x, std::size_t s) {  // pixels x..x+7, channels 8s..8s+7
@@ -217,6 +206,12 @@ void build_row(const ConvGeometry& g, const float* image, int y, Block32* row) {
                 return _mm256_and_si256(_mm256_castps_si256(ge), _mm256_set1_epi32(int(sizeof(Block32)) << ci));
             };
             const int channels = std::min(8, g.channels - int(s) * 8);
+            // Too many planes for the hardware prefetcher: fetch the next row's floats (each line
+            // once), a row of tiles ahead of their use.
+            if (x % 16 == 0 && y + 1 < g.height)
+                for (int ci = 0; ci < channels; ++ci)
+                    _mm_prefetch(reinterpret_cast<const char*>(first + std::size_t(ci) * pixels + std::size_t(g.width)),
+                                 _MM_HINT_T0);
             __m256i offsets = sign_offsets(0);
             if (channels == 8) {
                 for (int ci = 1; ci < 8; ++ci) offsets = _mm256_or_si256(offsets, sign_offsets(ci));
@@ -249,7 +244,7 @@ void build_row(const ConvGeometry& g, const float* image, int y, Block32* row) {
                 const int c = int(s) * 8 + ci;
                 if (c < g.channels && line[std::size_t(c) * pixels + std::size_t(x)] >= 0.0f) byte |= 1u << ci;
             }
-            _mm256_store_si256(reinterpret_cast<__m256i*>(row + std::size_t(x) * steps + s), _mm256_load_si256(lut + byte));
+            row[std::size_t(x) * steps + s] = kTableLut[byte];
         }
 }
 
@@ -257,10 +252,10 @@ void build_row(const ConvGeometry& g, const float* image, int y, Block32* row) {
 
 std::size_t xnor_conv_workspace_bytes_avx2(const ConvGeometry& g) {
     // The ring of table rows, one all-zero pixel for taps in the padding, the tile's tap pointers,
-    // and 64 bytes to align the start.
+    // each image row's place in the ring, and 64 bytes to align the start.
     const std::size_t steps = std::size_t(steps_of(g));
     return (std::size_t(ring_rows(g)) * std::size_t(g.width) + 1) * steps * sizeof(Block32) +
-           std::size_t(g.size) * std::size_t(g.size) * kP * sizeof(const Block32*) + 64;
+           (std::size_t(g.size) * std::size_t(g.size) * kP + std::size_t(g.height)) * sizeof(const Block32*) + 64;
 }
 
 void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filters, const float* image, float* dots,
@@ -272,6 +267,7 @@ void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filter
     Block32* zero_pixel = ring + std::size_t(rows) * row_blocks;
     std::fill(zero_pixel, zero_pixel + steps, Block32{});
     auto** pointers = reinterpret_cast<const Block32**>(zero_pixel + steps);
+    const Block32** row_of = pointers + std::size_t(taps) * kP;  // image row y's tables (while in the ring)
     const std::size_t group_stride = std::size_t(taps) * std::size_t(steps);
     alignas(32) std::uint16_t d[kFv * 16 * kP];
     __m256i wide[2 * kFv * kP];
@@ -283,7 +279,11 @@ void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filter
         // The image rows this tile's windows reach, written just before they are read.
         const int first_row = std::max(0, (p0 / out_w) * g.stride - g.pad);
         const int last_row = std::min(g.height, ((p0 + np - 1) / out_w) * g.stride - g.pad + g.size);
-        for (int y = std::max(built, first_row); y < last_row; ++y) build_row(g, image, y, ring + std::size_t(y % rows) * row_blocks);
+        for (int y = std::max(built, first_row); y < last_row; ++y) {
+            Block32* slot = ring + std::size_t(y % rows) * row_blocks;
+            build_row(g, image, y, slot);
+            row_of[y] = slot;
+        }
         built = std::max(built, last_row);
         // Positions past the range read zero tables; their sums are not written.
         for (int i = 0; i < kP; ++i) {
@@ -298,7 +298,7 @@ void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filter
             n[i] = g.channels * std::max(0, ky_hi - ky_lo) * std::max(0, kx_hi - kx_lo);
             for (int ky = 0; ky < g.size; ++ky) {
                 const bool row_inside = ky >= ky_lo && ky < ky_hi;
-                const Block32* row = row_inside ? ring + std::size_t((y0 + ky) % rows) * row_blocks : nullptr;
+                const Block32* row = row_inside ? row_of[y0 + ky] : nullptr;
                 for (int kx = 0; kx < g.size; ++kx)
                     tap[(ky * g.size + kx) * kP] =
                         row_inside && kx >= kx_lo && kx < kx_hi ? row + std::ptrdiff_t(x0 + kx) * steps : zero_pixel;

@@ -68,6 +68,7 @@ std::size_t xnor_conv_pool_workspace_bytes(const ConvGeometry& g, const PackedFi
 void xnor_conv_single(Backend backend, const ConvGeometry& g, const PackedFilters& filters, const float* image,
                       float* dots, void* workspace) {
     check_shape(g, filters);
+    if (g.out_h() <= 0 || g.out_w() <= 0) return;
     const int spatial = g.out_h() * g.out_w();
 #ifdef LENET_HAVE_AVX2
     if (use_avx2(backend, g)) return xnor_conv_positions_avx2(g, filters, image, dots, workspace, 0, spatial);
@@ -82,6 +83,7 @@ void xnor_conv(const Compute& compute, const ConvGeometry& g, const PackedFilter
                float* dots, void* workspace) {
     if (!compute.pool || compute.pool->size() == 1) return xnor_conv_single(compute.backend, g, filters, image, dots, workspace);
     check_shape(g, filters);
+    if (g.out_h() <= 0 || g.out_w() <= 0) return;
     ThreadPool& pool = *compute.pool;
     const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
 #ifdef LENET_HAVE_AVX2

@@ -8,10 +8,10 @@
 // without any correction term.
 //
 // Two layouts of the same filters are kept: `bits` (64-bit words per filter, used by the reference
-// kernels and for export) and `nibbles` (the AVX2 kernel's layout, see reference.cpp). The AVX2
-// convolution looks up popcount(w XOR x) for 16 filters' 4-bit weight nibbles at once in a
-// 16-entry table built from one input nibble (vpshufb), which costs a shuffle and an add per 128
-// bit-products instead of an XOR, two masks, a shift, two shuffles and two adds per 256.
+// kernels and for export) and `nibbles` (the AVX2 kernel's). The AVX2 convolution looks up
+// popcount(w XOR x) for 16 filters' 4-bit weight nibbles at once in a 16-entry table built from one
+// input nibble (vpshufb): a shuffle and an add per 128 bit-products instead of an XOR, two masks,
+// a shift, two shuffles and two adds per 256 (see avx2.cpp).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -51,8 +51,9 @@ PackedFilters pack_filters(const float* weights, int filters, int channels, int 
 void unpack_filters(const PackedFilters& packed, float* signs);
 
 // dots[f * out_h*out_w + p] = exact integer dot (as float) of filter f with the window of output
-// position p, for one CHW float image. The workspace (caller-provided, any alignment) holds the
-// packed image; none of these allocate.
+// position p, for one CHW float image (binarized and packed inside: that is part of the cost). The
+// workspace (caller-provided, any alignment) holds the packed image, a few rows of it for the AVX2
+// kernel; none of these allocate. Filters must have been packed for g's channels and size.
 std::size_t xnor_conv_workspace_bytes(const ConvGeometry& g, const PackedFilters& filters);
 // On the calling thread only.
 void xnor_conv_single(Backend backend, const ConvGeometry& g, const PackedFilters& filters, const float* image,
