@@ -94,8 +94,7 @@ public:
         }
         // Fused with a max pool (float layers only): per-thread scratch after the per-thread parts.
         if (pool_)
-            floats += std::size_t(threads) *
-                      ((is_pointwise() ? output_.size() : 0) + pooled_gradient_floats() + std::size_t(filters_));
+            floats += std::size_t(threads) * (output_.size() + pooled_gradient_floats() + std::size_t(filters_));
         return floats;
     }
 
@@ -277,7 +276,7 @@ private:
         const int threads = pass.compute.pool->size();
         float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
         float* conv_scratch = pass.workspace + std::size_t(threads) * thread_floats();
-        float* rows_scratch = conv_scratch + (is_pointwise() ? std::size_t(threads) * conv_size : 0);
+        float* rows_scratch = conv_scratch + std::size_t(threads) * conv_size;
         float* bias_scratch = rows_scratch + std::size_t(threads) * pooled_gradient_floats();
         const kernels::PooledGradientShape shape{filters_, patch(), spatial(), pooled_spatial()};
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
@@ -298,14 +297,15 @@ private:
                                                 lowered(backend, pass.input + b * in_size, columns), grad, rows);
                 if (!pass.input_grad) continue;
                 float* image_grad = pass.input_grad + b * in_size;
-                if (is_pointwise()) {  // image_grad += W^T * delta, the delta formed densely
-                    kernels::maxpool_backward_set(backend, *pool_, 1, pooled_grad, winners, delta);
+                kernels::maxpool_backward_set(backend, *pool_, 1, pooled_grad, winners, delta);
+                if (is_pointwise()) {
                     kernels::gemm_single(backend, {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(),
                                                    patch(), delta, spatial(), 1.0f, image_grad, spatial()});
                     continue;
                 }
-                // columns = W^T * delta (one term per pooled output), then scattered back
-                kernels::pooled_input_columns(backend, shape, pooled_grad, winners, weights_.data(), columns, rows);
+                // columns = W^T * delta, then scattered back
+                kernels::gemm_single(backend, {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
+                                               delta, spatial(), 0.0f, columns, spatial()});
                 kernels::col2im_add(backend, geometry_, columns, image_grad);
             }
         });
@@ -319,7 +319,7 @@ private:
     }
 
     std::size_t pooled_gradient_floats() const {
-        return kernels::pooled_gradient_scratch_floats({filters_, patch(), spatial(), pooled_spatial()});
+        return kernels::pooled_weight_gradient_scratch_floats({filters_, patch(), spatial(), pooled_spatial()});
     }
 
     int pooled_spatial() const { return pool_->out_h() * pool_->out_w(); }

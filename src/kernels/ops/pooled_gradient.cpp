@@ -1,7 +1,5 @@
 #include "kernels/ops/pooled_gradient.h"
 
-#include <algorithm>
-
 namespace lenet::kernels {
 
 void pooled_weight_gradient_reference(const PooledGradientShape& s, const float* delta, const std::int32_t* argmax,
@@ -16,32 +14,8 @@ void pooled_weight_gradient_reference(const PooledGradientShape& s, const float*
         }
 }
 
-void pooled_input_columns_reference(const PooledGradientShape& s, const float* delta, const std::int32_t* argmax,
-                                    const float* weights, float* columns) {
-    std::fill(columns, columns + std::size_t(s.patch) * s.spatial, 0.0f);
-    for (int f = 0; f < s.filters; ++f)
-        for (int o = 0; o < s.pooled; ++o) {
-            const std::size_t i = std::size_t(f) * s.pooled + o;
-            if (argmax[i] < 0) continue;
-            const std::size_t q = std::size_t(argmax[i]) - std::size_t(f) * s.spatial;
-            for (int p = 0; p < s.patch; ++p)
-                columns[std::size_t(p) * s.spatial + q] += delta[i] * weights[std::size_t(f) * s.patch + p];
-        }
-}
-
-std::size_t pooled_gradient_scratch_floats(const PooledGradientShape& s) {
-    const std::size_t width = std::size_t((s.patch + 7) / 8 * 8);
-    return (std::size_t(s.spatial) + std::size_t(s.filters)) * width;
-}
-
-void pooled_input_columns(Backend backend, const PooledGradientShape& s, const float* delta,
-                          const std::int32_t* argmax, const float* weights, float* columns, float* scratch) {
-#ifdef LENET_HAVE_AVX2
-    if (backend == Backend::avx2) return pooled_input_columns_avx2(s, delta, argmax, weights, columns, scratch);
-#endif
-    (void)backend;
-    (void)scratch;
-    pooled_input_columns_reference(s, delta, argmax, weights, columns);
+std::size_t pooled_weight_gradient_scratch_floats(const PooledGradientShape& s) {
+    return std::size_t(s.spatial) * std::size_t((s.patch + 7) / 8 * 8);
 }
 
 void pooled_weight_gradient(Backend backend, const PooledGradientShape& s, const float* delta,

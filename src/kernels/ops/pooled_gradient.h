@@ -23,26 +23,12 @@ void pooled_weight_gradient_reference(const PooledGradientShape& s, const float*
 // AVX2: columns transposed into scratch first (a row of patch values per output position, padded to
 // a multiple of 8), then 8-lane rows scaled and summed; terms with delta 0 are skipped. The sum's
 // order differs from the reference (a few partial sums per weight): rounding differences only.
+std::size_t pooled_weight_gradient_scratch_floats(const PooledGradientShape& s);
 void pooled_weight_gradient_avx2(const PooledGradientShape& s, const float* delta, const std::int32_t* argmax,
                                  const float* columns, float* grad, float* scratch);
-// Single-threaded; pick the backend's kernel. scratch: pooled_gradient_scratch_floats(s) floats
-// (unused by the reference).
+// Single-threaded; pick the backend's kernel. scratch: pooled_weight_gradient_scratch_floats(s)
+// floats (unused by the reference).
 void pooled_weight_gradient(Backend backend, const PooledGradientShape& s, const float* delta,
                             const std::int32_t* argmax, const float* columns, float* grad, float* scratch);
-
-// The input gradient's column matrix (what col2im_add scatters back), the same way:
-//   columns[p][q] = sum over pooled outputs o of filter f with winner q of delta[f][o] * weights[f][p]
-// (weights [filters x patch]; columns [patch x spatial] is overwritten). Reference: zero, then the
-// terms in order of f, then o.
-void pooled_input_columns_reference(const PooledGradientShape& s, const float* delta, const std::int32_t* argmax,
-                                    const float* weights, float* columns);
-// AVX2: rows [spatial x width] += delta * weights[f] per term (FMA), then transposed into columns.
-void pooled_input_columns_avx2(const PooledGradientShape& s, const float* delta, const std::int32_t* argmax,
-                               const float* weights, float* columns, float* scratch);
-void pooled_input_columns(Backend backend, const PooledGradientShape& s, const float* delta,
-                          const std::int32_t* argmax, const float* weights, float* columns, float* scratch);
-
-// Scratch floats either AVX2 kernel needs.
-std::size_t pooled_gradient_scratch_floats(const PooledGradientShape& s);
 
 }  // namespace lenet::kernels

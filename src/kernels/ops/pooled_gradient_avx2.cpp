@@ -1,4 +1,4 @@
-// Pooled weight gradient and input columns with AVX2. Step 1 turns columns [patch x spatial] into rows [spatial x
+// Pooled weight gradient with AVX2. Step 1 turns columns [patch x spatial] into rows [spatial x
 // width] (width = patch rounded up to 8, zero-padded) with 8x8 register transposes, so each term
 // delta * columns[:, q] is whole vectors. Step 2 runs, per filter and per block of up to 8 vectors of
 // the patch, over the pooled outputs: broadcast delta, FMA the winner's row into the accumulators.
@@ -87,48 +87,7 @@ void accumulate(const float* delta, const std::int32_t* argmax, int pooled, std:
     for (int i = 0; i < count; ++i) grad[i] += sums[i];
 }
 
-// columns[p][q] = rows[q][p] for p < patch (the inverse of transpose_columns).
-void untranspose_rows(const float* rows, int patch, int spatial, int width, float* columns) {
-    for (int p0 = 0; p0 < width; p0 += 8) {
-        const int valid = std::min(8, patch - p0);
-        int q = 0;
-        for (; q + 8 <= spatial; q += 8) {
-            __m256 r[8];
-            for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(rows + std::size_t(q + i) * width + p0);
-            transpose_8x8(r);
-            for (int i = 0; i < valid; ++i) _mm256_storeu_ps(columns + std::size_t(p0 + i) * spatial + q, r[i]);
-        }
-        for (; q < spatial; ++q)
-            for (int i = 0; i < valid; ++i) columns[std::size_t(p0 + i) * spatial + q] = rows[std::size_t(q) * width + p0 + i];
-    }
-}
-
 }  // namespace
-
-void pooled_input_columns_avx2(const PooledGradientShape& s, const float* delta, const std::int32_t* argmax,
-                               const float* weights, float* columns, float* scratch) {
-    const int width = (s.patch + 7) / 8 * 8, vectors = width / 8;
-    float* rows = scratch;
-    float* padded = scratch + std::size_t(s.spatial) * width;  // weights, rows zero-padded to width
-    for (int f = 0; f < s.filters; ++f) {
-        float* row = padded + std::size_t(f) * width;
-        std::copy(weights + std::size_t(f) * s.patch, weights + std::size_t(f + 1) * s.patch, row);
-        std::fill(row + s.patch, row + width, 0.0f);
-    }
-    std::fill(rows, rows + std::size_t(s.spatial) * width, 0.0f);
-    for (int f = 0; f < s.filters; ++f) {
-        const float* w = padded + std::size_t(f) * width;
-        for (int o = 0; o < s.pooled; ++o) {
-            const std::size_t i = std::size_t(f) * s.pooled + o;
-            if (argmax[i] < 0 || delta[i] == 0.0f) continue;  // relu zeros add nothing
-            const __m256 g = _mm256_set1_ps(delta[i]);
-            float* row = rows + std::size_t(argmax[i] - f * s.spatial) * width;
-            for (int v = 0; v < vectors; ++v)
-                _mm256_storeu_ps(row + 8 * v, _mm256_fmadd_ps(g, _mm256_loadu_ps(w + 8 * v), _mm256_loadu_ps(row + 8 * v)));
-        }
-    }
-    untranspose_rows(rows, s.patch, s.spatial, width, columns);
-}
 
 void pooled_weight_gradient_avx2(const PooledGradientShape& s, const float* delta, const std::int32_t* argmax,
                                  const float* columns, float* grad, float* scratch) {
