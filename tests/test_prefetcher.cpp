@@ -1,0 +1,42 @@
+// The background minibatch gatherer: every batch equals a direct Dataset::gather of the same
+// indices, in the order they were started, whatever the timing.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "core/rng.h"
+#include "data/dataset.h"
+#include "data/prefetcher.h"
+
+TEST_CASE("prefetcher: each batch equals a direct gather of its indices", "[data]") {
+    lenet::Dataset data;
+    data.shape = lenet::Shape{1, 3, 2};
+    data.classes = 10;
+    const int count = 37;
+    lenet::Rng rng(3);
+    for (int i = 0; i < count * 6; ++i) data.pixels.push_back(std::uint8_t(rng.below(256)));
+    for (int i = 0; i < count; ++i) data.labels.push_back(std::uint8_t(i % 10));
+
+    std::vector<int> order(count);
+    std::iota(order.begin(), order.end(), 0);
+    rng.shuffle(order.begin(), order.end());
+    const int batch = 8;
+    lenet::Prefetcher prefetcher(data, batch);
+    prefetcher.start(order.data(), batch);
+    for (int first = 0; first < count; first += batch) {
+        const lenet::Prefetcher::Batch& got = prefetcher.take();
+        const int n = std::min(batch, count - first);
+        REQUIRE(got.n == n);
+        if (first + batch < count) prefetcher.start(order.data() + first + batch, std::min(batch, count - first - batch));
+        std::vector<float> images(std::size_t(n) * 6);
+        std::vector<int> labels(static_cast<std::size_t>(n));
+        data.gather(order.data() + first, n, images.data(), labels.data());
+        // The batch being filled in the background is the other buffer: this one stays intact.
+        CHECK(std::vector<float>(got.images.begin(), got.images.begin() + std::ptrdiff_t(images.size())) == images);
+        CHECK(std::vector<int>(got.labels.begin(), got.labels.begin() + n) == labels);
+    }
+}
