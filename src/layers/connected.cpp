@@ -154,15 +154,7 @@ public:
 
     void backward(const BackwardPass& pass) override {
         if (mode_ != BinaryMode::none) return binary_backward(pass);
-        const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
-        kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
-        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, outputs_, 1, bias_grad_.data());
-        if (batch_normalize_) {
-            kernels::scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, outputs_, 1,
-                                    scale_grad_.data());
-            kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
-                                        outputs_, 1);
-        }
+        gradient_before_weights(pass);
         // dW[out x in] += delta^T[out x batch] * input[batch x in]
         kernels::gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_,
                                      pass.input, inputs_, 1.0f, weight_grad_.data(), inputs_});
@@ -172,6 +164,20 @@ public:
     }
 
 private:
+    // Through the activation, bias and batch norm: output_grad becomes dL/d(the product with W),
+    // and the bias and scale gradients are added.
+    void gradient_before_weights(const BackwardPass& pass) {
+        const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
+        kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
+        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, outputs_, 1, bias_grad_.data());
+        if (batch_normalize_) {
+            kernels::scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, outputs_, 1,
+                                    scale_grad_.data());
+            kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
+                                        outputs_, 1);
+        }
+    }
+
     // A zero-weight packing of the layer's shape, only to size the packed kernel's workspace.
     struct PackedShape {
         int rows, columns;
@@ -274,15 +280,7 @@ private:
     void binary_backward(const BackwardPass& pass) {
         const bool xnor = mode_ == BinaryMode::xnor;
         const std::size_t samples = std::size_t(pass.batch) * std::size_t(inputs_);
-        const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
-        kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
-        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, outputs_, 1, bias_grad_.data());
-        if (batch_normalize_) {
-            kernels::scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, outputs_, 1,
-                                    scale_grad_.data());
-            kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
-                                        outputs_, 1);
-        }
+        gradient_before_weights(pass);
         float* signed_input = pass.workspace;
         float* input_grad_binary = signed_input + samples;
         float* weight_grad_binary = input_grad_binary + samples;
