@@ -88,43 +88,51 @@ std::size_t max_groups(const ConvGeometry& g) {
 }
 constexpr std::size_t kTileSums = 2 * kF * kPv;  // 16-bit sums of a tile
 
-// Adds to wide the 16-bit sums of steps [k_begin, k_end) (at most kMaxRun; step k is step
-// k % steps of tap k / steps) for kF filters by 32 * PV positions from `planes`: w the
-// quad's tables, offsets[t] tap t's place in the planes. The first run overwrites wide. Not
-// inlined: inside a larger function GCC spills the accumulators.
+// The 16-bit disagreement sums of a tile of kF filters by 32 * PV positions from `planes` into
+// wide (2 per filter and vector): w the quad's tables, offsets[t] tap t's place in the planes.
+// Byte sums are widened every kMaxRun steps, across taps. Not inlined: inside a larger function
+// GCC spills the accumulators.
 template <int PV>
-[[gnu::noinline]] void count_run(const Block16* w, const std::uint8_t* planes, const std::ptrdiff_t* offsets,
-                                 std::size_t len, int steps, int k_begin, int k_end, bool first, __m256i* wide) {
+[[gnu::noinline]] void count_tile(const Block16* w, const std::uint8_t* planes, const std::ptrdiff_t* offsets,
+                                  std::size_t len, int steps, int taps, __m256i* wide) {
     const __m256i zero = _mm256_setzero_si256();
-    __m256i acc[kF][PV];
-    for (int f = 0; f < kF; ++f)
-        for (int i = 0; i < PV; ++i) acc[f][i] = zero;
-    for (int t = k_begin / steps; t * steps < k_end; ++t) {
-        const int s_begin = std::max(0, k_begin - t * steps), s_end = std::min(steps, k_end - t * steps);
-        const std::uint8_t* x = planes + offsets[t] + std::size_t(s_begin) * 2 * len;
-        const Block16* wt = w + (std::size_t(t) * std::size_t(steps) + std::size_t(s_begin)) * (2 * kF);
-        for (int s = 0; s < s_end - s_begin; ++s, x += 2 * len, wt += 2 * kF) {
-            __m256i lo[PV], hi[PV];
+    bool first = true;
+    int t = 0, s0 = 0;  // the next step: step s0 of tap t
+    while (t < taps) {
+        __m256i acc[kF][PV];
+        for (int f = 0; f < kF; ++f)
+            for (int i = 0; i < PV; ++i) acc[f][i] = zero;
+        for (int left = kMaxRun; left > 0 && t < taps;) {
+            const int run = std::min(steps - s0, left);
+            const std::uint8_t* x = planes + offsets[t] + std::size_t(s0) * 2 * len;
+            const Block16* wt = w + (std::size_t(t) * std::size_t(steps) + std::size_t(s0)) * (2 * kF);
+            for (int s = 0; s < run; ++s, x += 2 * len, wt += 2 * kF) {
+                __m256i lo[PV], hi[PV];
+                for (int i = 0; i < PV; ++i) {
+                    lo[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32 * i));
+                    hi[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + len + 32 * i));
+                }
+                for (int f = 0; f < kF; ++f) {
+                    const __m256i tl = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(wt + 2 * f)));
+                    const __m256i th = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(wt + 2 * f + 1)));
+                    for (int i = 0; i < PV; ++i)
+                        acc[f][i] = _mm256_add_epi8(_mm256_add_epi8(acc[f][i], _mm256_shuffle_epi8(tl, lo[i])),
+                                                    _mm256_shuffle_epi8(th, hi[i]));
+                }
+            }
+            left -= run;
+            s0 += run;
+            if (s0 == steps) s0 = 0, ++t;
+        }
+        for (int f = 0; f < kF; ++f)
             for (int i = 0; i < PV; ++i) {
-                lo[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32 * i));
-                hi[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + len + 32 * i));
+                __m256i* sum = wide + 2 * (f * PV + i);
+                const __m256i a = _mm256_unpacklo_epi8(acc[f][i], zero), b = _mm256_unpackhi_epi8(acc[f][i], zero);
+                sum[0] = first ? a : _mm256_add_epi16(sum[0], a);
+                sum[1] = first ? b : _mm256_add_epi16(sum[1], b);
             }
-            for (int f = 0; f < kF; ++f) {
-                const __m256i tl = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(wt + 2 * f)));
-                const __m256i th = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(wt + 2 * f + 1)));
-                for (int i = 0; i < PV; ++i)
-                    acc[f][i] = _mm256_add_epi8(_mm256_add_epi8(acc[f][i], _mm256_shuffle_epi8(tl, lo[i])),
-                                                _mm256_shuffle_epi8(th, hi[i]));
-            }
-        }
+        first = false;
     }
-    for (int f = 0; f < kF; ++f)
-        for (int i = 0; i < PV; ++i) {
-            __m256i* sum = wide + 2 * (f * PV + i);
-            const __m256i a = _mm256_unpacklo_epi8(acc[f][i], zero), b = _mm256_unpackhi_epi8(acc[f][i], zero);
-            sum[0] = first ? a : _mm256_add_epi16(sum[0], a);
-            sum[1] = first ? b : _mm256_add_epi16(sum[1], b);
-        }
 }
 
 // Writes 8 positions of one filter: d the disagreement counts of the group's lanes.
@@ -274,13 +282,10 @@ void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, 
         for (int v = 0; v < vectors; v += kPv) {
             const int pv = std::min(kPv, vectors - v);
             const std::uint8_t* x = planes + v_begin + 32 * v;
-            for (int k = 0; k < taps * steps; k += kMaxRun) {
-                const int k_end = std::min(taps * steps, k + kMaxRun);
-                if (pv == kPv)
-                    count_run<kPv>(w, x, offsets, p.len, steps, k, k_end, k == 0, wide);
-                else
-                    count_run<1>(w, x, offsets, p.len, steps, k, k_end, k == 0, wide);
-            }
+            if (pv == kPv)
+                count_tile<kPv>(w, x, offsets, p.len, steps, taps, wide);
+            else
+                count_tile<1>(w, x, offsets, p.len, steps, taps, wide);
             // wide[2 * (f * pv + i)] = positions [0-7 | 16-23] of vector i, the next [8-15 | 24-31].
             for (int f = 0; f < std::min(kF, filters.filters - q * kF); ++f) {
                 float* row = dots + std::size_t(q * kF + f) * spatial;
