@@ -73,13 +73,13 @@ Planes planes_of(const ConvGeometry& g) {
     return p;
 }
 
-// Per group of 8 virtual positions: n (bits counted) per lane, the permute putting the valid lanes
-// first, the first valid lane's output index and how many lanes are valid.
-struct alignas(32) GroupMeta {
-    std::int32_t n[8];
-    std::int32_t perm[8];
-    std::int32_t first, count;
+// Per group of 8 virtual positions: the first valid lane's output index, how many lanes are valid,
+// and the permute putting them first. (n, the bits counted per lane, is kept apart.)
+struct GroupMeta {
+    std::int32_t first;
+    std::uint8_t count;
     bool contiguous;  // all 8 lanes valid and in order
+    std::uint8_t perm[8];
 };
 
 std::size_t max_groups(const ConvGeometry& g) {
@@ -136,12 +136,12 @@ template <int PV>
 }
 
 // Writes 8 positions of one filter: d the disagreement counts of the group's lanes.
-inline void write_group(const GroupMeta& m, __m256i d, float* row, int last_position) {
-    if (m.count == 0) return;
-    const __m256i n = _mm256_load_si256(reinterpret_cast<const __m256i*>(m.n));
-    __m256 dots = _mm256_cvtepi32_ps(_mm256_sub_epi32(n, _mm256_add_epi32(d, d)));
+inline void write_group(const GroupMeta& m, const std::int32_t* n, __m256i d, float* row, int last_position) {
+    __m256 dots = _mm256_cvtepi32_ps(
+        _mm256_sub_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(n)), _mm256_add_epi32(d, d)));
     if (m.contiguous && m.first + 8 <= last_position) return _mm256_storeu_ps(row + m.first, dots);
-    dots = _mm256_permutevar8x32_ps(dots, _mm256_load_si256(reinterpret_cast<const __m256i*>(m.perm)));
+    if (m.count == 0) return;
+    dots = _mm256_permutevar8x32_ps(dots, _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m.perm))));
     // The lanes past the valid ones are rewritten by later groups, unless they are past the range.
     if (m.first + 8 <= last_position) return _mm256_storeu_ps(row + m.first, dots);
     alignas(32) float lanes[8];
@@ -162,7 +162,8 @@ std::size_t xnor_conv_planes_bytes_avx2(const ConvGeometry& g) {
 }
 
 std::size_t xnor_conv_scratch_bytes_avx2(const ConvGeometry& g) {
-    return round64(max_groups(g) * sizeof(GroupMeta) + std::size_t(g.size) * std::size_t(g.size) * sizeof(std::ptrdiff_t));
+    return round64(max_groups(g) * (sizeof(GroupMeta) + 8 * sizeof(std::int32_t)) +
+                   std::size_t(g.size) * std::size_t(g.size) * sizeof(std::ptrdiff_t));
 }
 
 void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, std::uint8_t* planes, int first_step,
@@ -238,7 +239,8 @@ void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, 
     const Planes p = planes_of(g);
     const int steps = steps_of(g), taps = g.size * g.size, out_w = g.out_w();
     const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(out_w);
-    auto* meta = static_cast<GroupMeta*>(scratch);
+    auto* n = static_cast<std::int32_t*>(scratch);  // per lane of the groups
+    auto* meta = reinterpret_cast<GroupMeta*>(n + 8 * max_groups(g));
     auto* offsets = reinterpret_cast<std::ptrdiff_t*>(meta + max_groups(g));
     for (int ky = 0; ky < g.size; ++ky)
         for (int kx = 0; kx < g.size; ++kx)
@@ -261,12 +263,12 @@ void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, 
             m.first = 0;
             for (int j = 0; j < 8; ++j) {
                 const int v = v_begin + 8 * gi + j;
-                m.n[j] = 0;
+                n[8 * gi + j] = 0;
                 m.perm[j] = 0;
                 if (v < v_end && ox < out_w) {
-                    m.n[j] = g.channels * rows * inside(ox * g.stride - g.pad, g.width);
+                    n[8 * gi + j] = g.channels * rows * inside(ox * g.stride - g.pad, g.width);
                     if (m.count == 0) m.first = oy * out_w + ox;
-                    m.perm[m.count++] = j;
+                    m.perm[m.count++] = std::uint8_t(j);
                 }
                 if (++ox == p.wq) ox = 0, ++oy, rows = inside(oy * g.stride - g.pad, g.height);
             }
@@ -292,10 +294,11 @@ void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, 
                 for (int i = 0; i < pv; ++i) {
                     const __m256i* sum = wide + 2 * (f * pv + i);
                     const GroupMeta* m = meta + 4 * (v + i);
-                    write_group(m[0], _mm256_cvtepu16_epi32(_mm256_castsi256_si128(sum[0])), row, last_position);
-                    write_group(m[1], _mm256_cvtepu16_epi32(_mm256_castsi256_si128(sum[1])), row, last_position);
-                    write_group(m[2], _mm256_cvtepu16_epi32(_mm256_extracti128_si256(sum[0], 1)), row, last_position);
-                    write_group(m[3], _mm256_cvtepu16_epi32(_mm256_extracti128_si256(sum[1], 1)), row, last_position);
+                    const std::int32_t* ni = n + 32 * (v + i);
+                    write_group(m[0], ni, _mm256_cvtepu16_epi32(_mm256_castsi256_si128(sum[0])), row, last_position);
+                    write_group(m[1], ni + 8, _mm256_cvtepu16_epi32(_mm256_castsi256_si128(sum[1])), row, last_position);
+                    write_group(m[2], ni + 16, _mm256_cvtepu16_epi32(_mm256_extracti128_si256(sum[0], 1)), row, last_position);
+                    write_group(m[3], ni + 24, _mm256_cvtepu16_epi32(_mm256_extracti128_si256(sum[1], 1)), row, last_position);
                 }
             }
         }
