@@ -3,9 +3,10 @@
 // the +-1 products. Results are integers, so every backend and thread count must match exactly.
 // Shapes sweep channel counts around the packing units (1, 3, 32, 63, 64, 65, 130 against nibbles
 // of 4, steps of 8, words of 64), windows 1-5, strides 1-3, paddings 0-2, odd image sizes and
-// filter counts around the 16-filter groups; inputs include exact zeros and negative zeros.
+// filter counts around multiples of 4 and 16; inputs include exact zeros and negative zeros.
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -194,19 +195,23 @@ TEST_CASE("xnor pack/unpack round trips", "[xnor]") {
                 std::vector<float> signs(w.size(), 0.0f);
                 k::unpack_filters(packed, signs.data());
                 for (std::size_t i = 0; i < w.size(); ++i) REQUIRE(signs[i] == sign_of(w[i]));
-                // The nibble layout holds the same signs, and zeros for missing channels and filters.
+                // The tables hold popcount(x XOR w) for the same signs, w 0 for missing channels and filters.
                 const int taps = size * size;
-                for (int f = 0; f < packed.groups * 16; ++f)
-                    for (int c = 0; c < packed.steps * 8; ++c)
-                        for (int t = 0; t < taps; ++t) {
-                            const k::Block32& block =
-                                packed.nibbles[(std::size_t(f / 16) * taps + t) * std::size_t(packed.steps) + c / 8];
-                            const int bit = (block.bytes[(c % 8 < 4 ? 0 : 16) + f % 16] >> (c % 4)) & 1;
-                            const int want = f < filters && c < channels
-                                                 ? w[(std::size_t(f) * channels + c) * taps + t] >= 0.0f
-                                                 : 0;
-                            REQUIRE(bit == want);
-                        }
+                REQUIRE(packed.tables.size() == std::size_t(packed.quads) * taps * std::size_t(packed.steps) * 8);
+                for (int f = 0; f < packed.quads * 4; ++f)
+                    for (int t = 0; t < taps; ++t)
+                        for (int s = 0; s < packed.steps; ++s)
+                            for (int h = 0; h < 2; ++h) {
+                                unsigned nibble = 0;
+                                for (int j = 0; j < 4; ++j) {
+                                    const int c = 8 * s + 4 * h + j;
+                                    if (f < filters && c < channels && w[(std::size_t(f) * channels + c) * taps + t] >= 0.0f)
+                                        nibble |= 1u << j;
+                                }
+                                const k::Block16& table =
+                                    packed.tables[(((std::size_t(f / 4) * taps + t) * std::size_t(packed.steps) + s) * 4 + f % 4) * 2 + h];
+                                for (unsigned x = 0; x < 16; ++x) REQUIRE(table.bytes[x] == std::popcount(x ^ nibble));
+                            }
             }
     for (int rows : {1, 3, 64, 65})
         for (int columns : {1, 2, 63, 64, 65, 127, 200}) {
@@ -277,7 +282,15 @@ TEST_CASE("xnor conv matches the float simulation on random shapes", "[xnor]") {
     check_conv({32, 21, 19, 3, 2, 1}, 20, ++seed);
     check_conv({3, 23, 17, 5, 3, 2}, 7, ++seed);
     check_conv({65, 12, 3, 3, 1, 0}, 33, ++seed);  // rows narrower than a tile
-    // More than 63 steps of 8 channels per tap: the AVX2 byte sums are flushed within a tap.
+    // AVX2 planes: at stride 1 a row's right padding is the next row's left padding, unless the
+    // outputs are wider (pad >= size); 1024-byte planes (moved to an odd number of cache lines);
+    // an odd number of 32-position vectors (the last tile a single vector); strides split into phases.
+    check_conv({16, 7, 9, 1, 1, 2}, 5, ++seed);
+    check_conv({8, 5, 6, 2, 1, 2}, 4, ++seed);
+    check_conv({256, 28, 28, 3, 1, 1}, 6, ++seed);
+    check_conv({24, 5, 11, 3, 1, 1}, 9, ++seed);
+    check_conv({40, 13, 17, 3, 3, 2}, 7, ++seed);
+    // More than 31 steps of 8 channels per tap: the AVX2 byte sums are widened within a tap.
     check_conv({520, 5, 7, 1, 1, 0}, 17, ++seed);
     check_conv({513, 6, 5, 3, 2, 1}, 5, ++seed);
     // Too many bits per output for the AVX2 kernel's 16-bit sums: the reference runs instead.

@@ -1,30 +1,38 @@
 // AVX2 XNOR kernels.
 //
-// Convolution: a table lookup per 4 bits instead of XOR + popcount. For each pixel and each 8
-// channels (one "step") the image is expanded into 32 bytes: for the channels' low nibble x, the
-// 16-byte table T(x)[w] = popcount(w XOR x), and the same for the high nibble (one load from a
-// 256-entry LUT indexed by the 8 signs). The filters are stored as nibbles, 16 filters per 128-bit
-// lane (PackedFilters::nibbles). One vpshufb of a pixel's table by a vector of filter nibbles yields
-// 32 disagreement counts, 16 filters x 8 channels: 128 bit-products for a shuffle and a byte add,
-// where XOR + nibble-LUT popcount costs ~8 vector ops per 256. Zen's two shuffle ports bound it at
-// 256 bit-products per cycle.
+// Convolution: a table lookup per 4 bits instead of XOR + popcount, with the roles chosen so that
+// nothing is built per image but byte planes and the counts come out along output rows.
 //
-// Register tile: 2 x 16 filters by 6 output positions, 12 byte accumulators + 2 filter vectors + a
-// table + a temporary: all 16 ymm registers. A step is 8 loads, 12 shuffles and 12 adds (~6 cycles
-// on the two shuffle ports, the 6-wide dispatch nearly full); 2 x 5 measured ~3% slower. Each byte gains at most 4
-// per step, so the accumulators are widened to 16-bit sums every 63 steps.
+// The image is packed into byte planes of sign nibbles: for each step of 8 channels, a plane of the
+// low nibbles (channels 8s..8s+3) and one of the high nibbles, one byte per padded pixel, padding
+// 0x80 (vpshufb returns 0 for it: padded taps count nothing and are left out of n). A stride S is
+// split into S x S phase planes (pixel (y, x) in plane (y % S, x % S) at (y / S, x / S)), so that
+// for every tap the inputs of consecutive output positions are consecutive bytes. Output positions
+// run over "virtual" rows as wide as a plane row (Wq >= out_w; the extra lanes are thrown away), so
+// one 32-byte load gives tap t's input nibbles for 32 positions at once, across row ends.
 //
-// Taps of a window in the padding read an all-zero table (no disagreement) and are left out of the
-// count n, so border outputs are exact; missing channels are 0 in both the table index and the
-// filter nibble. The tables are kept for the few image rows the current tile reaches (a ring in
-// the per-thread workspace, written just before it is read, so it stays in L2).
+// The filters are 16-byte tables T(w)[x] = popcount(w XOR x), one per filter nibble w, made by
+// pack_filters. A vpshufb of a (broadcast) table by a vector of input nibbles gives 32 positions'
+// disagreement counts for 4 channels of one filter: 128 bit-products per shuffle and byte add.
+//
+// Register tile: 4 filters x 2 vectors of 32 positions: 8 byte accumulators, 4 input vectors (low
+// and high planes) and the tables. A step (8 channels) is 4 + 8 loads, 16 shuffles and 16 adds.
+// Each byte gains at most 8 per step, so the accumulators are widened to 16-bit sums every 31
+// steps. The outputs are written per filter, 8 positions at a time: the lanes of a virtual row's
+// end are squeezed out by a permute.
+//
+// Quads are the outer loop: a quad's tables (18 KB at 128 channels) stay in L1 while the tiles
+// pass, and its 4 output rows are written in order. Measured and dropped: tiles outside quads
+// (all tables streamed per tile), a quad's steps in L1-sized chunks over all tiles, one plane copy
+// per tap column (no lanes thrown away, but 3x the bytes per tile: ~20% slower), packing rows
+// while the first quad passes, pre-broadcast 32-byte tables.
 #include <immintrin.h>
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/binary/xnor.h"
 
@@ -32,26 +40,13 @@ namespace lenet::kernels {
 
 namespace {
 
-constexpr int kFv = 2;       // filter vectors (16 filters each) per register tile
-constexpr int kP = 6;        // output positions per register tile
-constexpr int kMaxRun = 63;  // steps a byte accumulator takes before it could pass 255 (4 per step)
+constexpr int kF = 4;        // filters per register tile (a quad of PackedFilters::tables)
+constexpr int kPv = 2;       // vectors of 32 positions per register tile
+constexpr int kTile = 32 * kPv;
+constexpr int kMaxRun = 31;  // steps a byte accumulator takes before it could pass 255 (8 per step)
+constexpr std::uint8_t kPadNibble = 0x80;
 
-// lut[b] = [T(b & 15) | T(b >> 4)], T(x)[w] = popcount(w XOR x).
-constexpr std::array<Block32, 256> make_table_lut() {
-    std::array<Block32, 256> lut{};
-    for (int b = 0; b < 256; ++b)
-        for (int w = 0; w < 16; ++w) {
-            lut[std::size_t(b)].bytes[w] = std::uint8_t(std::popcount(unsigned((b & 15) ^ w)));
-            lut[std::size_t(b)].bytes[16 + w] = std::uint8_t(std::popcount(unsigned((b >> 4) ^ w)));
-        }
-    return lut;
-}
-constexpr std::array<Block32, 256> kTableLut = make_table_lut();
-
-inline void* align64(void* p) {
-    const auto address = reinterpret_cast<std::uintptr_t>(p);
-    return reinterpret_cast<void*>((address + 63) & ~std::uintptr_t(63));
-}
+inline std::size_t round64(std::size_t n) { return (n + 63) & ~std::size_t(63); }
 
 // Bits s(x[i]) for 8 floats.
 inline unsigned signs8(const float* x) {
@@ -59,121 +54,105 @@ inline unsigned signs8(const float* x) {
 }
 
 int steps_of(const ConvGeometry& g) { return (g.channels + 7) / 8; }
-std::size_t pixels_of(const ConvGeometry& g) { return std::size_t(g.height) * std::size_t(g.width); }
 
-// Adds to wide the byte sums of steps [k_begin, k_end) (at most kMaxRun; step k is step k % steps
-// of tap k / steps) for a tile of FV x 16 filters by kP positions: w is the tile's first filter
-// group (groups group_stride blocks apart), pixels[t * kP + i] position i's table at tap t. The
-// first run overwrites wide. Not inlined: inside a larger function GCC spills the accumulators.
-template <int FV>
-[[gnu::noinline]] void count_run(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int steps,
-                                 int k_begin, int k_end, bool first, __m256i* wide) {
+// The plane geometry: S x S phases of hq x wq bytes, each plane `len` bytes (room for the reads
+// of the last tile past the end).
+struct Planes {
+    int s, hq, wq;
+    std::size_t len;
+    std::size_t phase_bytes(int steps) const { return std::size_t(steps) * 2 * len; }
+};
+Planes planes_of(const ConvGeometry& g) {
+    Planes p;
+    p.s = g.stride;
+    p.hq = (g.height + 2 * g.pad + g.stride - 1) / g.stride;
+    p.wq = (g.width + 2 * g.pad + g.stride - 1) / g.stride;
+    // At stride 1 a row's right padding can be the next row's left padding (all 0x80): rows
+    // W + pad wide (no narrower than the outputs), one lane fewer thrown away per output row.
+    if (g.stride == 1) p.wq = std::max(g.width + g.pad, g.out_w());
+    // A read reaches at most out_h * wq + kTile (the last tile) + the tap's offset, which is at most
+    // (hq - out_h + 1) * wq.
+    p.len = round64(std::size_t(p.hq + 1) * std::size_t(p.wq) + kTile + 32);
+    // An odd number of cache lines: the steps' planes (2 * len apart) then fall in different L1
+    // sets; at 1024 bytes (256 channels at 28x28) they would all share a few and take 30% longer.
+    if (p.len / 64 % 2 == 0) p.len += 64;
+    return p;
+}
+
+// Per group of 8 virtual positions: the first valid lane's output index, how many lanes are valid,
+// and the permute putting them first. (n, the bits counted per lane, is kept apart.)
+struct GroupMeta {
+    std::int32_t first;
+    std::uint8_t count;
+    bool contiguous;  // all 8 lanes valid and in order
+    std::uint8_t perm[8];
+};
+
+std::size_t max_groups(const ConvGeometry& g) {
+    const Planes p = planes_of(g);
+    return (std::size_t(std::max(g.out_h(), 1)) * std::size_t(p.wq) + 7) / 8 + 4 * kPv + 1;
+}
+constexpr std::size_t kTileSums = 2 * kF * kPv;  // 16-bit sums of a tile
+
+// The 16-bit disagreement sums of a tile of kF filters by 32 * PV positions from `planes` into
+// wide (2 per filter and vector): w the quad's tables, offsets[t] tap t's place in the planes.
+// Byte sums are widened every kMaxRun steps, across taps. Not inlined: inside a larger function
+// GCC spills the accumulators.
+template <int PV>
+[[gnu::noinline]] void count_tile(const Block16* w, const std::uint8_t* planes, const std::ptrdiff_t* offsets,
+                                  std::size_t len, int steps, int taps, __m256i* wide) {
     const __m256i zero = _mm256_setzero_si256();
-    __m256i acc[FV][kP];
-    for (int f = 0; f < FV; ++f)
-        for (int i = 0; i < kP; ++i) acc[f][i] = zero;
-    for (int t = k_begin / steps; t * steps < k_end; ++t) {
-        const int s_begin = std::max(0, k_begin - t * steps), s_end = std::min(steps, k_end - t * steps);
-        const Block32* px[kP];
-        for (int i = 0; i < kP; ++i) px[i] = pixels[t * kP + i] + s_begin;
-        const Block32* wt = w + std::size_t(t) * std::size_t(steps) + s_begin;
-#pragma GCC unroll 2
-        for (int s = 0; s < s_end - s_begin; ++s) {
-            __m256i nib[FV];
-            for (int f = 0; f < FV; ++f)
-                nib[f] = _mm256_load_si256(reinterpret_cast<const __m256i*>(wt + std::size_t(f) * group_stride + s));
-            for (int i = 0; i < kP; ++i) {
-                __m256i table = _mm256_load_si256(reinterpret_cast<const __m256i*>(px[i] + s));
-                // Keeps GCC from loading the table again for each filter vector (one load, FV shuffles).
-                __asm__("" : "+x"(table));
-                for (int f = 0; f < FV; ++f) acc[f][i] = _mm256_add_epi8(acc[f][i], _mm256_shuffle_epi8(table, nib[f]));
-            }
-        }
-    }
-    for (int f = 0; f < FV; ++f)
-        for (int i = 0; i < kP; ++i) {
-            __m256i* sum = wide + 2 * (f * kP + i);
-            const __m256i lo = _mm256_unpacklo_epi8(acc[f][i], zero), hi = _mm256_unpackhi_epi8(acc[f][i], zero);
-            sum[0] = first ? lo : _mm256_add_epi16(sum[0], lo);
-            sum[1] = first ? hi : _mm256_add_epi16(sum[1], hi);
-        }
-}
-
-// The disagreement counts of the tile: d[i * FV * 16 + f] for position i and filter f; wide:
-// 2 * FV * kP vectors of scratch for the 16-bit sums.
-template <int FV>
-void count_tile(const Block32* w, std::size_t group_stride, const Block32* const* pixels, int taps, int steps,
-                __m256i* wide, std::uint16_t* d) {
-    for (int k = 0; k < taps * steps; k += kMaxRun)
-        count_run<FV>(w, group_stride, pixels, steps, k, std::min(taps * steps, k + kMaxRun), k == 0, wide);
-    // sum[0] = [filters 0-7, low nibbles | filters 0-7, high nibbles], sum[1] the same for 8-15.
-    for (int f = 0; f < FV; ++f)
-        for (int i = 0; i < kP; ++i) {
-            const __m256i* sum = wide + 2 * (f * kP + i);
-            const __m256i total = _mm256_add_epi16(_mm256_permute2x128_si256(sum[0], sum[1], 0x20),
-                                                   _mm256_permute2x128_si256(sum[0], sum[1], 0x31));
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + (i * FV + f) * 16), total);
-        }
-}
-
-// 8x8 float transpose: rows r[0..7] become columns.
-inline void transpose_8x8_ps(__m256 r[8]) {
-    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-
-// Writes dots[f * spatial + i] = n[i] - 2 * d[i * stride + f] for f < filters (<= 8), i < np (<= kP).
-inline void write_8_filters(const std::uint16_t* d, int stride, const int* n, int np, int filters, float* dots,
-                            std::size_t spatial) {
-    static_assert(kP <= 8);
-    __m256 rows[8];
-    for (int i = 0; i < 8; ++i) {
-        if (i >= kP) {
-            rows[i] = _mm256_setzero_ps();
-            continue;
-        }
-        const __m256i count = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i * stride)));
-        rows[i] = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_set1_epi32(n[i]), _mm256_add_epi32(count, count)));
-    }
-    transpose_8x8_ps(rows);
-    if (np == kP) {
-        for (int f = 0; f < filters; ++f) {
-            float* out = dots + std::size_t(f) * spatial;
-            if constexpr (kP == 8) {
-                _mm256_storeu_ps(out, rows[f]);
-            } else {
-                static_assert(kP > 4, "add the store for this tile width");
-                _mm_storeu_ps(out, _mm256_castps256_ps128(rows[f]));
-                const __m128 rest = _mm256_extractf128_ps(rows[f], 1);
-                if constexpr (kP == 5) _mm_store_ss(out + 4, rest);
-                if constexpr (kP == 6) _mm_storel_pi(reinterpret_cast<__m64*>(out + 4), rest);
-                if constexpr (kP == 7) {
-                    _mm_storel_pi(reinterpret_cast<__m64*>(out + 4), rest);
-                    _mm_store_ss(out + 6, _mm_movehl_ps(rest, rest));
+    bool first = true;
+    int t = 0, s0 = 0;  // the next step: step s0 of tap t
+    while (t < taps) {
+        __m256i acc[kF][PV];
+        for (int f = 0; f < kF; ++f)
+            for (int i = 0; i < PV; ++i) acc[f][i] = zero;
+        for (int left = kMaxRun; left > 0 && t < taps;) {
+            const int run = std::min(steps - s0, left);
+            const std::uint8_t* x = planes + offsets[t] + std::size_t(s0) * 2 * len;
+            const Block16* wt = w + (std::size_t(t) * std::size_t(steps) + std::size_t(s0)) * (2 * kF);
+            for (int s = 0; s < run; ++s, x += 2 * len, wt += 2 * kF) {
+                __m256i lo[PV], hi[PV];
+                for (int i = 0; i < PV; ++i) {
+                    lo[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32 * i));
+                    hi[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + len + 32 * i));
+                }
+                for (int f = 0; f < kF; ++f) {
+                    const __m256i tl = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(wt + 2 * f)));
+                    const __m256i th = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(wt + 2 * f + 1)));
+                    for (int i = 0; i < PV; ++i)
+                        acc[f][i] = _mm256_add_epi8(_mm256_add_epi8(acc[f][i], _mm256_shuffle_epi8(tl, lo[i])),
+                                                    _mm256_shuffle_epi8(th, hi[i]));
                 }
             }
+            left -= run;
+            s0 += run;
+            if (s0 == steps) s0 = 0, ++t;
         }
-        return;
+        for (int f = 0; f < kF; ++f)
+            for (int i = 0; i < PV; ++i) {
+                __m256i* sum = wide + 2 * (f * PV + i);
+                const __m256i a = _mm256_unpacklo_epi8(acc[f][i], zero), b = _mm256_unpackhi_epi8(acc[f][i], zero);
+                sum[0] = first ? a : _mm256_add_epi16(sum[0], a);
+                sum[1] = first ? b : _mm256_add_epi16(sum[1], b);
+            }
+        first = false;
     }
-    alignas(32) float row[8];
-    for (int f = 0; f < filters; ++f) {
-        _mm256_store_ps(row, rows[f]);
-        std::copy(row, row + np, dots + std::size_t(f) * spatial);
-    }
+}
+
+// Writes 8 positions of one filter: d the disagreement counts of the group's lanes.
+inline void write_group(const GroupMeta& m, const std::int32_t* n, __m256i d, float* row, int last_position) {
+    __m256 dots = _mm256_cvtepi32_ps(
+        _mm256_sub_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(n)), _mm256_add_epi32(d, d)));
+    if (m.contiguous && m.first + 8 <= last_position) return _mm256_storeu_ps(row + m.first, dots);
+    if (m.count == 0) return;
+    dots = _mm256_permutevar8x32_ps(dots, _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m.perm))));
+    // The lanes past the valid ones are rewritten by later groups, unless they are past the range.
+    if (m.first + 8 <= last_position) return _mm256_storeu_ps(row + m.first, dots);
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, dots);
+    std::copy(lanes, lanes + m.count, row + m.first);
 }
 
 }  // namespace
@@ -183,138 +162,151 @@ bool xnor_conv_avx2_covers(const ConvGeometry& g) {
     return std::size_t(g.size) * std::size_t(g.size) * std::size_t(steps_of(g)) * 8 <= 65535;
 }
 
-namespace {
-
-// Input rows a tile of kP consecutive positions can reach at once: the tables are kept for that
-// many rows only (a ring, row y in slot y % rows), which stays in L2 while it is written and read.
-int ring_rows(const ConvGeometry& g) {
-    const int out_w = std::max(1, g.out_w());
-    return std::max(1, std::min(g.height, g.stride * ((kP - 1 + out_w - 1) / out_w) + g.size));
+std::size_t xnor_conv_planes_bytes_avx2(const ConvGeometry& g) {
+    const Planes p = planes_of(g);
+    return std::size_t(p.s) * std::size_t(p.s) * p.phase_bytes(steps_of(g));
 }
 
-// Writes the tables of image row y to row (steps blocks per pixel).
-void build_row(const ConvGeometry& g, const float* image, int y, Block32* row) {
-    const std::size_t pixels = pixels_of(g), steps = std::size_t(steps_of(g));
-    const float* line = image + std::size_t(y) * std::size_t(g.width);
-    const auto* lut_bytes = reinterpret_cast<const char*>(kTableLut.data());
-    auto group = [&](int x, std::size_t s) {  // pixels x..x+7, channels 8s..8s+7
-        {
-            // Lane j: pixel j's table offset in the LUT, sizeof(Block32) * (its 8 signs, bit ci = channel 8s + ci).
-            const float* first = line + s * 8 * pixels + std::size_t(x);
-            auto sign_offsets = [&](int ci) {
-                const __m256 ge = _mm256_cmp_ps(_mm256_loadu_ps(first + std::size_t(ci) * pixels), _mm256_setzero_ps(), _CMP_GE_OQ);
-                return _mm256_and_si256(_mm256_castps_si256(ge), _mm256_set1_epi32(int(sizeof(Block32)) << ci));
-            };
-            const int channels = std::min(8, g.channels - int(s) * 8);
-            // Too many planes for the hardware prefetcher: fetch the next row's floats (each line
-            // once), a row of tiles ahead of their use.
-            if (x % 16 == 0 && y + 1 < g.height)
-                for (int ci = 0; ci < channels; ++ci)
-                    _mm_prefetch(reinterpret_cast<const char*>(first + std::size_t(ci) * pixels + std::size_t(g.width)),
-                                 _MM_HINT_T0);
-            __m256i offsets = sign_offsets(0);
-            if (channels == 8) {
-                for (int ci = 1; ci < 8; ++ci) offsets = _mm256_or_si256(offsets, sign_offsets(ci));
-            } else {
-                for (int ci = 1; ci < channels; ++ci) offsets = _mm256_or_si256(offsets, sign_offsets(ci));
-            }
-            // Through general registers, not a store and 32-bit reloads (which would not forward).
-            const __m128i low = _mm256_castsi256_si128(offsets), high = _mm256_extracti128_si256(offsets, 1);
-            const std::uint64_t pairs[4] = {std::uint64_t(_mm_cvtsi128_si64(low)), std::uint64_t(_mm_extract_epi64(low, 1)),
-                                            std::uint64_t(_mm_cvtsi128_si64(high)), std::uint64_t(_mm_extract_epi64(high, 1))};
-            for (int j = 0; j < 8; ++j) {
-                const std::uint32_t offset = std::uint32_t(pairs[j / 2] >> (32 * (j % 2)));
-                _mm256_store_si256(reinterpret_cast<__m256i*>(row + std::size_t(x + j) * steps + s),
-                                   _mm256_load_si256(reinterpret_cast<const __m256i*>(lut_bytes + offset)));
-            }
-        }
+std::size_t xnor_conv_scratch_bytes_avx2(const ConvGeometry& g) {
+    return round64(max_groups(g) * (sizeof(GroupMeta) + 8 * sizeof(std::int32_t)) +
+                   std::size_t(g.size) * std::size_t(g.size) * sizeof(std::ptrdiff_t));
+}
+
+void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, std::uint8_t* planes, int first_step,
+                           int last_step) {
+    const Planes p = planes_of(g);
+    const int steps = steps_of(g);
+    const std::size_t pixels = std::size_t(g.height) * std::size_t(g.width);
+    // Plane of (phase, step, half).
+    auto plane = [&](int ry, int rx, int s, int h) {
+        return planes + std::size_t(ry * p.s + rx) * p.phase_bytes(steps) + (std::size_t(s) * 2 + std::size_t(h)) * p.len;
     };
-    if (g.width >= 8) {
-        // Along the rows of 8 planes at a time, for the hardware prefetcher.
-        for (std::size_t s = 0; s < steps; ++s) {
-            for (int x = 0; x + 8 <= g.width; x += 8) group(x, s);
-            if (g.width % 8) group(g.width - 8, s);  // overlaps the previous group, rewriting the same tables
-        }
-        return;
-    }
-    for (int x = 0; x < g.width; ++x)
-        for (std::size_t s = 0; s < steps; ++s) {
-            unsigned byte = 0;
-            for (int ci = 0; ci < 8; ++ci) {
-                const int c = int(s) * 8 + ci;
-                if (c < g.channels && line[std::size_t(c) * pixels + std::size_t(x)] >= 0.0f) byte |= 1u << ci;
-            }
-            row[std::size_t(x) * steps + s] = kTableLut[byte];
-        }
-}
-
-}  // namespace
-
-std::size_t xnor_conv_workspace_bytes_avx2(const ConvGeometry& g) {
-    // The ring of table rows, one all-zero pixel for taps in the padding, the tile's tap pointers,
-    // each image row's place in the ring, and 64 bytes to align the start.
-    const std::size_t steps = std::size_t(steps_of(g));
-    return (std::size_t(ring_rows(g)) * std::size_t(g.width) + 1) * steps * sizeof(Block32) +
-           (std::size_t(g.size) * std::size_t(g.size) * kP + std::size_t(g.height)) * sizeof(const Block32*) + 64;
-}
-
-void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filters, const float* image, float* dots,
-                              void* workspace, int first_position, int last_position) {
-    const int steps = steps_of(g), taps = g.size * g.size, out_w = g.out_w(), rows = ring_rows(g);
-    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(out_w);
-    const std::size_t row_blocks = std::size_t(g.width) * std::size_t(steps);
-    auto* ring = static_cast<Block32*>(align64(workspace));
-    Block32* zero_pixel = ring + std::size_t(rows) * row_blocks;
-    std::fill(zero_pixel, zero_pixel + steps, Block32{});
-    auto** pointers = reinterpret_cast<const Block32**>(zero_pixel + steps);
-    const Block32** row_of = pointers + std::size_t(taps) * kP;  // image row y's tables (while in the ring)
-    const std::size_t group_stride = std::size_t(taps) * std::size_t(steps);
-    alignas(32) std::uint16_t d[kFv * 16 * kP];
-    __m256i wide[2 * kFv * kP];
-    int n[kP];
-    int built = -1;  // image rows [.., built) are in the ring
-    int oy = first_position / out_w, ox = first_position % out_w;  // of the next position
-    for (int p0 = first_position; p0 < last_position; p0 += kP) {
-        const int np = std::min(kP, last_position - p0);
-        // The image rows this tile's windows reach, written just before they are read.
-        const int first_row = std::max(0, (p0 / out_w) * g.stride - g.pad);
-        const int last_row = std::min(g.height, ((p0 + np - 1) / out_w) * g.stride - g.pad + g.size);
-        for (int y = std::max(built, first_row); y < last_row; ++y) {
-            Block32* slot = ring + std::size_t(y % rows) * row_blocks;
-            build_row(g, image, y, slot);
-            row_of[y] = slot;
-        }
-        built = std::max(built, last_row);
-        // Positions past the range read zero tables; their sums are not written.
-        for (int i = 0; i < kP; ++i) {
-            const Block32** tap = pointers + i;  // tap t at tap[t * kP]
-            if (i >= np) {
-                for (int t = 0; t < taps; ++t) tap[t * kP] = zero_pixel;
+    for (int ry = 0; ry < p.s; ++ry)
+        for (int rx = 0; rx < p.s; ++rx)
+            std::memset(plane(ry, rx, first_step, 0), kPadNibble, std::size_t(last_step - first_step) * 2 * p.len);
+    // Byte of (y, x) in its phase plane.
+    auto place = [&](int y, int x) {
+        const int yp = y + g.pad, xp = x + g.pad;
+        return std::pair<std::size_t, std::size_t>(
+            std::size_t((yp % p.s) * p.s + xp % p.s) * p.phase_bytes(steps),
+            std::size_t(yp / p.s) * std::size_t(p.wq) + std::size_t(xp / p.s));
+    };
+    for (int s = first_step; s < last_step; ++s) {
+        const int channels = std::min(8, g.channels - s * 8);
+        const float* first = image + std::size_t(s) * 8 * pixels;
+        const std::size_t lo_plane = std::size_t(s) * 2 * p.len, hi_plane = lo_plane + p.len;
+        for (int y = 0; y < g.height; ++y) {
+            const float* line = first + std::size_t(y) * std::size_t(g.width);
+            auto eight = [&](int x) {  // pixels x..x+7
+                __m256i bits = _mm256_setzero_si256();
+                for (int ci = 0; ci < channels; ++ci) {
+                    const __m256 ge = _mm256_cmp_ps(_mm256_loadu_ps(line + std::size_t(ci) * pixels + std::size_t(x)),
+                                                    _mm256_setzero_ps(), _CMP_GE_OQ);
+                    bits = _mm256_or_si256(bits, _mm256_and_si256(_mm256_castps_si256(ge), _mm256_set1_epi32(1 << ci)));
+                }
+                const __m256i lo = _mm256_and_si256(bits, _mm256_set1_epi32(15)), hi = _mm256_srli_epi32(bits, 4);
+                // [lo 0-3, hi 0-3 | lo 4-7, hi 4-7] as bytes (twice per lane), then lo 0-7, hi 0-7.
+                const __m256i words = _mm256_packus_epi32(lo, hi), bytes = _mm256_packus_epi16(words, words);
+                const __m128i both = _mm256_castsi256_si128(
+                    _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0)));
+                const std::uint64_t lows = std::uint64_t(_mm_cvtsi128_si64(both)), highs = std::uint64_t(_mm_extract_epi64(both, 1));
+                if (p.s == 1) {
+                    const auto [phase, at] = place(y, x);
+                    std::memcpy(planes + phase + lo_plane + at, &lows, 8);
+                    std::memcpy(planes + phase + hi_plane + at, &highs, 8);
+                    return;
+                }
+                for (int j = 0; j < 8; ++j) {
+                    const auto [phase, at] = place(y, x + j);
+                    planes[phase + lo_plane + at] = std::uint8_t(lows >> (8 * j));
+                    planes[phase + hi_plane + at] = std::uint8_t(highs >> (8 * j));
+                }
+            };
+            if (g.width >= 8) {
+                for (int x = 0; x + 8 <= g.width; x += 8) eight(x);
+                if (g.width % 8) eight(g.width - 8);  // overlaps the previous group, rewriting the same bytes
                 continue;
             }
-            const int y0 = oy * g.stride - g.pad, x0 = ox * g.stride - g.pad;
-            const int ky_lo = std::max(0, -y0), ky_hi = std::min(g.size, g.height - y0);
-            const int kx_lo = std::max(0, -x0), kx_hi = std::min(g.size, g.width - x0);
-            n[i] = g.channels * std::max(0, ky_hi - ky_lo) * std::max(0, kx_hi - kx_lo);
-            for (int ky = 0; ky < g.size; ++ky) {
-                const bool row_inside = ky >= ky_lo && ky < ky_hi;
-                const Block32* row = row_inside ? row_of[y0 + ky] : nullptr;
-                for (int kx = 0; kx < g.size; ++kx)
-                    tap[(ky * g.size + kx) * kP] =
-                        row_inside && kx >= kx_lo && kx < kx_hi ? row + std::ptrdiff_t(x0 + kx) * steps : zero_pixel;
+            for (int x = 0; x < g.width; ++x) {
+                unsigned byte = 0;
+                for (int ci = 0; ci < channels; ++ci)
+                    if (line[std::size_t(ci) * pixels + std::size_t(x)] >= 0.0f) byte |= 1u << ci;
+                const auto [phase, at] = place(y, x);
+                planes[phase + lo_plane + at] = std::uint8_t(byte & 15);
+                planes[phase + hi_plane + at] = std::uint8_t(byte >> 4);
             }
-            if (++ox == out_w) ox = 0, ++oy;
         }
-        for (int g0 = 0; g0 < filters.groups; g0 += kFv) {
-            const int fv = std::min(kFv, filters.groups - g0);
-            const Block32* w = filters.nibbles.data() + std::size_t(g0) * group_stride;
-            if (fv == 2)
-                count_tile<2>(w, group_stride, pointers, taps, steps, wide, d);
+    }
+}
+
+void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes,
+                           float* dots, void* scratch, int first_position, int last_position) {
+    if (first_position >= last_position) return;
+    const Planes p = planes_of(g);
+    const int steps = steps_of(g), taps = g.size * g.size, out_w = g.out_w();
+    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(out_w);
+    auto* n = static_cast<std::int32_t*>(scratch);  // per lane of the groups
+    auto* meta = reinterpret_cast<GroupMeta*>(n + 8 * max_groups(g));
+    auto* offsets = reinterpret_cast<std::ptrdiff_t*>(meta + max_groups(g));
+    for (int ky = 0; ky < g.size; ++ky)
+        for (int kx = 0; kx < g.size; ++kx)
+            offsets[ky * g.size + kx] = std::ptrdiff_t(((ky % p.s) * p.s + kx % p.s)) * std::ptrdiff_t(p.phase_bytes(steps)) +
+                                        std::ptrdiff_t(ky / p.s) * p.wq + kx / p.s;
+    // Virtual positions v = oy * wq + ox of the range, in groups of 8.
+    const int v_begin = (first_position / out_w) * p.wq + first_position % out_w;
+    const int v_end = ((last_position - 1) / out_w) * p.wq + (last_position - 1) % out_w + 1;
+    const int vectors = (v_end - v_begin + 31) / 32;
+    {
+        int oy = v_begin / p.wq, ox = v_begin % p.wq;
+        // Taps of a window inside the image along one axis.
+        auto inside = [&](int start, int extent) {
+            return std::max(0, std::min(g.size, extent - start) - std::max(0, -start));
+        };
+        int rows = inside(oy * g.stride - g.pad, g.height);
+        for (int gi = 0; gi < vectors * 4; ++gi) {
+            GroupMeta& m = meta[gi];
+            m.count = 0;
+            m.first = 0;
+            for (int j = 0; j < 8; ++j) {
+                const int v = v_begin + 8 * gi + j;
+                n[8 * gi + j] = 0;
+                m.perm[j] = 0;
+                if (v < v_end && ox < out_w) {
+                    n[8 * gi + j] = g.channels * rows * inside(ox * g.stride - g.pad, g.width);
+                    if (m.count == 0) m.first = oy * out_w + ox;
+                    m.perm[m.count++] = std::uint8_t(j);
+                }
+                if (++ox == p.wq) ox = 0, ++oy, rows = inside(oy * g.stride - g.pad, g.height);
+            }
+            m.contiguous = m.count == 8 && m.perm[7] == 7;
+        }
+    }
+    const std::size_t quad_tables = std::size_t(taps) * std::size_t(steps) * 2 * kF;
+    // Quads outside: a quad's tables stay in L1 (at 128 channels) while the tiles pass, and its 4
+    // output rows are written in order.
+    __m256i wide[kTileSums];
+    for (int q = 0; q < filters.quads; ++q) {
+        const Block16* w = filters.tables.data() + std::size_t(q) * quad_tables;
+        for (int v = 0; v < vectors; v += kPv) {
+            const int pv = std::min(kPv, vectors - v);
+            const std::uint8_t* x = planes + v_begin + 32 * v;
+            if (pv == kPv)
+                count_tile<kPv>(w, x, offsets, p.len, steps, taps, wide);
             else
-                count_tile<1>(w, group_stride, pointers, taps, steps, wide, d);
-            for (int f = g0 * 16; f < std::min(filters.filters, (g0 + fv) * 16); f += 8)
-                write_8_filters(d + (f - g0 * 16), fv * 16, n, np, std::min(8, filters.filters - f),
-                                dots + std::size_t(f) * spatial + std::size_t(p0), spatial);
+                count_tile<1>(w, x, offsets, p.len, steps, taps, wide);
+            // wide[2 * (f * pv + i)] = positions [0-7 | 16-23] of vector i, the next [8-15 | 24-31].
+            for (int f = 0; f < std::min(kF, filters.filters - q * kF); ++f) {
+                float* row = dots + std::size_t(q * kF + f) * spatial;
+                for (int i = 0; i < pv; ++i) {
+                    const __m256i* sum = wide + 2 * (f * pv + i);
+                    const GroupMeta* m = meta + 4 * (v + i);
+                    const std::int32_t* ni = n + 32 * (v + i);
+                    write_group(m[0], ni, _mm256_cvtepu16_epi32(_mm256_castsi256_si128(sum[0])), row, last_position);
+                    write_group(m[1], ni + 8, _mm256_cvtepu16_epi32(_mm256_castsi256_si128(sum[1])), row, last_position);
+                    write_group(m[2], ni + 16, _mm256_cvtepu16_epi32(_mm256_extracti128_si256(sum[0], 1)), row, last_position);
+                    write_group(m[3], ni + 24, _mm256_cvtepu16_epi32(_mm256_extracti128_si256(sum[1], 1)), row, last_position);
+                }
+            }
         }
     }
 }

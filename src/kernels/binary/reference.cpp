@@ -36,21 +36,33 @@ PackedFilters pack_filters(const float* weights, int filters, int channels, int 
     p.channel_words = (channels + 63) / 64;
     p.row_words = taps * p.channel_words;
     p.bits.assign(std::size_t(filters) * std::size_t(p.row_words), 0);
-    p.groups = (filters + 15) / 16;
+    p.quads = (filters + 3) / 4;
     p.steps = (channels + 7) / 8;
-    p.nibbles.assign(std::size_t(p.groups) * std::size_t(taps) * std::size_t(p.steps), Block32{});
+    p.tables.assign(std::size_t(p.quads) * std::size_t(taps) * std::size_t(p.steps) * 8, Block16{});
     for (int f = 0; f < filters; ++f) {
         BitWord* row = p.bits.data() + std::size_t(f) * std::size_t(p.row_words);
-        for (int c = 0; c < channels; ++c) {
+        for (int c = 0; c < channels; ++c)
             for (int t = 0; t < taps; ++t) {
                 const BitWord bit = sign_bit(weights[(std::size_t(f) * std::size_t(channels) + std::size_t(c)) * std::size_t(taps) + std::size_t(t)]);
                 row[std::size_t(t) * std::size_t(p.channel_words) + std::size_t(c / 64)] |= bit << (c % 64);
-                Block32& block = p.nibbles[(std::size_t(f / 16) * std::size_t(taps) + std::size_t(t)) * std::size_t(p.steps) + std::size_t(c / 8)];
-                const int lane = c % 8 < 4 ? 0 : 16;
-                block.bytes[lane + f % 16] = std::uint8_t(block.bytes[lane + f % 16] | (bit << (c % 4)));
             }
-        }
     }
+    // Each table from its filter nibble w (missing channels and filters: 0 bits).
+    for (int f = 0; f < p.quads * 4; ++f)
+        for (int t = 0; t < taps; ++t)
+            for (int s = 0; s < p.steps; ++s)
+                for (int h = 0; h < 2; ++h) {
+                    unsigned w = 0;
+                    for (int j = 0; j < 4; ++j) {
+                        const int c = 8 * s + 4 * h + j;
+                        if (f < filters && c < channels)
+                            w |= unsigned((p.bits[std::size_t(f) * std::size_t(p.row_words) + std::size_t(t) * std::size_t(p.channel_words) +
+                                                  std::size_t(c / 64)] >> (c % 64)) & 1) << j;
+                    }
+                    Block16& table = p.tables[(((std::size_t(f / 4) * std::size_t(taps) + std::size_t(t)) * std::size_t(p.steps) +
+                                                std::size_t(s)) * 4 + std::size_t(f % 4)) * 2 + std::size_t(h)];
+                    for (unsigned x = 0; x < 16; ++x) table.bytes[x] = std::uint8_t(std::popcount(x ^ w));
+                }
     return p;
 }
 

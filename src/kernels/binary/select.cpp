@@ -13,8 +13,8 @@ namespace lenet::kernels {
 
 namespace {
 
-// Threads take output positions in multiples of this (a multiple of the AVX2 tile's 6).
-constexpr std::size_t kPositionBlock = 48;
+// Threads take output positions in multiples of this.
+constexpr std::size_t kPositionBlock = 64;
 // Below this many bit-products a dense layer is not worth waking the workers.
 constexpr double kMinParallelBits = 1 << 20;
 
@@ -58,7 +58,7 @@ std::size_t xnor_conv_pool_workspace_bytes(const ConvGeometry& g, const PackedFi
     (void)filters;
     std::size_t bytes = reference_bytes(g);
 #ifdef LENET_HAVE_AVX2
-    bytes = std::max(bytes, std::size_t(std::max(threads, 1)) * xnor_conv_workspace_bytes_avx2(g));
+    bytes = std::max(bytes, 64 + xnor_conv_planes_bytes_avx2(g) + std::size_t(std::max(threads, 1)) * xnor_conv_scratch_bytes_avx2(g));
 #else
     (void)threads;
 #endif
@@ -71,7 +71,11 @@ void xnor_conv_single(Backend backend, const ConvGeometry& g, const PackedFilter
     if (g.out_h() <= 0 || g.out_w() <= 0) return;
     const int spatial = g.out_h() * g.out_w();
 #ifdef LENET_HAVE_AVX2
-    if (use_avx2(backend, g)) return xnor_conv_positions_avx2(g, filters, image, dots, workspace, 0, spatial);
+    if (use_avx2(backend, g)) {
+        auto* planes = static_cast<std::uint8_t*>(align64(workspace));
+        xnor_pack_planes_avx2(g, image, planes, 0, filters.steps);
+        return xnor_conv_planes_avx2(g, filters, planes, dots, planes + xnor_conv_planes_bytes_avx2(g), 0, spatial);
+    }
 #endif
     (void)backend;
     auto* hwc = static_cast<BitWord*>(align64(workspace));
@@ -88,11 +92,14 @@ void xnor_conv(const Compute& compute, const ConvGeometry& g, const PackedFilter
     const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
 #ifdef LENET_HAVE_AVX2
     if (use_avx2(compute.backend, g)) {
-        // Each thread builds the tables of the image rows its positions reach in its own workspace.
-        const std::size_t bytes = xnor_conv_workspace_bytes_avx2(g);
+        // The planes are shared (each thread packs some steps); each thread has its own scratch.
+        auto* planes = static_cast<std::uint8_t*>(align64(workspace));
+        std::uint8_t* scratch = planes + xnor_conv_planes_bytes_avx2(g);
+        const std::size_t bytes = xnor_conv_scratch_bytes_avx2(g);
+        for_ranges(pool, std::size_t(filters.steps), 1,
+                   [&](int first, int last, int) { xnor_pack_planes_avx2(g, image, planes, first, last); });
         for_ranges(pool, spatial, kPositionBlock, [&](int first, int last, int chunk) {
-            xnor_conv_positions_avx2(g, filters, image, dots, static_cast<char*>(workspace) + std::size_t(chunk) * bytes,
-                                     first, last);
+            xnor_conv_planes_avx2(g, filters, planes, dots, scratch + std::size_t(chunk) * bytes, first, last);
         });
         return;
     }

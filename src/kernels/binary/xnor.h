@@ -8,10 +8,10 @@
 // without any correction term.
 //
 // Two layouts of the same filters are kept: `bits` (64-bit words per filter, used by the reference
-// kernels and for export) and `nibbles` (the AVX2 kernel's). The AVX2 convolution looks up
-// popcount(w XOR x) for 16 filters' 4-bit weight nibbles at once in a 16-entry table built from one
-// input nibble (vpshufb): a shuffle and an add per 128 bit-products instead of an XOR, two masks,
-// a shift, two shuffles and two adds per 256 (see avx2.cpp).
+// kernels and for export) and `tables` (the AVX2 kernel's). The AVX2 convolution looks up
+// popcount(w XOR x) for 32 output positions' 4-bit input nibbles x at once in a 16-entry table
+// built from one filter nibble w (vpshufb): a shuffle and an add per 128 bit-products, the tables
+// made once when the filters are packed, the counts landing along output rows (see avx2.cpp).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -24,9 +24,9 @@ namespace lenet::kernels {
 
 using BitWord = std::uint64_t;
 
-// 32 bytes, aligned for 256-bit loads.
-struct alignas(32) Block32 {
-    std::uint8_t bytes[32];
+// 16 bytes, aligned for 128-bit loads (a vpshufb table).
+struct alignas(16) Block16 {
+    std::uint8_t bytes[16];
 };
 
 // Signs of a binary convolution's filters, packed along the reduction axis (bit 1 = +1).
@@ -38,12 +38,12 @@ struct PackedFilters {
     // bits[f * row_words + (ky * size + kx) * channel_words + c / 64], bit c % 64 = s(w[f][c][ky][kx]);
     // bits of channels >= `channels` are 0.
     std::vector<BitWord> bits;
-    // AVX2 layout: filter groups of 16, taps t = ky * size + kx, steps of 8 channels:
-    // nibbles[(group * size*size + t) * steps + s].bytes[i] = the signs of channels 8s..8s+3 of
-    // filter 16 * group + i (bit j = channel 8s + j), bytes[16 + i] = channels 8s+4..8s+7; missing
-    // channels and filters are 0.
-    int groups = 0, steps = 0;  // ceil(filters / 16), ceil(channels / 8)
-    std::vector<Block32> nibbles;
+    // AVX2 layout: filter quads, taps t = ky * size + kx, steps of 8 channels, filter i of the quad,
+    // half h: tables[(((quad * size*size + t) * steps + s) * 4 + i) * 2 + h].bytes[x] =
+    // popcount(x XOR w), w = the signs of channels 8s+4h..8s+4h+3 of filter 4 * quad + i (bit j =
+    // channel 8s+4h+j); missing channels are 0 bits, missing filters all-zero weights.
+    int quads = 0, steps = 0;  // ceil(filters / 4), ceil(channels / 8)
+    std::vector<Block16> tables;
 };
 
 PackedFilters pack_filters(const float* weights, int filters, int channels, int size);
@@ -52,8 +52,8 @@ void unpack_filters(const PackedFilters& packed, float* signs);
 
 // dots[f * out_h*out_w + p] = exact integer dot (as float) of filter f with the window of output
 // position p, for one CHW float image (binarized and packed inside: that is part of the cost). The
-// workspace (caller-provided, any alignment) holds the packed image, a few rows of it for the AVX2
-// kernel; none of these allocate. Filters must have been packed for g's channels and size.
+// workspace (caller-provided, any alignment) holds the packed image (as byte planes of sign nibbles
+// for the AVX2 kernel) and per-thread scratch; none of these allocate. Filters must have been packed for g's channels and size.
 std::size_t xnor_conv_workspace_bytes(const ConvGeometry& g, const PackedFilters& filters);
 // On the calling thread only.
 void xnor_conv_single(Backend backend, const ConvGeometry& g, const PackedFilters& filters, const float* image,
@@ -96,11 +96,17 @@ void xnor_dense_reference(const PackedRows& rows, const BitWord* packed_input, i
 #ifdef LENET_HAVE_AVX2
 void pack_signs_avx2(const float* x, std::size_t n, BitWord* bits);
 std::uint64_t xor_popcount_avx2(const BitWord* a, const BitWord* b, std::size_t words);
-// Per-thread workspace of the AVX2 convolution (its lookup tables for a few image rows).
-std::size_t xnor_conv_workspace_bytes_avx2(const ConvGeometry& g);
+// The AVX2 convolution reads the image as byte planes of sign nibbles (xnor_pack_planes_avx2, shared
+// by all threads), then each thread counts its output positions with a small scratch of its own.
+// Both 64-byte aligned; the sizes are multiples of 64.
+std::size_t xnor_conv_planes_bytes_avx2(const ConvGeometry& g);
+std::size_t xnor_conv_scratch_bytes_avx2(const ConvGeometry& g);
+// Steps [first_step, last_step) of 8 channels.
+void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, std::uint8_t* planes, int first_step,
+                           int last_step);
 // Output positions [first_position, last_position) of one image, on the calling thread.
-void xnor_conv_positions_avx2(const ConvGeometry& g, const PackedFilters& filters, const float* image, float* dots,
-                              void* workspace, int first_position, int last_position);
+void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes,
+                           float* dots, void* scratch, int first_position, int last_position);
 // The AVX2 convolution covers g if its per-filter popcount fits 16 bits.
 bool xnor_conv_avx2_covers(const ConvGeometry& g);
 void xnor_dense_avx2(const PackedRows& rows, const BitWord* packed_input, int batch, float* dots, int first_row,
