@@ -179,6 +179,16 @@ def hyper_params(a):
         for n in ("decay", "weight_decay"):
             if n in net and float(net[n]) != 0.0:
                 note(f"warning: {a.cfg} sets {n}={net[n]}; this peer trains with no weight decay")
+        policy = net.get("policy", "constant").lower()
+        if policy == "steps":
+            try:
+                hp["steps"] = [int(float(x)) for x in net.get("steps", "").split(",") if x.strip()]
+                hp["scales"] = [float(x) for x in net.get("scales", "").split(",") if x.strip()]
+            except ValueError:
+                die(f"{a.cfg}: [net] steps/scales are not numbers")
+            src["steps"] = src["scales"] = f"{a.cfg}:policy=steps"
+        elif policy != "constant":
+            note(f"warning: {a.cfg} sets policy={policy}; this peer keeps the rate constant")
         opt = net.get("optimizer", net.get("adam"))
         if opt is not None and opt.lower() not in ("adam", "1"):
             note(f"warning: {a.cfg} optimizer setting is '{opt}'; this peer always uses Adam")
@@ -187,6 +197,16 @@ def hyper_params(a):
             hp[k], src[k] = v, "command line"
     note("hyper-parameters: " + ", ".join(f"{k}={hp[k]} ({src[k]})" for k in hp))
     return hp
+
+
+def rate_at(hp, updates):
+    """Darknet's steps policy: the rate is multiplied by scales[i] once `updates` reaches steps[i]."""
+    rate = hp["lr"]
+    for step, scale in zip(hp.get("steps", []), hp.get("scales", [])):
+        if updates < step:
+            break
+        rate *= scale
+    return rate
 
 
 # ---------------------------------------------------------------- environment report
@@ -272,6 +292,7 @@ def train(a, hp):
     n, bs = len(train_x), hp["batch"]
     train_total = eval_total = 0.0
     acc = 0.0
+    updates = 0
     for epoch in range(1, a.epochs + 1):
         model.train()
         t0 = time.perf_counter()
@@ -283,7 +304,10 @@ def train(a, hp):
             loss = F.cross_entropy(model(xb), yb)  # softmax + cross-entropy, mean over the batch
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            for group in opt.param_groups:
+                group["lr"] = rate_at(hp, updates)
             opt.step()
+            updates += 1
             loss_sum += loss.detach().double() * len(idx)
         epoch_s = time.perf_counter() - t0
         train_total += epoch_s
