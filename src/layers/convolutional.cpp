@@ -192,15 +192,7 @@ public:
         if (mode_ != BinaryMode::none) return binary_backward(pass);
         if (pool_) return pooled_backward(pass);
         const std::size_t in_size = input_.size(), out_size = output_.size();
-        const std::size_t total = std::size_t(pass.batch) * out_size;
-        kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
-        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, spatial(), bias_grad_.data());
-        if (batch_normalize_) {
-            kernels::scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, filters_, spatial(),
-                                    scale_grad_.data());
-            kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
-                                        filters_, spatial());
-        }
+        gradient_before_weights(pass);
         const int threads = pass.compute.pool->size();
         float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
@@ -461,11 +453,10 @@ private:
         }
     }
 
-    void binary_backward(const BackwardPass& pass) {
-        const bool xnor = mode_ == BinaryMode::xnor;
-        const std::size_t in_size = input_.size(), out_size = output_.size();
-        const std::size_t pixels = std::size_t(input_.h) * std::size_t(input_.w);
-        const std::size_t total = std::size_t(pass.batch) * out_size;
+    // Through the activation, bias and batch norm (whole batch): output_grad becomes dL/d(the
+    // convolution's output), and the bias and scale gradients are added.
+    void gradient_before_weights(const BackwardPass& pass) {
+        const std::size_t total = std::size_t(pass.batch) * output_.size();
         kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
         kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, spatial(), bias_grad_.data());
         if (batch_normalize_) {
@@ -474,6 +465,13 @@ private:
             kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
                                         filters_, spatial());
         }
+    }
+
+    void binary_backward(const BackwardPass& pass) {
+        const bool xnor = mode_ == BinaryMode::xnor;
+        const std::size_t in_size = input_.size(), out_size = output_.size();
+        const std::size_t pixels = std::size_t(input_.h) * std::size_t(input_.w);
+        gradient_before_weights(pass);
         // output_grad is now dL/d(alpha * K * dots). With W~ = alpha * s(W) the layer computes
         // K * (W~ conv input~), so the usual convolution gradients run on g * K and W~.
         kernels::scale_rows(signs_.data(), alpha_.data(), filters_, patch(), effective_.data());
