@@ -157,20 +157,37 @@ public:
         const std::size_t in_size = input_.size(), out_size = output_.size();
         const bool fuse_bias = !batch_normalize_;
         float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;
-        pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
-            float* columns = pass.workspace + std::size_t(thread) * columns_size();
-            for (std::size_t b = begin; b < end; ++b) {
-                const float* image = pass.input + b * in_size;
+        if (pass.batch < pass.compute.pool->size()) {
+            // Too few images to share out: one at a time, the GEMM split over the pool.
+            for (std::size_t b = 0; b < std::size_t(pass.batch); ++b) {
                 float* out = conv_out + b * out_size;
-                kernels::gemm_single(pass.compute.backend,
-                                     {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
-                                      lowered(pass.compute.backend, image, columns), spatial(), 0.0f, out, spatial()});
+                kernels::gemm(pass.compute, {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                                             lowered(pass.compute.backend, pass.input + b * in_size, pass.workspace),
+                                             spatial(), 0.0f, out, spatial()});
                 if (fuse_bias) {
                     kernels::scale_add_bias(pass.compute.backend, out, nullptr, biases_.data(), 1, filters_, spatial());
                     kernels::activate(pass.compute.backend, activation_, out, out_size);
                 }
             }
-        });
+        } else {
+            const auto images = [&](std::size_t begin, std::size_t end, int thread) {
+                float* columns = pass.workspace + std::size_t(thread) * columns_size();
+                for (std::size_t b = begin; b < end; ++b) {
+                    const float* image = pass.input + b * in_size;
+                    float* out = conv_out + b * out_size;
+                    kernels::gemm_single(pass.compute.backend,
+                                         {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                                          lowered(pass.compute.backend, image, columns), spatial(), 0.0f, out,
+                                          spatial()});
+                    if (fuse_bias) {
+                        kernels::scale_add_bias(pass.compute.backend, out, nullptr, biases_.data(), 1, filters_,
+                                                spatial());
+                        kernels::activate(pass.compute.backend, activation_, out, out_size);
+                    }
+                }
+            };
+            pass.compute.pool->parallel_for(std::size_t(pass.batch), images);
+        }
         if (fuse_bias) return;
         const std::size_t total = std::size_t(pass.batch) * out_size;
         if (pass.train) {
