@@ -383,14 +383,14 @@ private:
         const bool packed = xnor && !pass.train && pass.packed_binary;
         prepare_binary(pass.train, packed);
         const std::size_t in_size = input_.size(), out_size = output_.size();
-        const std::size_t pixels = std::size_t(input_.h) * std::size_t(input_.w);
         const bool fuse_bias = !batch_normalize_;
         float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;
         const int threads = pass.compute.pool->size();
         if (packed && pass.batch < threads) {
             // Too few images to share out: each image's positions are split over the pool.
-            float* abs_mean = pass.workspace + columns_size() + weights_.size() + 2 * in_size;
-            float* k_map = abs_mean + pixels;
+            const XnorScratch scratch = xnor_scratch(pass.workspace);
+            float* abs_mean = scratch.abs_mean;
+            float* k_map = scratch.map;
             void* pool_workspace = align64(pass.workspace + std::size_t(threads) * thread_floats());
             for (int b = 0; b < pass.batch; ++b) {
                 const float* image = pass.input + std::size_t(b) * in_size;
@@ -404,10 +404,11 @@ private:
         }
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
             float* columns = pass.workspace + std::size_t(thread) * thread_floats();
-            float* signed_image = columns + columns_size() + weights_.size();
-            float* abs_mean = signed_image + 2 * in_size;
-            float* k_scratch = abs_mean + pixels;
-            void* packed_workspace = align64(k_scratch + spatial());
+            const XnorScratch scratch = xnor_scratch(columns);
+            float* signed_image = scratch.signed_image;
+            float* abs_mean = scratch.abs_mean;
+            float* k_scratch = scratch.map;
+            void* packed_workspace = scratch.packed;
             for (std::size_t b = begin; b < end; ++b) {
                 const float* image = pass.input + b * in_size;
                 float* out = conv_out + b * out_size;
@@ -487,7 +488,6 @@ private:
     void binary_backward(const BackwardPass& pass) {
         const bool xnor = mode_ == BinaryMode::xnor;
         const std::size_t in_size = input_.size(), out_size = output_.size();
-        const std::size_t pixels = std::size_t(input_.h) * std::size_t(input_.w);
         gradient_before_weights(pass);
         // output_grad is now dL/d(alpha * K * dots). With W~ = alpha * s(W) the layer computes
         // K * (W~ conv input~), so the usual convolution gradients run on g * K and W~.
@@ -496,10 +496,11 @@ private:
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
             float* columns = pass.workspace + std::size_t(thread) * thread_floats();
             float* grad = columns + columns_size();
-            float* signed_image = grad + weights_.size();
-            float* image_grad = signed_image + in_size;
-            float* abs_mean_grad = image_grad + in_size;
-            float* k_grad = abs_mean_grad + pixels;
+            const XnorScratch scratch = xnor_scratch(columns);
+            float* signed_image = scratch.signed_image;
+            float* image_grad = scratch.image_grad;
+            float* abs_mean_grad = scratch.abs_mean;
+            float* k_grad = scratch.map;
             std::fill(grad, grad + weights_.size(), 0.0f);
             for (std::size_t b = begin; b < end; ++b) {
                 float* delta = pass.output_grad + b * out_size;
@@ -552,6 +553,22 @@ private:
         }
         kernels::binary_weight_gradient(weights_.data(), alpha_.data(), total_grad, filters_, patch(),
                                         weight_grad_.data());
+    }
+
+    // The XNOR parts of one thread's scratch, after its columns and weight-gradient accumulator:
+    // the signed image, its gradient, an h*w map (|x| channel means or their gradient), an
+    // output-sized map (K or its gradient), then the packed kernel's bytes. Null for other layers.
+    struct XnorScratch {
+        float *signed_image = nullptr, *image_grad = nullptr, *abs_mean = nullptr, *map = nullptr;
+        void* packed = nullptr;
+    };
+    XnorScratch xnor_scratch(float* thread_base) const {
+        if (mode_ != BinaryMode::xnor) return {};
+        const std::size_t pixels = std::size_t(input_.h) * std::size_t(input_.w);
+        float* signed_image = thread_base + columns_size() + weights_.size();
+        float* abs_mean = signed_image + 2 * input_.size();
+        return {signed_image, signed_image + input_.size(), abs_mean, abs_mean + pixels,
+                align64(abs_mean + pixels + spatial())};
     }
 
     // Packed all-(+1) filters of the layer's shape, for sizing the packed kernels' workspaces.
