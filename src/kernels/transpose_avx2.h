@@ -2,6 +2,8 @@
 #pragma once
 #include <immintrin.h>
 
+#include <cstddef>
+
 namespace lenet::kernels {
 
 // Transposes an 8x8 block of floats held as 8 row vectors, in place.
@@ -26,6 +28,40 @@ inline void transpose_8x8(__m256 r[8]) {
     r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
     r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+// dst[p * dst_stride + i] = src[i * src_stride + p] for 8 rows i and n columns p: eight CHW
+// channel rows into n channels-last pixels (or any 8 x n block turned on its side).
+inline void transpose_8xn(const float* src, std::size_t src_stride, int n, float* dst, std::size_t dst_stride) {
+    int p = 0;
+    for (; p + 8 <= n; p += 8) {
+        __m256 r[8];
+        for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * src_stride + p);
+        transpose_8x8(r);
+        for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst + std::size_t(p + i) * dst_stride, r[i]);
+    }
+    for (; p < n; ++p)
+        for (int i = 0; i < 8; ++i) dst[std::size_t(p) * dst_stride + i] = src[i * src_stride + p];
+}
+
+// The way back: dst[i * dst_stride + p] (+)= src[p * src_stride + i] for n pixels p and 8 channels i.
+template <bool Add>
+inline void transpose_nx8(const float* src, std::size_t src_stride, int n, float* dst, std::size_t dst_stride) {
+    int p = 0;
+    for (; p + 8 <= n; p += 8) {
+        __m256 r[8];
+        for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + std::size_t(p + i) * src_stride);
+        transpose_8x8(r);
+        for (int i = 0; i < 8; ++i) {
+            float* d = dst + i * dst_stride + p;
+            _mm256_storeu_ps(d, Add ? _mm256_add_ps(_mm256_loadu_ps(d), r[i]) : r[i]);
+        }
+    }
+    for (; p < n; ++p)
+        for (int i = 0; i < 8; ++i) {
+            float& d = dst[i * dst_stride + p];
+            d = Add ? d + src[std::size_t(p) * src_stride + i] : src[std::size_t(p) * src_stride + i];
+        }
 }
 
 }  // namespace lenet::kernels

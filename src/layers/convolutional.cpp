@@ -20,6 +20,7 @@
 #include "kernels/ops/activation.h"
 #include "kernels/ops/batchnorm.h"
 #include "kernels/ops/binarize.h"
+#include "kernels/ops/channels_last.h"
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pooled_gradient.h"
 #include "layers/layer.h"
@@ -95,6 +96,9 @@ public:
         // Fused with a max pool (float layers only): per-thread scratch after the per-thread parts.
         if (pool_)
             floats += std::size_t(threads) * (output_.size() + pooled_gradient_floats() + std::size_t(filters_));
+        // The channels-last backward: the reordered weights, then per thread two images and the terms.
+        if (pool_ && channels_last())
+            floats += weights_.size() + std::size_t(threads) * channels_last_thread_floats();
         return floats;
     }
 
@@ -257,10 +261,10 @@ private:
             float* conv = conv_scratch + std::size_t(thread) * conv_size;
             for (std::size_t b = begin; b < end; ++b) {
                 const float* image = pass.input + b * in_size;
+                float* pooled = pass.output + b * out_size;
                 kernels::gemm_single(pass.compute.backend,
                                      {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
                                       lowered(pass.compute.backend, image, columns), spatial(), 0.0f, conv, spatial()});
-                float* pooled = pass.output + b * out_size;
                 if (pool_first()) {
                     // max(f(x + bias)) is f(max(x) + bias), the same float, for these f: 1/4 of the work.
                     kernels::maxpool_forward(pass.compute.backend, *pool_, 1, conv, pooled, argmax_.data() + b * out_size);
@@ -281,6 +285,7 @@ private:
     // (kernels/ops/pooled_gradient.h), and the convolution-output gradient is formed, in per-thread
     // scratch, only for an input gradient. Per-thread sums are reduced in thread order.
     void pooled_backward(const BackwardPass& pass) {
+        if (channels_last()) return pooled_backward_channels_last(pass);
         const std::size_t in_size = input_.size(), conv_size = output_.size(), out_size = pooled_size();
         const int threads = pass.compute.pool->size();
         float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
@@ -325,6 +330,58 @@ private:
             const float* bias_grad = bias_scratch + std::size_t(t) * std::size_t(filters_);
             for (std::size_t i = 0; i < biases_.size(); ++i) bias_grad_[i] += bias_grad[i];
         }
+    }
+
+    // With channels in multiples of 8 the pooled backward runs channels-last
+    // (kernels/ops/channels_last.h): each image is transposed to HWC, one term per pooled output
+    // updates the weight gradient and the input gradient directly (no im2col, no col2im), and the
+    // input gradient is transposed back. Same scratch order as pooled_backward, the HWC parts after.
+    void pooled_backward_channels_last(const BackwardPass& pass) {
+        const std::size_t in_size = input_.size(), out_size = pooled_size();
+        const std::size_t image_floats = kernels::channels_last_floats(geometry_);
+        const int threads = pass.compute.pool->size();
+        float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
+        float* bias_scratch = pass.workspace + std::size_t(threads) * thread_floats() +
+                              std::size_t(threads) * (output_.size() + pooled_gradient_floats());
+        float* hwc_weights = bias_scratch + std::size_t(threads) * std::size_t(filters_);
+        float* hwc_scratch = hwc_weights + weights_.size();
+        const kernels::PooledConvShape shape = pooled_conv_shape();
+        kernels::weights_to_channels_last(geometry_, filters_, weights_.data(), hwc_weights);
+        pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
+            const Backend backend = pass.compute.backend;
+            float* grad = thread_grads + std::size_t(thread) * weights_.size();
+            float* bias_grad = bias_scratch + std::size_t(thread) * std::size_t(filters_);
+            float* image = hwc_scratch + std::size_t(thread) * channels_last_thread_floats();
+            float* image_grad = image + image_floats;
+            float* terms = image_grad + image_floats;
+            std::fill(grad, grad + weights_.size(), 0.0f);
+            std::fill(bias_grad, bias_grad + filters_, 0.0f);
+            for (std::size_t b = begin; b < end; ++b) {
+                float* pooled_grad = pass.output_grad + b * out_size;
+                const std::int32_t* winners = argmax_.data() + b * out_size;
+                kernels::activation_gradient(backend, activation_, pass.output + b * out_size, pooled_grad, out_size);
+                kernels::bias_gradient(backend, pooled_grad, 1, filters_, pooled_spatial(), bias_grad);
+                kernels::to_channels_last(backend, geometry_, pass.input + b * in_size, image);
+                if (pass.input_grad) std::fill(image_grad, image_grad + image_floats, 0.0f);
+                kernels::pooled_conv_backward_channels_last(backend, shape, pooled_grad, winners, image, hwc_weights,
+                                                            grad, pass.input_grad ? image_grad : nullptr, terms);
+                if (pass.input_grad)
+                    kernels::add_from_channels_last(backend, geometry_, image_grad, pass.input_grad + b * in_size);
+            }
+        });
+        const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
+        for (int t = 0; t < used; ++t) {
+            kernels::add_weights_from_channels_last(geometry_, filters_, thread_grads + std::size_t(t) * weights_.size(),
+                                                    weight_grad_.data());
+            const float* bias_grad = bias_scratch + std::size_t(t) * std::size_t(filters_);
+            for (std::size_t i = 0; i < biases_.size(); ++i) bias_grad_[i] += bias_grad[i];
+        }
+    }
+
+    bool channels_last() const { return geometry_.channels % 8 == 0; }
+    kernels::PooledConvShape pooled_conv_shape() const { return {geometry_, filters_, pooled_spatial()}; }
+    std::size_t channels_last_thread_floats() const {
+        return 2 * kernels::channels_last_floats(geometry_) + kernels::pooled_conv_scratch_floats(pooled_conv_shape());
     }
 
     std::size_t pooled_gradient_floats() const {

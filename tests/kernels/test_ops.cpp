@@ -11,6 +11,8 @@
 //   |avx2 - reference| <= 2 * n * 2^-24 * sum|term| (+ 1e-30 for all-zero sums).
 // A lost or doubled term is off by O(|term|) >> that for the n used here. The pooled weight
 // gradient (partial sums per weight, FMA) gets the same bound with n = its number of terms + 1.
+// The channels-last pooled backward is checked against an independent double-precision sum in
+// CHW indexing: each float result of n terms (start value included) within n 2^-24 sum|term|.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -20,6 +22,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/rng.h"
@@ -28,6 +31,7 @@
 #include "kernels/ops/activation.h"
 #include "kernels/ops/adam.h"
 #include "kernels/ops/batchnorm.h"
+#include "kernels/ops/channels_last.h"
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pool.h"
 #include "kernels/ops/pooled_gradient.h"
@@ -512,5 +516,150 @@ TEST_CASE("AVX2 pooled weight gradient matches the reference", "[kernels][avx2]"
                     INFO("weight " << f << "," << p << ": " << got[w] << " vs " << want[w]);
                     REQUIRE(std::abs(double(got[w]) - want[w]) <= tolerance);
                 }
+        }
+}
+
+// ---- channels-last pooled convolution backward ----
+
+namespace {
+
+int odd_size(Rng& rng) { return kOddSizes[rng.below(std::size(kOddSizes))]; }
+
+struct PooledConvCase {
+    k::PooledConvShape shape;
+    std::vector<float> image, weights, delta, weight_grad, image_grad;  // CHW, [f][c][ky][kx]; grads' start values
+    std::vector<std::int32_t> argmax;
+};
+
+PooledConvCase random_pooled_conv(Rng& rng, int channels) {
+    PooledConvCase c;
+    k::ConvGeometry g{};
+    do {
+        g = {channels, odd_size(rng) % 16 + 1, odd_size(rng) % 16 + 1, 1 + int(rng.below(4)),
+             1 + int(rng.below(3)), int(rng.below(3))};
+    } while (g.height + 2 * g.pad < g.size || g.width + 2 * g.pad < g.size);
+    const int spatial = g.out_h() * g.out_w();
+    c.shape = {g, 1 + int(rng.below(5)), 1 + int(rng.below(std::uint32_t(spatial)))};
+    const int filters = c.shape.filters, pooled = c.shape.pooled;
+    c.image = random_floats(rng, std::size_t(channels) * g.height * g.width, false);
+    c.weights = random_floats(rng, std::size_t(filters) * channels * g.size * g.size, false);
+    c.weight_grad = random_floats(rng, c.weights.size(), false);
+    c.image_grad = random_floats(rng, c.image.size(), false);
+    c.delta = random_floats(rng, std::size_t(filters) * pooled, false);
+    c.argmax.resize(c.delta.size());
+    for (std::size_t i = 0; i < c.argmax.size(); ++i) {
+        const int f = int(i / std::size_t(pooled));
+        c.argmax[i] = rng.below(9) == 0 ? -1 : std::int32_t(f * spatial + int(rng.below(std::uint32_t(spatial))));
+        if (rng.below(4) == 0) c.delta[i] = 0.0f;  // relu zeros
+    }
+    return c;
+}
+
+struct Sums {
+    std::vector<double> value, magnitude, terms;
+    explicit Sums(const std::vector<float>& start) : value(start.begin(), start.end()), magnitude(start.size()),
+                                                     terms(start.size(), 1.0) {
+        for (std::size_t i = 0; i < start.size(); ++i) magnitude[i] = std::abs(value[i]);
+    }
+    void add(std::size_t i, double term) {
+        value[i] += term;
+        magnitude[i] += std::abs(term);
+        terms[i] += 1.0;
+    }
+    void check(const std::vector<float>& got, const char* what) const {
+        for (std::size_t i = 0; i < got.size(); ++i) {
+            INFO(what << " " << i << ": " << got[i] << " vs " << value[i]);
+            REQUIRE(std::abs(double(got[i]) - value[i]) <= terms[i] * std::ldexp(1.0, -24) * magnitude[i] + 1e-30);
+        }
+    }
+};
+
+// The exact gradients, written the CHW way: window positions in the padding contribute nothing.
+std::pair<Sums, Sums> exact_pooled_conv(const PooledConvCase& c) {
+    const k::ConvGeometry& g = c.shape.conv;
+    const int out_w = g.out_w(), spatial = g.out_h() * out_w, k2 = g.size * g.size;
+    Sums weight_grad(c.weight_grad), image_grad(c.image_grad);
+    for (int f = 0; f < c.shape.filters; ++f)
+        for (int o = 0; o < c.shape.pooled; ++o) {
+            const std::size_t i = std::size_t(f) * c.shape.pooled + o;
+            if (c.argmax[i] < 0) continue;
+            const int q = c.argmax[i] - f * spatial;
+            for (int ch = 0; ch < g.channels; ++ch)
+                for (int ky = 0; ky < g.size; ++ky)
+                    for (int kx = 0; kx < g.size; ++kx) {
+                        const int y = q / out_w * g.stride + ky - g.pad, x = q % out_w * g.stride + kx - g.pad;
+                        if (y < 0 || y >= g.height || x < 0 || x >= g.width) continue;
+                        const std::size_t w = (std::size_t(f) * g.channels + ch) * k2 + std::size_t(ky) * g.size + kx;
+                        const std::size_t p = (std::size_t(ch) * g.height + y) * g.width + x;
+                        weight_grad.add(w, double(c.delta[i]) * c.image[p]);
+                        image_grad.add(p, double(c.delta[i]) * c.weights[w]);
+                    }
+        }
+    return {weight_grad, image_grad};
+}
+
+// Runs a backend's channels-last path end to end: layouts in, kernel, layouts out.
+void run_channels_last(const PooledConvCase& c, Backend backend, std::vector<float>& weight_grad,
+                       std::vector<float>& image_grad) {
+    const k::ConvGeometry& g = c.shape.conv;
+    std::vector<float> image(k::channels_last_floats(g) + kGuardFloats, kGuard), grad(image.size(), 0.0f);
+    std::vector<float> weights(c.weights.size()), hwc_weight_grad(c.weights.size(), 0.0f);
+    std::vector<float> scratch(k::pooled_conv_scratch_floats(c.shape));
+    k::to_channels_last(backend, g, c.image.data(), image.data());
+    k::weights_to_channels_last(g, c.shape.filters, c.weights.data(), weights.data());
+    k::pooled_conv_backward_channels_last(backend, c.shape, c.delta.data(), c.argmax.data(), image.data(),
+                                          weights.data(), hwc_weight_grad.data(), grad.data(), scratch.data());
+    for (std::size_t i = image.size() - kGuardFloats; i < image.size(); ++i) REQUIRE(image[i] == kGuard);
+    weight_grad = c.weight_grad;
+    image_grad = c.image_grad;
+    k::add_weights_from_channels_last(g, c.shape.filters, hwc_weight_grad.data(), weight_grad.data());
+    k::add_from_channels_last(backend, g, grad.data(), image_grad.data());
+}
+
+}  // namespace
+
+TEST_CASE("channels-last pooled convolution backward equals the exact gradients", "[kernels]") {
+    Rng rng(41);
+    std::vector<Backend> backends{Backend::reference};
+    if (lenet::backend_available(Backend::avx2)) backends.push_back(Backend::avx2);
+    for (const int channels : {1, 3, 8, 16, 24, 40})
+        for (int trial = 0; trial < 6; ++trial) {
+            const PooledConvCase c = random_pooled_conv(rng, channels);
+            const k::ConvGeometry& g = c.shape.conv;
+            const auto [weight_want, image_want] = exact_pooled_conv(c);
+            for (const Backend backend : backends) {
+                INFO("c=" << channels << " h=" << g.height << " w=" << g.width << " size=" << g.size << " stride="
+                          << g.stride << " pad=" << g.pad << " filters=" << c.shape.filters << " pooled="
+                          << c.shape.pooled << " backend " << lenet::backend_name(backend));
+                std::vector<float> weight_got, image_got;
+                run_channels_last(c, backend, weight_got, image_got);
+                weight_want.check(weight_got, "weight gradient");
+                image_want.check(image_got, "image gradient");
+            }
+        }
+}
+
+TEST_CASE("AVX2 channels-last layout changes match the reference bit for bit", "[kernels][avx2]") {
+    if (skip_without_avx2()) return;
+    Rng rng(43);
+    for (const int channels : {8, 16, 32, 40})
+        for (int trial = 0; trial < 8; ++trial) {
+            const k::ConvGeometry g{channels, odd_size(rng), odd_size(rng), 1, 1, int(rng.below(3))};
+            INFO("c=" << channels << " h=" << g.height << " w=" << g.width << " pad=" << g.pad);
+            const std::vector<float> chw = random_floats(rng, std::size_t(channels) * g.height * g.width, true);
+            std::vector<float> want(k::channels_last_floats(g) + kGuardFloats, kGuard), got = want;
+            std::fill(got.begin(), got.end() - kGuardFloats, kNaN);  // every float must be written, border too
+            k::to_channels_last_reference(g, chw.data(), want.data());
+#ifdef LENET_HAVE_AVX2
+            k::to_channels_last_avx2(g, chw.data(), got.data());
+#endif
+            CHECK(first_difference(got, want) < 0);
+            const std::vector<float> start = random_floats(rng, chw.size(), true);
+            std::vector<float> back_want = start, back_got = start;
+            k::add_from_channels_last_reference(g, want.data(), back_want.data());
+#ifdef LENET_HAVE_AVX2
+            k::add_from_channels_last_avx2(g, want.data(), back_got.data());
+#endif
+            CHECK(first_difference(back_got, back_want) < 0);
         }
 }

@@ -1,0 +1,130 @@
+// Channels-last pooled convolution backward and the layout changes, with AVX2. Channels come in
+// multiples of 8, so every run of a window row is whole vectors and an 8-channel slab moves between
+// CHW and HWC with 8x8 register transposes.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <bit>
+
+#include "kernels/ops/channels_last.h"
+#include "kernels/transpose_avx2.h"
+
+namespace lenet::kernels {
+namespace {
+
+// grad[0 .. 8 W) += sum over the terms t of values[t] * base[offsets[t] .. + 8 W). A narrow run
+// would leave the FMAs waiting on each other, so terms are dealt round-robin to 8 / W accumulator sets.
+template <int W>
+void accumulate(const float* values, const float* offsets, int terms, const float* base, float* grad) {
+    constexpr int kSets = W >= 8 ? 1 : 8 / W;
+    __m256 acc[kSets][W];
+#pragma GCC unroll 8
+    for (int s = 0; s < kSets; ++s)
+#pragma GCC unroll 8
+        for (int w = 0; w < W; ++w) acc[s][w] = _mm256_setzero_ps();
+    const auto term = [&](int t, int set) {
+        const __m256 g = _mm256_set1_ps(values[t]);
+        const float* row = base + std::bit_cast<std::int32_t>(offsets[t]);
+#pragma GCC unroll 8
+        for (int w = 0; w < W; ++w) acc[set][w] = _mm256_fmadd_ps(g, _mm256_loadu_ps(row + 8 * w), acc[set][w]);
+    };
+    int t = 0;
+    for (; t + kSets <= terms; t += kSets) {
+#pragma GCC unroll 8
+        for (int set = 0; set < kSets; ++set) term(t + set, set);
+    }
+    for (; t < terms; ++t) term(t, 0);
+    for (int s = 1; s < kSets; ++s)
+        for (int w = 0; w < W; ++w) acc[0][w] = _mm256_add_ps(acc[0][w], acc[s][w]);
+    for (int w = 0; w < W; ++w) _mm256_storeu_ps(grad + 8 * w, _mm256_add_ps(_mm256_loadu_ps(grad + 8 * w), acc[0][w]));
+}
+
+}  // namespace
+
+void to_channels_last_avx2(const ConvGeometry& g, const float* chw, float* hwc) {
+    const std::size_t plane = std::size_t(g.height) * std::size_t(g.width), channels = std::size_t(g.channels);
+    if (g.pad == 0) {
+        for (int c = 0; c < g.channels; c += 8) transpose_8xn(chw + c * plane, plane, int(plane), hwc + c, channels);
+        return;
+    }
+    std::fill(hwc, hwc + channels_last_floats(g), 0.0f);
+    const std::size_t wp = std::size_t(g.width + 2 * g.pad);
+    for (int y = 0; y < g.height; ++y)
+        for (int c = 0; c < g.channels; c += 8)
+            transpose_8xn(chw + c * plane + std::size_t(y) * g.width, plane, g.width,
+                                  hwc + ((std::size_t(y + g.pad) * wp + std::size_t(g.pad)) * channels) + c, channels);
+}
+
+void add_from_channels_last_avx2(const ConvGeometry& g, const float* hwc, float* chw) {
+    const std::size_t plane = std::size_t(g.height) * std::size_t(g.width), channels = std::size_t(g.channels);
+    if (g.pad == 0) {
+        for (int c = 0; c < g.channels; c += 8)
+            transpose_nx8<true>(hwc + c, channels, int(plane), chw + c * plane, plane);
+        return;
+    }
+    const std::size_t wp = std::size_t(g.width + 2 * g.pad);
+    for (int y = 0; y < g.height; ++y)
+        for (int c = 0; c < g.channels; c += 8)
+            transpose_nx8<true>(hwc + ((std::size_t(y + g.pad) * wp + std::size_t(g.pad)) * channels) + c,
+                                        channels, g.width, chw + c * plane + std::size_t(y) * g.width, plane);
+}
+
+void pooled_conv_backward_channels_last_avx2(const PooledConvShape& s, const float* delta, const std::int32_t* argmax,
+                                             const float* image, const float* weights, float* weight_grad,
+                                             float* image_grad, float* scratch) {
+    const ConvGeometry& g = s.conv;
+    const int out_w = g.out_w(), spatial = g.out_h() * out_w;
+    const int run = g.size * g.channels, row_stride = (g.width + 2 * g.pad) * g.channels;
+    const std::size_t window = std::size_t(run) * std::size_t(g.size);
+    float* values = scratch;
+    float* offsets = scratch + s.pooled;  // int32 offsets into the image, bit-cast
+    for (int f = 0; f < s.filters; ++f) {
+        // The filter's live terms: a winner and a nonzero gradient (relu leaves many zeros).
+        int terms = 0;
+        for (int o = 0; o < s.pooled; ++o) {
+            const std::size_t i = std::size_t(f) * s.pooled + o;
+            if (argmax[i] < 0 || delta[i] == 0.0f) continue;
+            const int q = argmax[i] - f * spatial;
+            values[terms] = delta[i];
+            offsets[terms] = std::bit_cast<float>((q / out_w * g.stride) * row_stride + (q % out_w * g.stride) * g.channels);
+            ++terms;
+        }
+        if (terms == 0) continue;
+        float* grad = weight_grad + f * window;
+        for (int ky = 0; ky < g.size; ++ky) {
+            const float* base = image + ky * row_stride;
+            float* g_row = grad + ky * run;
+            // Blocks of 8 vectors, then 4, 2, 1.
+            for (int p = 0; p < run;) {
+                const int vectors = (run - p) / 8;
+                if (vectors >= 8) {
+                    accumulate<8>(values, offsets, terms, base + p, g_row + p);
+                    p += 64;
+                } else if (vectors >= 4) {
+                    accumulate<4>(values, offsets, terms, base + p, g_row + p);
+                    p += 32;
+                } else if (vectors >= 2) {
+                    accumulate<2>(values, offsets, terms, base + p, g_row + p);
+                    p += 16;
+                } else {
+                    accumulate<1>(values, offsets, terms, base + p, g_row + p);
+                    p += 8;
+                }
+            }
+        }
+        if (!image_grad) continue;
+        const float* w = weights + f * window;
+        for (int t = 0; t < terms; ++t) {
+            const __m256 d = _mm256_set1_ps(values[t]);
+            float* target = image_grad + std::bit_cast<std::int32_t>(offsets[t]);
+            for (int ky = 0; ky < g.size; ++ky) {
+                float* row = target + ky * row_stride;
+                const float* w_row = w + ky * run;
+                for (int j = 0; j < run; j += 8)
+                    _mm256_storeu_ps(row + j, _mm256_fmadd_ps(d, _mm256_loadu_ps(w_row + j), _mm256_loadu_ps(row + j)));
+            }
+        }
+    }
+}
+
+}  // namespace lenet::kernels
