@@ -4,7 +4,8 @@
 // rounding only (the bias gradient is summed over the pooled gradients, the zeros left out), so they
 // are compared with a tolerance of 1e-5 relative to the largest gradient of each array. Pool
 // geometries include Darknet's default padding, overlapping windows (size 3 / stride 2) and
-// windows that hang over odd edges; channels in multiples of 8 (the channels-last backward); threads
+// windows that hang over odd edges; the direct forward of small convolutions (the seed's first layer,
+// 3 channels with padding, stride 2); channels in multiples of 8 (the channels-last backward); threads
 // 1 and 2; both backends.
 #include <catch2/catch.hpp>
 
@@ -87,6 +88,8 @@ TEST_CASE("a convolution fused with its max pool computes what the two layers co
         {2, 12, 9, "filters=3\nsize=1\nactivation=logistic\n", "size=2\nstride=1\n"},
         {1, 19, 19, "filters=4\nsize=5\npad=1\nactivation=linear\n", "size=2\nstride=2\n"},
         {1, 9, 10, "filters=2\nsize=2\nactivation=relu\n", "size=2\nstride=2\npadding=4\n"},  // empty windows
+        // Few taps, filters in multiples of 8 and an even output take the direct forward (AVX2).
+        {1, 19, 19, "filters=16\nsize=5\npadding=2\nstride=2\nactivation=relu\n", "size=2\nstride=2\n"},
         // Channels in multiples of 8 take the channels-last backward.
         {3, 14, 12, "filters=8\nsize=3\npad=1\nactivation=leaky\n", "size=2\nstride=2\n"},
         {16, 11, 11, "filters=16\nsize=2\nstride=2\nactivation=relu\n", "size=3\nstride=2\n"},

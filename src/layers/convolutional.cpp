@@ -7,6 +7,7 @@
 // bit-packed kernels whose integer dot products equal the float simulation's exactly, then one
 // folded output transform (alpha, K, batch norm, bias) shared by both paths.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -21,6 +22,7 @@
 #include "kernels/ops/batchnorm.h"
 #include "kernels/ops/binarize.h"
 #include "kernels/ops/channels_last.h"
+#include "kernels/ops/conv_pool.h"
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pooled_gradient.h"
 #include "layers/layer.h"
@@ -93,12 +95,8 @@ public:
             const kernels::PackedFilters zeros = shape_only_filters();
             floats += (kernels::xnor_conv_pool_workspace_bytes(geometry_, zeros, threads) + 63) / sizeof(float) + 16;
         }
-        // Fused with a max pool (float layers only): per-thread scratch after the per-thread parts.
-        if (pool_)
-            floats += std::size_t(threads) * (output_.size() + pooled_gradient_floats() + std::size_t(filters_));
-        // The channels-last backward: the reordered weights, then per thread two images and the terms.
-        if (pool_ && channels_last())
-            floats += weights_.size() + std::size_t(threads) * channels_last_thread_floats();
+        // Fused with a max pool (float layers only): its scratch after the per-thread parts.
+        if (pool_) floats += pooled_scratch_floats(threads);
         return floats;
     }
 
@@ -255,11 +253,24 @@ private:
     void pooled_forward(const ForwardPass& pass) {
         const std::size_t in_size = input_.size(), conv_size = output_.size(), out_size = pooled_size();
         const int threads = pass.compute.pool->size();
-        float* conv_scratch = pass.workspace + std::size_t(threads) * thread_floats();
+        const PooledScratch scratch = pooled_scratch(pass.workspace, threads);
+        const bool direct = direct_forward(pass.compute.backend);
+        if (direct) kernels::weights_taps_major(weights_.data(), filters_, patch(), scratch.taps_major);
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
             float* columns = pass.workspace + std::size_t(thread) * columns_size();
-            float* conv = conv_scratch + std::size_t(thread) * conv_size;
+            float* conv = scratch.conv + std::size_t(thread) * conv_size;
             for (std::size_t b = begin; b < end; ++b) {
+                if (direct) {
+#ifdef LENET_HAVE_AVX2
+                    float* pooled = pass.output + b * out_size;
+                    kernels::conv_maxpool_direct_avx2(geometry_, filters_, scratch.taps_major, pass.input + b * in_size,
+                                                      pooled, argmax_.data() + b * out_size,
+                                                      scratch.direct + std::size_t(thread) * direct_thread_floats());
+                    kernels::scale_add_bias(pass.compute.backend, pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
+                    kernels::activate(pass.compute.backend, activation_, pooled, out_size);
+#endif
+                    continue;
+                }
                 const float* image = pass.input + b * in_size;
                 float* pooled = pass.output + b * out_size;
                 kernels::gemm_single(pass.compute.backend,
@@ -289,9 +300,10 @@ private:
         const std::size_t in_size = input_.size(), conv_size = output_.size(), out_size = pooled_size();
         const int threads = pass.compute.pool->size();
         float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
-        float* conv_scratch = pass.workspace + std::size_t(threads) * thread_floats();
-        float* rows_scratch = conv_scratch + std::size_t(threads) * conv_size;
-        float* bias_scratch = rows_scratch + std::size_t(threads) * pooled_gradient_floats();
+        const PooledScratch scratch = pooled_scratch(pass.workspace, threads);
+        float* conv_scratch = scratch.conv;
+        float* rows_scratch = scratch.rows;
+        float* bias_scratch = scratch.bias;
         const kernels::PooledGradientShape shape{filters_, patch(), spatial(), pooled_spatial()};
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
             const Backend backend = pass.compute.backend;
@@ -341,10 +353,10 @@ private:
         const std::size_t image_floats = kernels::channels_last_floats(geometry_);
         const int threads = pass.compute.pool->size();
         float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
-        float* bias_scratch = pass.workspace + std::size_t(threads) * thread_floats() +
-                              std::size_t(threads) * (output_.size() + pooled_gradient_floats());
-        float* hwc_weights = bias_scratch + std::size_t(threads) * std::size_t(filters_);
-        float* hwc_scratch = hwc_weights + weights_.size();
+        const PooledScratch scratch = pooled_scratch(pass.workspace, threads);
+        float* bias_scratch = scratch.bias;
+        float* hwc_weights = scratch.hwc_weights;
+        float* hwc_scratch = scratch.hwc;
         const kernels::PooledConvShape shape = pooled_conv_shape();
         kernels::weights_to_channels_last(geometry_, filters_, weights_.data(), hwc_weights);
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
@@ -379,6 +391,40 @@ private:
     }
 
     bool channels_last() const { return geometry_.channels % 8 == 0; }
+    // Few taps, filters in multiples of 8, a 2x2 pool that tiles the output, bias and activation
+    // after the pool: the forward runs the direct kernel (kernels/ops/conv_pool.h).
+    bool direct_forward(Backend backend) const {
+        return backend == Backend::avx2 && direct_fits();
+    }
+    bool direct_fits() const { return pool_first() && kernels::conv_maxpool_direct_fits(geometry_, filters_, *pool_); }
+    std::size_t direct_thread_floats() const { return kernels::conv_maxpool_direct_scratch_floats(geometry_, filters_); }
+
+    // The fused layer's scratch, after the per-thread columns and gradients: per thread the
+    // convolution output, the pooled-gradient rows and a bias gradient; for the channels-last
+    // backward the reordered weights and per thread two images and the terms; for the direct
+    // forward the taps-major weights and per thread its scratch.
+    struct PooledScratch {
+        float *conv, *rows, *bias, *hwc_weights, *hwc, *taps_major, *direct;
+    };
+    // Offsets of the parts from the start of the fused layer's scratch, and its end.
+    std::array<std::size_t, 8> pooled_scratch_offsets(int threads) const {
+        const std::size_t n = std::size_t(threads);
+        std::array<std::size_t, 8> at{};
+        at[1] = at[0] + n * output_.size();
+        at[2] = at[1] + n * pooled_gradient_floats();
+        at[3] = at[2] + n * std::size_t(filters_);
+        at[4] = at[3] + (channels_last() ? weights_.size() : 0);
+        at[5] = at[4] + (channels_last() ? n * channels_last_thread_floats() : 0);
+        at[6] = at[5] + (direct_fits() ? weights_.size() : 0);
+        at[7] = at[6] + (direct_fits() ? n * direct_thread_floats() : 0);
+        return at;
+    }
+    PooledScratch pooled_scratch(float* workspace, int threads) const {
+        float* base = workspace + std::size_t(threads) * thread_floats();
+        const std::array<std::size_t, 8> at = pooled_scratch_offsets(threads);
+        return {base + at[0], base + at[1], base + at[2], base + at[3], base + at[4], base + at[5], base + at[6]};
+    }
+    std::size_t pooled_scratch_floats(int threads) const { return pooled_scratch_offsets(threads)[7]; }
     kernels::PooledConvShape pooled_conv_shape() const { return {geometry_, filters_, pooled_spatial()}; }
     std::size_t channels_last_thread_floats() const {
         return 2 * kernels::channels_last_floats(geometry_) + kernels::pooled_conv_scratch_floats(pooled_conv_shape());

@@ -11,7 +11,8 @@
 //   |avx2 - reference| <= 2 * n * 2^-24 * sum|term| (+ 1e-30 for all-zero sums).
 // A lost or doubled term is off by O(|term|) >> that for the n used here. The pooled weight
 // gradient (partial sums per weight, FMA) gets the same bound with n = its number of terms + 1.
-// The channels-last pooled backward is checked against an independent double-precision sum in
+// The direct convolution + max pool equals im2col + the AVX2 GEMM + max pool bit for bit (values,
+// ties, NaN and argmax). The channels-last pooled backward is checked against an independent double-precision sum in
 // CHW indexing: each float result of n terms (start value included) within n 2^-24 sum|term|.
 #include <catch2/catch.hpp>
 
@@ -32,6 +33,7 @@
 #include "kernels/ops/adam.h"
 #include "kernels/ops/batchnorm.h"
 #include "kernels/ops/channels_last.h"
+#include "kernels/ops/conv_pool.h"
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pool.h"
 #include "kernels/ops/pooled_gradient.h"
@@ -662,4 +664,57 @@ TEST_CASE("AVX2 channels-last layout changes match the reference bit for bit", "
 #endif
             CHECK(first_difference(back_got, back_want) < 0);
         }
+}
+
+// ---- direct convolution + max pool ----
+
+TEST_CASE("AVX2 direct convolution + max pool equals im2col, GEMM and max pool bit for bit", "[kernels][avx2]") {
+    if (skip_without_avx2()) return;
+    Rng rng(47);
+    int tested = 0;
+    for (int trial = 0; trial < 400 && tested < 60; ++trial) {
+        const int channels = 1 + int(rng.below(3)), size = 1 + int(rng.below(5)), filters = 8 * (1 + int(rng.below(5)));
+        const k::ConvGeometry g{channels, 2 + int(rng.below(20)), 2 + int(rng.below(20)), size, 1 + int(rng.below(2)),
+                                int(rng.below(3))};
+        if (g.height + 2 * g.pad < size || g.width + 2 * g.pad < size) continue;
+        const k::PoolGeometry pool{filters, g.out_h(), g.out_w(), 2, 2, int(rng.below(2))};
+        if (!k::conv_maxpool_direct_fits(g, filters, pool)) continue;
+        ++tested;
+        const int patch = channels * size * size, spatial = g.out_h() * g.out_w();
+        const int pooled = pool.out_h() * pool.out_w();
+        INFO("c=" << channels << " h=" << g.height << " w=" << g.width << " size=" << size << " stride=" << g.stride
+                  << " pad=" << g.pad << " filters=" << filters << " pool padding=" << pool.padding);
+        // Small integers make exact ties between a window's outputs; the odd NaN must propagate alike.
+        std::vector<float> image(std::size_t(channels) * g.height * g.width), weights(std::size_t(filters) * patch);
+        for (float& x : image) x = rng.below(40) == 0 ? kNaN : float(int(rng.below(5)) - 2);
+        for (float& x : weights) x = rng.below(2) ? float(int(rng.below(3)) - 1) : rng.uniform(-1.0f, 1.0f);
+        std::vector<float> columns(std::size_t(patch) * spatial), conv(std::size_t(filters) * spatial);
+        std::vector<float> want(std::size_t(filters) * pooled), got(want.size() + kGuardFloats, kGuard);
+        std::vector<std::int32_t> want_argmax(want.size()), got_argmax(want.size(), -7);
+        k::conv_maxpool_reference(Backend::avx2, g, filters, pool, weights.data(), image.data(), want.data(),
+                                  want_argmax.data(), columns.data(), conv.data());
+        std::vector<float> taps_major(weights.size()), scratch(k::conv_maxpool_direct_scratch_floats(g, filters));
+        k::weights_taps_major(weights.data(), filters, patch, taps_major.data());
+#ifdef LENET_HAVE_AVX2
+        k::conv_maxpool_direct_avx2(g, filters, taps_major.data(), image.data(), got.data(), got_argmax.data(),
+                                    scratch.data());
+#endif
+        for (std::size_t i = want.size(); i < got.size(); ++i) REQUIRE(got[i] == kGuard);
+        got.resize(want.size());
+        const long at_value = first_difference(got, want);
+        INFO(at(got, want, at_value));
+        CHECK(at_value < 0);
+        CHECK(got_argmax == want_argmax);
+    }
+    CHECK(tested >= 30);
+}
+
+TEST_CASE("direct convolution + max pool takes only the shapes it fits", "[kernels]") {
+    const k::ConvGeometry lenet_first{1, 28, 28, 3, 1, 0};
+    const k::PoolGeometry pool{32, 26, 26, 2, 2, 0};
+    CHECK(k::conv_maxpool_direct_fits(lenet_first, 32, pool));
+    CHECK_FALSE(k::conv_maxpool_direct_fits(lenet_first, 30, {30, 26, 26, 2, 2, 0}));     // filters % 8
+    CHECK_FALSE(k::conv_maxpool_direct_fits({4, 28, 28, 3, 1, 0}, 32, pool));             // 36 taps
+    CHECK_FALSE(k::conv_maxpool_direct_fits({1, 27, 27, 3, 1, 0}, 32, {32, 25, 25, 2, 2, 0}));  // odd output
+    CHECK_FALSE(k::conv_maxpool_direct_fits(lenet_first, 32, {32, 26, 26, 3, 2, 0}));     // 3x3 pool
 }

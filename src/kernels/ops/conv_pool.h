@@ -1,0 +1,37 @@
+// A convolution with few taps (channels * size^2 <= kConvPoolMaxTaps, e.g. a first layer on gray or
+// RGB images) and filters in multiples of 8, fused with the 2x2 stride-2 max pool after it, computed
+// directly: no im2col, no GEMM packing, no convolution-output image. For each pooled output the four
+// convolution outputs are summed in registers (8 filters per vector, one broadcast input per tap)
+// and compared at once. A GEMM with K this small spends its time packing and writing C instead.
+// Outputs are the pooled maxima before bias and activation (the layer adds those after the pool)
+// and the pool's argmax (CHW indices into the convolution's output), as maxpool_forward gives them.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/ops/im2col.h"
+#include "kernels/ops/pool.h"
+
+namespace lenet::kernels {
+
+constexpr int kConvPoolMaxTaps = 32;
+
+// Whether conv_maxpool_direct_avx2 takes this layer: taps <= kConvPoolMaxTaps, filters % 8 == 0, a
+// 2x2 stride-2 pool whose windows tile the convolution's output exactly (even height and width).
+bool conv_maxpool_direct_fits(const ConvGeometry& g, int filters, const PoolGeometry& pool);
+// Weights [filters][taps] -> [taps][filters], the layout the kernel reads.
+void weights_taps_major(const float* weights, int filters, int taps, float* taps_major);
+std::size_t conv_maxpool_direct_scratch_floats(const ConvGeometry& g, int filters);
+
+// Reference (the truth): im2col, the backend's GEMM, max pool: what the unfused layer computes.
+// `columns` and `conv` are scratch of patch x spatial and filters x spatial floats.
+void conv_maxpool_reference(Backend backend, const ConvGeometry& g, int filters, const PoolGeometry& pool,
+                            const float* weights, const float* image, float* pooled, std::int32_t* argmax,
+                            float* columns, float* conv);
+// AVX2, for conv_maxpool_direct_fits shapes only. Every tap is one FMA in the order of the im2col
+// rows from a zero accumulator, as the AVX2 GEMM sums them, so the outputs equal
+// conv_maxpool_reference(Backend::avx2, ...) bit for bit. scratch: conv_maxpool_direct_scratch_floats.
+void conv_maxpool_direct_avx2(const ConvGeometry& g, int filters, const float* taps_major, const float* image,
+                              float* pooled, std::int32_t* argmax, float* scratch);
+
+}  // namespace lenet::kernels
