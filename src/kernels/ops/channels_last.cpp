@@ -73,7 +73,9 @@ void pooled_conv_backward_channels_last_reference(const PooledConvShape& s, cons
         }
 }
 
-std::size_t pooled_conv_scratch_floats(const PooledConvShape& s) { return 2 * std::size_t(s.pooled); }
+std::size_t pooled_conv_scratch_floats(const PooledConvShape& s) {
+    return 2 * std::size_t(s.pooled) + std::size_t(s.conv.out_h()) * std::size_t(s.conv.out_w());
+}
 
 void to_channels_last(Backend backend, const ConvGeometry& g, const float* chw, float* hwc) {
 #ifdef LENET_HAVE_AVX2

@@ -78,15 +78,19 @@ void pooled_conv_backward_channels_last_avx2(const PooledConvShape& s, const flo
     const std::size_t window = std::size_t(run) * std::size_t(g.size);
     float* values = scratch;
     float* offsets = scratch + s.pooled;  // int32 offsets into the image, bit-cast
+    // Each output position's window offset, formed without a division per term.
+    float* window_at = offsets + s.pooled;
+    for (int y = 0, q = 0; y < g.out_h(); ++y)
+        for (int x = 0; x < out_w; ++x, ++q)
+            window_at[q] = std::bit_cast<float>((y * g.stride) * row_stride + (x * g.stride) * g.channels);
     for (int f = 0; f < s.filters; ++f) {
         // The filter's live terms: a winner and a nonzero gradient (relu leaves many zeros).
         int terms = 0;
         for (int o = 0; o < s.pooled; ++o) {
             const std::size_t i = std::size_t(f) * s.pooled + o;
             if (argmax[i] < 0 || delta[i] == 0.0f) continue;
-            const int q = argmax[i] - f * spatial;
             values[terms] = delta[i];
-            offsets[terms] = std::bit_cast<float>((q / out_w * g.stride) * row_stride + (q % out_w * g.stride) * g.channels);
+            offsets[terms] = window_at[argmax[i] - f * spatial];
             ++terms;
         }
         if (terms == 0) continue;
