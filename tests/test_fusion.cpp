@@ -57,6 +57,11 @@ Result run(Network& net, const std::vector<float>& input, int batch) {
     r.test_output.assign(out, out + outputs);
     out = net.forward(input.data(), batch, true);
     r.train_output.assign(out, out + outputs);
+    // A first backward leaves other values in the inner gradient buffers: a layer that sets its
+    // input gradient (the network does not zero it) must overwrite every one of them.
+    const std::vector<float> other_dy = random_values(outputs, 9);
+    std::copy(other_dy.begin(), other_dy.end(), net.output_grad());
+    net.backward(input.data(), batch);
     const std::vector<float> dy = random_values(outputs, 7);
     std::copy(dy.begin(), dy.end(), net.output_grad());
     net.zero_param_grads();

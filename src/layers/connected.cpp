@@ -152,15 +152,18 @@ public:
         kernels::activate(pass.compute, activation_, pass.output, total);
     }
 
+    // The float layer's input gradient is one GEMM that writes it (binary layers add in parts).
+    bool sets_input_grad() const override { return mode_ == BinaryMode::none; }
+
     void backward(const BackwardPass& pass) override {
         if (mode_ != BinaryMode::none) return binary_backward(pass);
         gradient_before_weights(pass);
         // dW[out x in] += delta^T[out x batch] * input[batch x in]
         kernels::gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_,
                                      pass.input, inputs_, 1.0f, weight_grad_.data(), inputs_});
-        if (pass.input_grad)  // dX[batch x in] += delta[batch x out] * W[out x in]
+        if (pass.input_grad)  // dX[batch x in] = delta[batch x out] * W[out x in]
             kernels::gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
-                                         weights_.data(), inputs_, 1.0f, pass.input_grad, inputs_});
+                                         weights_.data(), inputs_, 0.0f, pass.input_grad, inputs_});
     }
 
 private:

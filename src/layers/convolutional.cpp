@@ -100,6 +100,9 @@ public:
         return floats;
     }
 
+    // The channels-last pooled backward transposes each image's whole input gradient into place.
+    bool sets_input_grad() const override { return mode_ == BinaryMode::none && pool_ && channels_last(); }
+
     BinaryWeights binary_weights() const override {
         if (mode_ == BinaryMode::none) return {};
         return {std::size_t(filters_), std::size_t(patch()), mode_ == BinaryMode::xnor};
@@ -378,7 +381,7 @@ private:
                 kernels::pooled_conv_backward_channels_last(backend, shape, pooled_grad, winners, image, hwc_weights,
                                                             grad, pass.input_grad ? image_grad : nullptr, terms);
                 if (pass.input_grad)
-                    kernels::add_from_channels_last(backend, geometry_, image_grad, pass.input_grad + b * in_size);
+                    kernels::from_channels_last(backend, geometry_, image_grad, pass.input_grad + b * in_size);
             }
         });
         const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));

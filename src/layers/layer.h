@@ -30,8 +30,9 @@ struct ForwardPass {
     bool packed_binary = true;
 };
 
-// Gradients accumulate: a layer adds dL/dinput into input_grad (null for the first layer) and
-// adds its parameter gradients into its own gradient buffers. output_grad may be modified.
+// Gradients accumulate: a layer adds dL/dinput into input_grad (null for the first layer), zeroed
+// by the network first, or writes every float of it when sets_input_grad(); it adds its parameter
+// gradients into its own gradient buffers. output_grad may be modified.
 struct BackwardPass {
     const float* input;
     const float* output;
@@ -70,6 +71,8 @@ public:
     virtual LayerSummary summary() const = 0;
     virtual void forward(const ForwardPass& pass) = 0;
     virtual void backward(const BackwardPass& pass) = 0;
+    // Whether backward writes input_grad whole (so the network need not zero it first).
+    virtual bool sets_input_grad() const { return false; }
 
     // Allocates per-batch state (saved statistics, masks, indices) for batches up to max_batch.
     virtual void reserve(int /*max_batch*/) {}

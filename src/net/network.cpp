@@ -104,7 +104,7 @@ void Network::backward(const float* input, int batch, std::vector<double>* layer
         const float* in = i == 0 ? input : outputs_[i - 1].data();
         float* in_grad = i == 0 ? nullptr : grads_[i - 1].data();
         const double start = layer_seconds ? now_seconds() : 0.0;
-        if (in_grad) {
+        if (in_grad && !layers_[i]->sets_input_grad()) {
             // Zeroed just before its only writer runs (layers form a chain), split over the pool:
             // the buffer is then still in cache when the layer adds into it.
             const std::size_t count = std::size_t(batch) * layers_[i - 1]->output_shape().size();
