@@ -2,9 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "cfg/cfg.h"
 #include "net/net_options.h"
+#include "net/network.h"
 #include "net/optimizer.h"
 
 using namespace lenet;
@@ -71,4 +74,44 @@ TEST_CASE("learning-rate policies and burn-in", "[optimizer]") {
     const NetOptions burn = options_from("learning_rate=0.1\nburn_in=10\npower=2\n");
     CHECK(learning_rate_at(burn, 5, 100) == Approx(0.025f));
     CHECK(learning_rate_at(burn, 10, 100) == Approx(0.1f));
+}
+
+TEST_CASE("updating each layer right after its backward equals one step after the whole backward", "[optimizer]") {
+    const std::string cfg =
+        "[net]\nbatch=4\nwidth=10\nheight=10\nchannels=1\nadam=1\ndecay=0.0005\n"
+        "[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=relu\n[maxpool]\nsize=2\nstride=2\n"
+        "[convolutional]\nfilters=8\nsize=3\nbatch_normalize=1\nactivation=leaky\n"
+        "[connected]\noutput=6\nactivation=relu\n[batchnorm]\n[connected]\noutput=3\nactivation=linear\n[softmax]\n";
+    BuildOptions build;
+    build.threads = 2;
+    auto whole = Network::from_sections(parse_cfg(cfg, "update.cfg"), build);
+    auto per_layer = Network::from_sections(parse_cfg(cfg, "update.cfg"), build);
+    Optimizer whole_optimizer(whole->options(), whole->params(), whole->compute().backend);
+    Optimizer layer_optimizer(per_layer->options(), per_layer->params(), per_layer->compute().backend);
+    const Network::LayerDone update_layer = [&](std::size_t first, std::size_t count) {
+        layer_optimizer.update_arrays(first, count, &per_layer->pool());
+    };
+    std::vector<float> input(4 * 100);
+    for (int step = 0; step < 3; ++step) {
+        for (std::size_t i = 0; i < input.size(); ++i) input[i] = float((i * 37 + std::size_t(step) * 11) % 17) / 17.0f;
+        for (Network* net : {whole.get(), per_layer.get()}) {
+            net->forward(input.data(), 4, true);
+            float* grad = net->output_grad();
+            for (int i = 0; i < 12; ++i) grad[i] = float((i + step) % 5 - 2) * 0.1f;
+        }
+        whole->backward(input.data(), 4);
+        whole_optimizer.step(0.01f, &whole->pool());
+        layer_optimizer.begin_step(0.01f);
+        per_layer->backward(input.data(), 4, nullptr, &update_layer);
+    }
+    const std::vector<Param> want = whole->params(), got = per_layer->params();
+    REQUIRE(want.size() == got.size());
+    for (std::size_t p = 0; p < want.size(); ++p)
+        for (std::size_t i = 0; i < want[p].size; ++i) {
+            INFO("array " << p << ", element " << i);
+            REQUIRE(got[p].value[i] == want[p].value[i]);
+            REQUIRE(got[p].grad[i] == 0.0f);
+        }
+    CHECK(layer_optimizer.state() == whole_optimizer.state());
+    CHECK(layer_optimizer.steps() == 3);
 }

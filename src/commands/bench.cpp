@@ -232,12 +232,17 @@ int run_bench(const std::vector<std::string>& argv) {
     std::vector<float> input(std::size_t(batch) * net->input_shape().size());
     for (auto& x : input) x = rng.uniform();
     Optimizer optimizer(net->options(), net->params(), net->compute().backend);
+    const Network::LayerDone update_layer = [&](std::size_t first, std::size_t count) {
+        optimizer.update_arrays(first, count, &net->pool());
+    };
     auto train_step = [&](std::vector<double>* forward_times, std::vector<double>* backward_times) {
         const float* out = net->forward(input.data(), batch, true, forward_times);
         float* grad = net->output_grad();
         for (std::size_t i = 0; i < std::size_t(batch) * outputs; ++i) grad[i] = (out[i] - (i % outputs == 0)) / float(batch);
-        net->backward(input.data(), batch, backward_times);
-        optimizer.step(0.0f, &net->pool());  // a zero rate keeps the weights, costs a real update
+        // As the trainer does: each layer updated right after its backward. A zero rate keeps the
+        // weights and costs a real update.
+        optimizer.begin_step(0.0f);
+        net->backward(input.data(), batch, backward_times, &update_layer);
     };
     train_step(nullptr, nullptr);  // warm-up
     std::vector<double> forward_times, backward_times, step_times, inference_times;

@@ -71,6 +71,9 @@ std::unique_ptr<Network> Network::from_sections(const std::vector<CfgSection>& s
         workspace = std::max(workspace, layer.workspace_floats(net->max_batch_, net->pool_->size()));
     }
     net->workspace_.assign(workspace, 0.0f);
+    net->param_offsets_.assign(1, 0);
+    for (const auto& layer : net->layers_)
+        net->param_offsets_.push_back(net->param_offsets_.back() + layer->params().size());
     net->init_weights(net->options_.seed);
     return net;
 }
@@ -96,7 +99,7 @@ const float* Network::forward(const float* input, int batch, bool train, std::ve
     return in;
 }
 
-void Network::backward(const float* input, int batch, std::vector<double>* layer_seconds) {
+void Network::backward(const float* input, int batch, std::vector<double>* layer_seconds, const LayerDone* layer_done) {
     if (layer_seconds) layer_seconds->resize(layers_.size(), 0.0);
     for (std::size_t out = layers_.size(); out-- > 0;) {
         // Layer i runs; out is i + 1 when i absorbed that layer.
@@ -114,6 +117,8 @@ void Network::backward(const float* input, int batch, std::vector<double>* layer
         }
         layers_[i]->backward({in, outputs_[out].data(), grads_[out].data(), in_grad, batch, workspace_.data(), compute_});
         if (layer_seconds) (*layer_seconds)[i] += now_seconds() - start;
+        if (layer_done && param_offsets_[out + 1] > param_offsets_[i])
+            (*layer_done)(param_offsets_[i], param_offsets_[out + 1] - param_offsets_[i]);
         out = i;
     }
 }

@@ -2,6 +2,7 @@
 // and workspace buffer planned once at build time for batches up to max_batch().
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,8 +49,13 @@ public:
     // The gradient of the loss with respect to the last layer's output, for the caller to fill
     // after forward(train = true) and before backward().
     float* output_grad() { return grads_.back().data(); }
-    // Adds this batch's parameter gradients into the layers' gradient buffers.
-    void backward(const float* input, int batch, std::vector<double>* layer_seconds = nullptr);
+    // Adds this batch's parameter gradients into the layers' gradient buffers. With layer_done,
+    // calls it after each layer's backward with that layer's parameter arrays, as indices
+    // [first, first + count) into params() (layers without parameters are skipped): a layer's
+    // parameters are final then, and no later (lower) layer's backward reads them.
+    using LayerDone = std::function<void(std::size_t first, std::size_t count)>;
+    void backward(const float* input, int batch, std::vector<double>* layer_seconds = nullptr,
+                  const LayerDone* layer_done = nullptr);
 
     std::vector<Param> params();
     void zero_param_grads();
@@ -72,7 +78,8 @@ private:
     std::vector<std::unique_ptr<Layer>> layers_;
     std::vector<std::string> layer_names_;  // "layer 2 (conv, cfg/lenet.cfg:14)" for error messages
     std::vector<std::vector<float>> outputs_, grads_;
-    std::vector<char> absorbs_next_;  // per layer: it runs the next layer's work too (which is skipped)
+    std::vector<char> absorbs_next_;
+    std::vector<std::size_t> param_offsets_;  // layer i's arrays are params()[offsets[i], offsets[i + 1])  // per layer: it runs the next layer's work too (which is skipped)
     std::vector<float> workspace_;
     std::unique_ptr<ThreadPool> pool_;
     Compute compute_;

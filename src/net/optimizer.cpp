@@ -36,16 +36,24 @@ void Optimizer::sgd_update(std::size_t k, std::size_t begin, std::size_t end, fl
 }
 
 void Optimizer::step(float rate, ThreadPool* pool) {
+    begin_step(rate);
+    update_arrays(0, params_.size(), pool);
+}
+
+void Optimizer::begin_step(float rate) {
     ++steps_;
     // Adam's bias correction folded into the step size (the paper's efficient form).
     const double t = double(steps_);
-    const float corrected =
+    step_rate_ =
         adam_ ? float(rate * std::sqrt(1.0 - std::pow(double(b2_), t)) / (1.0 - std::pow(double(b1_), t))) : rate;
+}
+
+void Optimizer::update_arrays(std::size_t first, std::size_t count, ThreadPool* pool) {
     constexpr std::size_t kSplitAbove = 1 << 15;  // smaller arrays are not worth waking the pool for
-    for (std::size_t k = 0; k < params_.size(); ++k) {
+    for (std::size_t k = first; k < first + count && k < params_.size(); ++k) {
         auto update = [&](std::size_t begin, std::size_t end, int) {
-            if (adam_) adam_update(k, begin, end, corrected);
-            else sgd_update(k, begin, end, corrected);
+            if (adam_) adam_update(k, begin, end, step_rate_);
+            else sgd_update(k, begin, end, step_rate_);
         };
         if (pool && params_[k].size > kSplitAbove) pool->parallel_for(params_[k].size, update);
         else update(0, params_[k].size, 0);

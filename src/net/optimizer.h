@@ -20,6 +20,11 @@ public:
     // Applies one update with learning rate `rate`, then zeroes the gradients. Large arrays are
     // split over the pool (element-wise, so the result does not depend on the thread count).
     void step(float rate, ThreadPool* pool = nullptr);
+    // The same update in parts: begin_step once, then update_arrays over every parameter array
+    // exactly once, in any order (each array's update reads only that array). The trainer updates a
+    // layer right after its backward, while its weights and gradients are still in cache.
+    void begin_step(float rate);
+    void update_arrays(std::size_t first, std::size_t count, ThreadPool* pool = nullptr);
 
     bool is_adam() const { return adam_; }
     std::uint64_t steps() const { return steps_; }
@@ -38,6 +43,7 @@ private:
     std::vector<Param> params_;
     std::vector<std::vector<float>> first_, second_;  // per parameter array
     std::uint64_t steps_ = 0;
+    float step_rate_ = 0;  // this step's rate, Adam's bias correction folded in
 };
 
 }  // namespace lenet

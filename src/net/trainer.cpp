@@ -200,12 +200,17 @@ int train(const TrainConfig& config) {
     double epoch_loss = 0;
     long long epoch_images = 0;
 
+    const Network::LayerDone update_layer = [&](std::size_t first, std::size_t count) {
+        optimizer.update_arrays(first, count, &net->pool());
+    };
     while (update < total_updates) {
         const auto step_start = Clock::now();
         const long long in_epoch = update % batches_per_epoch;
         const int first = int(in_epoch * batch);
         const int batch_images = std::min(batch, train_set.count() - first);
         float batch_loss = 0;
+        // The last minibatch's backward updates each layer as soon as its gradients are final.
+        optimizer.begin_step(learning_rate_at(options, update, total_updates));
         for (int offset = 0; offset < batch_images; offset += minibatch) {
             const Prefetcher::Batch& minibatch_data = prefetcher.take();
             const int n = minibatch_data.n;
@@ -222,9 +227,9 @@ int train(const TrainConfig& config) {
                 for (int k = 0; k < classes; ++k) d[k] = (p[k] - (k == label ? 1.0f : 0.0f)) * inverse_batch;
                 batch_loss -= std::log(std::max(p[label], 1e-12f));
             }
-            net->backward(minibatch_data.images.data(), n);
+            const bool last = offset + minibatch >= batch_images;
+            net->backward(minibatch_data.images.data(), n, nullptr, last ? &update_layer : nullptr);
         }
-        optimizer.step(learning_rate_at(options, update, total_updates), &net->pool());
         ++update;
         seen += std::uint64_t(batch_images);
         trained_images += std::uint64_t(batch_images);
