@@ -76,6 +76,22 @@ TEST_CASE("learning-rate policies and burn-in", "[optimizer]") {
     CHECK(learning_rate_at(burn, 10, 100) == Approx(0.1f));
 }
 
+TEST_CASE("a gradient marked stale is left in place for the next backward to overwrite", "[optimizer]") {
+    for (const char* keys : {"adam=1\n", "momentum=0.9\n"}) {
+        INFO(keys);
+        float w[2] = {1.0f, 2.0f}, g[2] = {0.5f, -1.0f}, w_ref[2] = {1.0f, 2.0f}, g_ref[2] = {0.5f, -1.0f};
+        bool stale = false;
+        Optimizer marked(options_from(keys), {{w, g, 2, true, &stale}});
+        Optimizer plain(options_from(keys), {{w_ref, g_ref, 2, true}});
+        marked.step(0.1f);
+        plain.step(0.1f);
+        CHECK(stale);
+        CHECK((w[0] == w_ref[0] && w[1] == w_ref[1]));  // the same update
+        CHECK((g[0] == 0.5f && g[1] == -1.0f));         // the used gradient, not zeroed
+        CHECK((g_ref[0] == 0.0f && g_ref[1] == 0.0f));
+    }
+}
+
 TEST_CASE("updating each layer right after its backward equals one step after the whole backward", "[optimizer]") {
     const std::string cfg =
         "[net]\nbatch=4\nwidth=10\nheight=10\nchannels=1\nadam=1\ndecay=0.0005\n"
@@ -86,6 +102,9 @@ TEST_CASE("updating each layer right after its backward equals one step after th
     build.threads = 2;
     auto whole = Network::from_sections(parse_cfg(cfg, "update.cfg"), build);
     auto per_layer = Network::from_sections(parse_cfg(cfg, "update.cfg"), build);
+    // Gradients zeroed before every backward: what overwriting stale gradients must equal.
+    auto zeroed = Network::from_sections(parse_cfg(cfg, "update.cfg"), build);
+    Optimizer zeroed_optimizer(zeroed->options(), zeroed->params(), zeroed->compute().backend);
     Optimizer whole_optimizer(whole->options(), whole->params(), whole->compute().backend);
     Optimizer layer_optimizer(per_layer->options(), per_layer->params(), per_layer->compute().backend);
     const Network::LayerDone update_layer = [&](std::size_t first, std::size_t count) {
@@ -94,7 +113,7 @@ TEST_CASE("updating each layer right after its backward equals one step after th
     std::vector<float> input(4 * 100);
     for (int step = 0; step < 3; ++step) {
         for (std::size_t i = 0; i < input.size(); ++i) input[i] = float((i * 37 + std::size_t(step) * 11) % 17) / 17.0f;
-        for (Network* net : {whole.get(), per_layer.get()}) {
+        for (Network* net : {whole.get(), per_layer.get(), zeroed.get()}) {
             net->forward(input.data(), 4, true);
             float* grad = net->output_grad();
             for (int i = 0; i < 12; ++i) grad[i] = float((i + step) % 5 - 2) * 0.1f;
@@ -103,15 +122,24 @@ TEST_CASE("updating each layer right after its backward equals one step after th
         whole_optimizer.step(0.01f, &whole->pool());
         layer_optimizer.begin_step(0.01f);
         per_layer->backward(input.data(), 4, nullptr, &update_layer);
+        zeroed->zero_param_grads();
+        zeroed->backward(input.data(), 4);
+        zeroed_optimizer.step(0.01f, &zeroed->pool());
     }
-    const std::vector<Param> want = whole->params(), got = per_layer->params();
+    const std::vector<Param> want = whole->params(), got = per_layer->params(), plain = zeroed->params();
     REQUIRE(want.size() == got.size());
-    for (std::size_t p = 0; p < want.size(); ++p)
+    int stale_arrays = 0;
+    for (std::size_t p = 0; p < want.size(); ++p) {
+        stale_arrays += want[p].grad_stale != nullptr;
         for (std::size_t i = 0; i < want[p].size; ++i) {
             INFO("array " << p << ", element " << i);
             REQUIRE(got[p].value[i] == want[p].value[i]);
-            REQUIRE(got[p].grad[i] == 0.0f);
+            REQUIRE(plain[p].value[i] == want[p].value[i]);
+            REQUIRE(got[p].grad[i] == want[p].grad[i]);
+            if (!want[p].grad_stale) REQUIRE(want[p].grad[i] == 0.0f);
         }
+    }
+    CHECK(stale_arrays == 2);  // the two connected layers' weights
     CHECK(layer_optimizer.state() == whole_optimizer.state());
     CHECK(layer_optimizer.steps() == 3);
 }

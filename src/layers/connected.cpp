@@ -89,7 +89,8 @@ public:
     }
 
     std::vector<Param> params() override {
-        std::vector<Param> list{{weights_.data(), weight_grad_.data(), weights_.size(), true},
+        std::vector<Param> list{{weights_.data(), weight_grad_.data(), weights_.size(), true,
+                                 mode_ == BinaryMode::none ? &weight_grad_stale_ : nullptr},
                                 {biases_.data(), bias_grad_.data(), biases_.size(), false}};
         if (batch_normalize_) list.push_back({scales_.data(), scale_grad_.data(), scales_.size(), false});
         return list;
@@ -160,7 +161,8 @@ public:
         gradient_before_weights(pass);
         // dW[out x in] += delta^T[out x batch] * input[batch x in]
         kernels::gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_,
-                                     pass.input, inputs_, 1.0f, weight_grad_.data(), inputs_});
+                                     pass.input, inputs_, weight_grad_stale_ ? 0.0f : 1.0f, weight_grad_.data(), inputs_});
+        weight_grad_stale_ = false;
         if (pass.input_grad)  // dX[batch x in] = delta[batch x out] * W[out x in]
             kernels::gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
                                          weights_.data(), inputs_, 0.0f, pass.input_grad, inputs_});
@@ -329,6 +331,7 @@ private:
     bool batch_normalize_;
     BinaryMode mode_;
     std::vector<float> weights_, weight_grad_, biases_, bias_grad_, scales_, scale_grad_;
+    bool weight_grad_stale_ = false;  // Param::grad_stale: the next float backward writes weight_grad_
     std::vector<float> rolling_mean_, rolling_variance_, mean_, variance_, x_, x_norm_;
     // Binary layers: s(W), alpha, alpha * s(W), the training forward's dots and betas (XNOR), the
     // inference transform and the packed signs (valid until the weights change).

@@ -50,6 +50,10 @@ struct Param {
     float* grad;
     std::size_t size;
     bool decay;
+    // Set by a layer whose backward can overwrite this gradient instead of adding to it: the
+    // optimizer then leaves the used gradient in place and sets *grad_stale, and the next backward
+    // writes the array (no zeroing pass, no read of zeros: for large arrays, memory traffic saved).
+    bool* grad_stale = nullptr;
 };
 
 // One row of the summary table.

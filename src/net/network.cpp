@@ -131,7 +131,10 @@ std::vector<Param> Network::params() {
 }
 
 void Network::zero_param_grads() {
-    for (const Param& p : params()) std::fill_n(p.grad, p.size, 0.0f);
+    for (const Param& p : params()) {
+        std::fill_n(p.grad, p.size, 0.0f);
+        if (p.grad_stale) *p.grad_stale = false;  // the next backward adds onto the zeros
+    }
 }
 
 void Network::init_weights(std::uint64_t seed) {

@@ -19,7 +19,7 @@ Optimizer::Optimizer(const NetOptions& o, std::vector<Param> params, Backend bac
 
 void Optimizer::adam_update(std::size_t k, std::size_t begin, std::size_t end, float corrected) {
     const Param& p = params_[k];
-    const kernels::AdamArgs args{b1_, b2_, eps_, p.decay ? decay_ : 0.0f, corrected};
+    const kernels::AdamArgs args{b1_, b2_, eps_, p.decay ? decay_ : 0.0f, corrected, p.grad_stale == nullptr};
     kernels::adam_update(backend_, args, p.value + begin, p.grad + begin, first_[k].data() + begin,
                          second_[k].data() + begin, end - begin);
 }
@@ -31,7 +31,7 @@ void Optimizer::sgd_update(std::size_t k, std::size_t begin, std::size_t end, fl
     for (std::size_t i = begin; i < end; ++i) {
         velocity[i] = momentum_ * velocity[i] - rate * (p.grad[i] + decay * p.value[i]);
         p.value[i] += velocity[i];
-        p.grad[i] = 0.0f;
+        if (!p.grad_stale) p.grad[i] = 0.0f;
     }
 }
 
@@ -57,6 +57,7 @@ void Optimizer::update_arrays(std::size_t first, std::size_t count, ThreadPool* 
         };
         if (pool && params_[k].size > kSplitAbove) pool->parallel_for(params_[k].size, update);
         else update(0, params_[k].size, 0);
+        if (params_[k].grad_stale) *params_[k].grad_stale = true;  // left in place, overwritten next
     }
 }
 

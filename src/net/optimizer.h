@@ -17,7 +17,8 @@ public:
     // backend: whose kernel runs the Adam update (the reference unless told).
     Optimizer(const NetOptions& options, std::vector<Param> params, Backend backend = Backend::reference);
 
-    // Applies one update with learning rate `rate`, then zeroes the gradients. Large arrays are
+    // Applies one update with learning rate `rate`, then zeroes the gradients (or, for arrays with
+    // Param::grad_stale, marks them stale for the next backward to overwrite). Large arrays are
     // split over the pool (element-wise, so the result does not depend on the thread count).
     void step(float rate, ThreadPool* pool = nullptr);
     // The same update in parts: begin_step once, then update_arrays over every parameter array

@@ -10,7 +10,7 @@ void adam_update_reference(const AdamArgs& a, float* value, float* grad, float* 
         m[i] = a.b1 * m[i] + (1.0f - a.b1) * g;
         v[i] = a.b2 * v[i] + (1.0f - a.b2) * g * g;
         value[i] -= a.corrected * m[i] / (std::sqrt(v[i]) + a.eps);
-        grad[i] = 0.0f;
+        if (a.zero_grad) grad[i] = 0.0f;
     }
 }
 

@@ -32,7 +32,7 @@ void adam_update_avx2(const AdamArgs& a, float* value, float* grad, float* m, fl
         _mm256_storeu_ps(v + i, vi);
         const __m256 step = _mm256_div_ps(_mm256_mul_ps(corrected, mi), _mm256_add_ps(_mm256_sqrt_ps(vi), eps));
         _mm256_storeu_ps(value + i, _mm256_sub_ps(w, step));
-        _mm256_storeu_ps(grad + i, _mm256_setzero_ps());
+        if (a.zero_grad) _mm256_storeu_ps(grad + i, _mm256_setzero_ps());
     }
     adam_update_reference(a, value + i, grad + i, m + i, v + i, n - i);
 }
