@@ -266,8 +266,9 @@ private:
                 if (direct) {
 #ifdef LENET_HAVE_AVX2
                     float* pooled = pass.output + b * out_size;
+                    // Inference needs no winners.
                     kernels::conv_maxpool_direct_avx2(geometry_, filters_, scratch.taps_major, pass.input + b * in_size,
-                                                      pooled, argmax_.data() + b * out_size,
+                                                      pooled, pass.train ? argmax_.data() + b * out_size : nullptr,
                                                       scratch.direct + std::size_t(thread) * direct_thread_floats());
                     kernels::scale_add_bias(pass.compute.backend, pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
                     kernels::activate(pass.compute.backend, activation_, pooled, out_size);

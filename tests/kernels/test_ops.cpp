@@ -710,6 +710,13 @@ TEST_CASE("AVX2 direct convolution + max pool equals im2col, GEMM and max pool b
                                     scratch.data());
 #endif
         for (std::size_t i = want.size(); i < got.size(); ++i) REQUIRE(got[i] == kGuard);
+        // Without argmax (inference): the same maxima.
+        std::vector<float> got_plain(want.size());
+#ifdef LENET_HAVE_AVX2
+        k::conv_maxpool_direct_avx2(g, filters, taps_major.data(), image.data(), got_plain.data(), nullptr,
+                                    scratch.data());
+#endif
+        CHECK(first_difference(got_plain, want) < 0);
         got.resize(want.size());
         const long at_value = first_difference(got, want);
         INFO(at(got, want, at_value));

@@ -33,6 +33,7 @@ void conv_maxpool_reference(Backend backend, const ConvGeometry& g, int filters,
 // AVX2, for conv_maxpool_direct_fits shapes only. Every tap is one FMA in the order of the im2col
 // rows from a zero accumulator, as the AVX2 GEMM sums them, so the outputs equal
 // conv_maxpool_reference(Backend::avx2, ...) bit for bit. scratch: conv_maxpool_direct_scratch_floats.
+// argmax may be null (inference): the winners are then not tracked.
 void conv_maxpool_direct_avx2(const ConvGeometry& g, int filters, const float* taps_major, const float* image,
                               float* pooled, std::int32_t* argmax, float* scratch);
 

@@ -21,7 +21,7 @@ struct Plane {
 // Filters f0 .. f0 + 8 V. The four convolution outputs of a window are summed together (4 V
 // independent FMA chains keep both FMA units busy), one broadcast per output and V weight loads per
 // tap; tap_offsets[t] locates tap t in the padded image relative to a window's top-left input.
-template <int V>
+template <int V, bool Argmax>
 void conv_pool_block(const ConvGeometry& g, const Plane& in, int filters, int f0, const float* taps_major,
                      const int* tap_offsets, float* best_hwc, float* index_hwc) {
     const int oh = g.out_h(), ow = g.out_w(), spatial = oh * ow, pw = ow / 2, taps = g.channels * g.size * g.size;
@@ -69,11 +69,13 @@ void conv_pool_block(const ConvGeometry& g, const Plane& in, int filters, int f0
                 for (int j = 1; j < 4; ++j) {
                     const __m256 wins = _mm256_cmp_ps(acc[j][v], best, _CMP_GT_OQ);
                     best = _mm256_blendv_ps(best, acc[j][v], wins);
-                    index = _mm256_castps_si256(_mm256_blendv_ps(
-                        _mm256_castsi256_ps(index), _mm256_castsi256_ps(_mm256_set1_epi32(first + offsets[j])), wins));
+                    if constexpr (Argmax)
+                        index = _mm256_castps_si256(_mm256_blendv_ps(
+                            _mm256_castsi256_ps(index), _mm256_castsi256_ps(_mm256_set1_epi32(first + offsets[j])), wins));
                 }
                 _mm256_storeu_ps(best_hwc + o + 8 * v, best);
-                _mm256_storeu_ps(index_hwc + o + 8 * v, _mm256_castsi256_ps(_mm256_add_epi32(index, filter_base[v])));
+                if constexpr (Argmax)
+                    _mm256_storeu_ps(index_hwc + o + 8 * v, _mm256_castsi256_ps(_mm256_add_epi32(index, filter_base[v])));
             }
         }
 }
@@ -103,12 +105,16 @@ void conv_maxpool_direct_avx2(const ConvGeometry& g, int filters, const float* t
         for (int ky = 0; ky < g.size; ++ky)
             for (int kx = 0; kx < g.size; ++kx) tap_offsets[t++] = (c * in.height + ky) * in.width + kx;
     int f0 = 0;
-    for (; f0 + 16 <= filters; f0 += 16)
-        conv_pool_block<2>(g, in, filters, f0, taps_major, tap_offsets, best_hwc, index_hwc);
-    if (f0 < filters) conv_pool_block<1>(g, in, filters, f0, taps_major, tap_offsets, best_hwc, index_hwc);
+    const auto block = [&]<int V>() {
+        if (argmax) conv_pool_block<V, true>(g, in, filters, f0, taps_major, tap_offsets, best_hwc, index_hwc);
+        else conv_pool_block<V, false>(g, in, filters, f0, taps_major, tap_offsets, best_hwc, index_hwc);
+    };
+    for (; f0 + 16 <= filters; f0 += 16) block.template operator()<2>();
+    if (f0 < filters) block.template operator()<1>();
     for (int c0 = 0; c0 < filters; c0 += 8) {
         transpose_nx8<false>(best_hwc + c0, std::size_t(filters), pooled_spatial, pooled + std::size_t(c0) * pooled_spatial,
                              std::size_t(pooled_spatial));
+        if (!argmax) continue;
         // The indices move as float bit patterns (no arithmetic, so bit-exact) and land as int32.
         int p = 0;
         for (; p + 8 <= pooled_spatial; p += 8) {
