@@ -85,6 +85,19 @@ void ThreadPool::parallel_for(std::size_t count, const RangeBody& body, int chun
     if (failure_) std::rethrow_exception(failure_);
 }
 
+void ThreadPool::parallel_dynamic(std::size_t count, std::size_t grain, const RangeBody& body) {
+    if (count == 0) return;
+    if (grain == 0) grain = 1;
+    std::atomic<std::size_t> next{0};
+    parallel_for(std::size_t(size()), [&](std::size_t, std::size_t, int thread) {
+        for (;;) {
+            const std::size_t begin = next.fetch_add(grain, std::memory_order_relaxed);
+            if (begin >= count) return;
+            body(begin, std::min(begin + grain, count), thread);
+        }
+    });
+}
+
 void ThreadPool::worker_loop(int index) {
     unsigned seen_generation = 0;
     for (;;) {

@@ -27,6 +27,11 @@ public:
     // body are rethrown here.
     using RangeBody = std::function<void(std::size_t begin, std::size_t end, int chunk)>;
     void parallel_for(std::size_t count, const RangeBody& body, int chunks = 0);
+    // Calls body(begin, end, thread) over [0, count) in pieces of `grain`, each handed to whichever
+    // thread is free next: a core slowed by other work (or given harder pieces) takes fewer. Which
+    // thread runs a piece varies from run to run, so bodies must give the same result either way
+    // (no per-thread sums); `thread` only selects per-thread scratch.
+    void parallel_dynamic(std::size_t count, std::size_t grain, const RangeBody& body);
 
     static int hardware_threads();
 

@@ -191,7 +191,7 @@ public:
                     }
                 }
             };
-            pass.compute.pool->parallel_for(std::size_t(pass.batch), images);
+            pass.compute.pool->parallel_dynamic(std::size_t(pass.batch), 1, images);
         }
         if (fuse_bias) return;
         const std::size_t total = std::size_t(pass.batch) * out_size;
@@ -259,7 +259,8 @@ private:
         const PooledScratch scratch = pooled_scratch(pass.workspace, threads);
         const bool direct = direct_forward(pass.compute.backend);
         if (direct) kernels::weights_taps_major(weights_.data(), filters_, patch(), scratch.taps_major);
-        pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
+        // Images are handed out one at a time (each image's outputs depend on it alone).
+        pass.compute.pool->parallel_dynamic(std::size_t(pass.batch), 1, [&](std::size_t begin, std::size_t end, int thread) {
             float* columns = pass.workspace + std::size_t(thread) * columns_size();
             float* conv = scratch.conv + std::size_t(thread) * conv_size;
             for (std::size_t b = begin; b < end; ++b) {
