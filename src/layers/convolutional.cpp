@@ -320,10 +320,8 @@ private:
             std::fill(grad, grad + weights_.size(), 0.0f);
             std::fill(bias_grad, bias_grad + filters_, 0.0f);
             for (std::size_t b = begin; b < end; ++b) {
-                float* pooled_grad = pass.output_grad + b * out_size;
+                float* pooled_grad = pooled_output_gradient(pass, b, bias_grad);
                 const std::int32_t* winners = argmax_.data() + b * out_size;
-                kernels::activation_gradient(backend, activation_, pass.output + b * out_size, pooled_grad, out_size);
-                kernels::bias_gradient(backend, pooled_grad, 1, filters_, pooled_spatial(), bias_grad);
                 kernels::pooled_weight_gradient(backend, shape, pooled_grad, winners,
                                                 lowered(backend, pass.input + b * in_size, columns), grad, rows);
                 if (!pass.input_grad) continue;
@@ -374,10 +372,8 @@ private:
             std::fill(grad, grad + weights_.size(), 0.0f);
             std::fill(bias_grad, bias_grad + filters_, 0.0f);
             for (std::size_t b = begin; b < end; ++b) {
-                float* pooled_grad = pass.output_grad + b * out_size;
+                float* pooled_grad = pooled_output_gradient(pass, b, bias_grad);
                 const std::int32_t* winners = argmax_.data() + b * out_size;
-                kernels::activation_gradient(backend, activation_, pass.output + b * out_size, pooled_grad, out_size);
-                kernels::bias_gradient(backend, pooled_grad, 1, filters_, pooled_spatial(), bias_grad);
                 kernels::to_channels_last(backend, geometry_, pass.input + b * in_size, image);
                 if (pass.input_grad) std::fill(image_grad, image_grad + image_floats, 0.0f);
                 kernels::pooled_conv_backward_channels_last(backend, shape, pooled_grad, winners, image, hwc_weights,
@@ -433,6 +429,17 @@ private:
     kernels::PooledConvShape pooled_conv_shape() const { return {geometry_, filters_, pooled_spatial()}; }
     std::size_t channels_last_thread_floats() const {
         return 2 * kernels::channels_last_floats(geometry_) + kernels::pooled_conv_scratch_floats(pooled_conv_shape());
+    }
+
+    // Both pooled backwards start an image here: the activation's gradient taken on the pooled
+    // outputs (in place) and the bias gradient added to bias_grad; returns the pooled gradient.
+    float* pooled_output_gradient(const BackwardPass& pass, std::size_t b, float* bias_grad) const {
+        const std::size_t out_size = pooled_size();
+        float* pooled_grad = pass.output_grad + b * out_size;
+        kernels::activation_gradient(pass.compute.backend, activation_, pass.output + b * out_size, pooled_grad,
+                                     out_size);
+        kernels::bias_gradient(pass.compute.backend, pooled_grad, 1, filters_, pooled_spatial(), bias_grad);
+        return pooled_grad;
     }
 
     std::size_t pooled_gradient_floats() const {

@@ -6,40 +6,11 @@
 #include <algorithm>
 #include <bit>
 
+#include "kernels/accumulate_avx2.h"
 #include "kernels/ops/channels_last.h"
 #include "kernels/transpose_avx2.h"
 
 namespace lenet::kernels {
-namespace {
-
-// grad[0 .. 8 W) += sum over the terms t of values[t] * base[offsets[t] .. + 8 W). A narrow run
-// would leave the FMAs waiting on each other, so terms are dealt round-robin to 8 / W accumulator sets.
-template <int W>
-void accumulate(const float* values, const float* offsets, int terms, const float* base, float* grad) {
-    constexpr int kSets = W >= 8 ? 1 : 8 / W;
-    __m256 acc[kSets][W];
-#pragma GCC unroll 8
-    for (int s = 0; s < kSets; ++s)
-#pragma GCC unroll 8
-        for (int w = 0; w < W; ++w) acc[s][w] = _mm256_setzero_ps();
-    const auto term = [&](int t, int set) {
-        const __m256 g = _mm256_set1_ps(values[t]);
-        const float* row = base + std::bit_cast<std::int32_t>(offsets[t]);
-#pragma GCC unroll 8
-        for (int w = 0; w < W; ++w) acc[set][w] = _mm256_fmadd_ps(g, _mm256_loadu_ps(row + 8 * w), acc[set][w]);
-    };
-    int t = 0;
-    for (; t + kSets <= terms; t += kSets) {
-#pragma GCC unroll 8
-        for (int set = 0; set < kSets; ++set) term(t + set, set);
-    }
-    for (; t < terms; ++t) term(t, 0);
-    for (int s = 1; s < kSets; ++s)
-        for (int w = 0; w < W; ++w) acc[0][w] = _mm256_add_ps(acc[0][w], acc[s][w]);
-    for (int w = 0; w < W; ++w) _mm256_storeu_ps(grad + 8 * w, _mm256_add_ps(_mm256_loadu_ps(grad + 8 * w), acc[0][w]));
-}
-
-}  // namespace
 
 void to_channels_last_avx2(const ConvGeometry& g, const float* chw, float* hwc) {
     const std::size_t plane = std::size_t(g.height) * std::size_t(g.width), channels = std::size_t(g.channels);
@@ -111,24 +82,12 @@ void pooled_conv_backward_channels_last_avx2(const PooledConvShape& s, const flo
         float* grad = weight_grad + f * window;
         for (int ky = 0; ky < g.size; ++ky) {
             const float* base = image + ky * row_stride;
-            float* g_row = grad + ky * run;
-            // Blocks of 8 vectors, then 4, 2, 1.
-            for (int p = 0; p < run;) {
-                const int vectors = (run - p) / 8;
-                if (vectors >= 8) {
-                    accumulate<8>(values, offsets, terms, base + p, g_row + p);
-                    p += 64;
-                } else if (vectors >= 4) {
-                    accumulate<4>(values, offsets, terms, base + p, g_row + p);
-                    p += 32;
-                } else if (vectors >= 2) {
-                    accumulate<2>(values, offsets, terms, base + p, g_row + p);
-                    p += 16;
-                } else {
-                    accumulate<1>(values, offsets, terms, base + p, g_row + p);
-                    p += 8;
-                }
-            }
+            const auto term = [&](int t, bool, float& value, const float*& row) {
+                value = values[t];
+                row = base + std::bit_cast<std::int32_t>(offsets[t]);
+                return true;
+            };
+            accumulate_rows(terms, term, run, run, grad + ky * run);
         }
         if (!image_grad) continue;
         const float* w = weights + f * window;
