@@ -44,24 +44,17 @@ inline void transpose_8xn(const float* src, std::size_t src_stride, int n, float
         for (int i = 0; i < 8; ++i) dst[std::size_t(p) * dst_stride + i] = src[i * src_stride + p];
 }
 
-// The way back: dst[i * dst_stride + p] (+)= src[p * src_stride + i] for n pixels p and 8 channels i.
-template <bool Add>
+// The way back: dst[i * dst_stride + p] = src[p * src_stride + i] for n pixels p and 8 channels i.
 inline void transpose_nx8(const float* src, std::size_t src_stride, int n, float* dst, std::size_t dst_stride) {
     int p = 0;
     for (; p + 8 <= n; p += 8) {
         __m256 r[8];
         for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + std::size_t(p + i) * src_stride);
         transpose_8x8(r);
-        for (int i = 0; i < 8; ++i) {
-            float* d = dst + i * dst_stride + p;
-            _mm256_storeu_ps(d, Add ? _mm256_add_ps(_mm256_loadu_ps(d), r[i]) : r[i]);
-        }
+        for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst + i * dst_stride + p, r[i]);
     }
     for (; p < n; ++p)
-        for (int i = 0; i < 8; ++i) {
-            float& d = dst[i * dst_stride + p];
-            d = Add ? d + src[std::size_t(p) * src_stride + i] : src[std::size_t(p) * src_stride + i];
-        }
+        for (int i = 0; i < 8; ++i) dst[i * dst_stride + p] = src[std::size_t(p) * src_stride + i];
 }
 
 }  // namespace lenet::kernels

@@ -617,7 +617,9 @@ void run_channels_last(const PooledConvCase& c, Backend backend, std::vector<flo
     weight_grad = c.weight_grad;
     image_grad = c.image_grad;
     k::add_weights_from_channels_last(g, c.shape.filters, hwc_weight_grad.data(), weight_grad.data());
-    k::add_from_channels_last(backend, g, grad.data(), image_grad.data());
+    std::vector<float> chw_grad(c.image.size());
+    k::from_channels_last(backend, g, grad.data(), chw_grad.data());
+    for (std::size_t i = 0; i < chw_grad.size(); ++i) image_grad[i] += chw_grad[i];
 }
 
 }  // namespace
@@ -658,13 +660,6 @@ TEST_CASE("AVX2 channels-last layout changes match the reference bit for bit", "
             k::to_channels_last_avx2(g, chw.data(), got.data());
 #endif
             CHECK(first_difference(got, want) < 0);
-            const std::vector<float> start = random_floats(rng, chw.size(), true);
-            std::vector<float> back_want = start, back_got = start;
-            k::add_from_channels_last_reference(g, want.data(), back_want.data());
-#ifdef LENET_HAVE_AVX2
-            k::add_from_channels_last_avx2(g, want.data(), back_got.data());
-#endif
-            CHECK(first_difference(back_got, back_want) < 0);
             std::vector<float> set_want(chw.size(), kNaN), set_got(chw.size(), kNaN);
             k::from_channels_last_reference(g, want.data(), set_want.data());
             CHECK(first_difference(set_want, chw) < 0);  // the round trip gives the image back

@@ -30,15 +30,6 @@ void from_channels_last_reference(const ConvGeometry& g, const float* hwc, float
                     hwc[(std::size_t(y + g.pad) * wp + std::size_t(x + g.pad)) * g.channels + c];
 }
 
-void add_from_channels_last_reference(const ConvGeometry& g, const float* hwc, float* chw) {
-    const int wp = padded_width(g);
-    for (int c = 0; c < g.channels; ++c)
-        for (int y = 0; y < g.height; ++y)
-            for (int x = 0; x < g.width; ++x)
-                chw[(std::size_t(c) * g.height + y) * g.width + x] +=
-                    hwc[(std::size_t(y + g.pad) * wp + std::size_t(x + g.pad)) * g.channels + c];
-}
-
 std::size_t channels_last_floats(const ConvGeometry& g) {
     return std::size_t(padded_height(g)) * std::size_t(padded_width(g)) * std::size_t(g.channels);
 }
@@ -92,14 +83,6 @@ void to_channels_last(Backend backend, const ConvGeometry& g, const float* chw, 
 #endif
     (void)backend;
     to_channels_last_reference(g, chw, hwc);
-}
-
-void add_from_channels_last(Backend backend, const ConvGeometry& g, const float* hwc, float* chw) {
-#ifdef LENET_HAVE_AVX2
-    if (backend == Backend::avx2 && g.channels % 8 == 0) return add_from_channels_last_avx2(g, hwc, chw);
-#endif
-    (void)backend;
-    add_from_channels_last_reference(g, hwc, chw);
 }
 
 void from_channels_last(Backend backend, const ConvGeometry& g, const float* hwc, float* chw) {

@@ -21,11 +21,9 @@ namespace lenet::kernels {
 std::size_t channels_last_floats(const ConvGeometry& g);
 // chw [c x h x w] -> hwc [(h + 2 pad) x (w + 2 pad) x c], the border zero.
 void to_channels_last(Backend backend, const ConvGeometry& g, const float* chw, float* hwc);
-// chw += the interior of hwc (the border is dropped); from_channels_last writes it instead.
-void add_from_channels_last(Backend backend, const ConvGeometry& g, const float* hwc, float* chw);
+// chw = the interior of hwc (the border is dropped).
 void from_channels_last(Backend backend, const ConvGeometry& g, const float* hwc, float* chw);
 void to_channels_last_reference(const ConvGeometry& g, const float* chw, float* hwc);
-void add_from_channels_last_reference(const ConvGeometry& g, const float* hwc, float* chw);
 void from_channels_last_reference(const ConvGeometry& g, const float* hwc, float* chw);
 // Weights [f][c][ky][kx] <-> [f][ky][kx][c]; the way back adds.
 void weights_to_channels_last(const ConvGeometry& g, int filters, const float* weights, float* hwc_weights);
@@ -48,7 +46,6 @@ void pooled_conv_backward_channels_last_avx2(const PooledConvShape& s, const flo
                                              const float* image, const float* weights, float* weight_grad,
                                              float* image_grad, float* scratch);
 void to_channels_last_avx2(const ConvGeometry& g, const float* chw, float* hwc);
-void add_from_channels_last_avx2(const ConvGeometry& g, const float* hwc, float* chw);
 void from_channels_last_avx2(const ConvGeometry& g, const float* hwc, float* chw);
 
 // Single-threaded; pick the backend's kernel.

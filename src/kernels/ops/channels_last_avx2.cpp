@@ -26,32 +26,17 @@ void to_channels_last_avx2(const ConvGeometry& g, const float* chw, float* hwc) 
                                   hwc + ((std::size_t(y + g.pad) * wp + std::size_t(g.pad)) * channels) + c, channels);
 }
 
-namespace {
-
-// chw (+)= the interior of hwc.
-template <bool Add>
-void from_channels_last_slabs(const ConvGeometry& g, const float* hwc, float* chw) {
+void from_channels_last_avx2(const ConvGeometry& g, const float* hwc, float* chw) {
     const std::size_t plane = std::size_t(g.height) * std::size_t(g.width), channels = std::size_t(g.channels);
     if (g.pad == 0) {
-        for (int c = 0; c < g.channels; c += 8)
-            transpose_nx8<Add>(hwc + c, channels, int(plane), chw + c * plane, plane);
+        for (int c = 0; c < g.channels; c += 8) transpose_nx8(hwc + c, channels, int(plane), chw + c * plane, plane);
         return;
     }
     const std::size_t wp = std::size_t(g.width + 2 * g.pad);
     for (int y = 0; y < g.height; ++y)
         for (int c = 0; c < g.channels; c += 8)
-            transpose_nx8<Add>(hwc + ((std::size_t(y + g.pad) * wp + std::size_t(g.pad)) * channels) + c, channels,
-                               g.width, chw + c * plane + std::size_t(y) * g.width, plane);
-}
-
-}  // namespace
-
-void add_from_channels_last_avx2(const ConvGeometry& g, const float* hwc, float* chw) {
-    from_channels_last_slabs<true>(g, hwc, chw);
-}
-
-void from_channels_last_avx2(const ConvGeometry& g, const float* hwc, float* chw) {
-    from_channels_last_slabs<false>(g, hwc, chw);
+            transpose_nx8(hwc + ((std::size_t(y + g.pad) * wp + std::size_t(g.pad)) * channels) + c, channels, g.width,
+                          chw + c * plane + std::size_t(y) * g.width, plane);
 }
 
 void pooled_conv_backward_channels_last_avx2(const PooledConvShape& s, const float* delta, const std::int32_t* argmax,

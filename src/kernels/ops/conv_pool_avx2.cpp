@@ -112,7 +112,7 @@ void conv_maxpool_direct_avx2(const ConvGeometry& g, int filters, const float* t
     for (; f0 + 16 <= filters; f0 += 16) block.template operator()<2>();
     if (f0 < filters) block.template operator()<1>();
     for (int c0 = 0; c0 < filters; c0 += 8) {
-        transpose_nx8<false>(best_hwc + c0, std::size_t(filters), pooled_spatial, pooled + std::size_t(c0) * pooled_spatial,
+        transpose_nx8(best_hwc + c0, std::size_t(filters), pooled_spatial, pooled + std::size_t(c0) * pooled_spatial,
                              std::size_t(pooled_spatial));
         if (!argmax) continue;
         // The indices move as float bit patterns (no arithmetic, so bit-exact) and land as int32.
