@@ -1,4 +1,5 @@
-# The front door to the CMake build (CMakeLists.txt is the one source of truth).
+# The front door to the CMake build (CMakeLists.txt is the one source of truth); ./make.sh installs
+# make itself first on a bare machine.
 #   make          install missing Debian packages, build Release into build/
 #   make train    ... then fetch MNIST and train cfg/lenet.cfg on it
 #   make test     ... then fetch MNIST and run every test, then the whole suite again built with
