@@ -34,6 +34,7 @@ command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get inst
 logs="$repo/results/bare-debian-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$logs"
 root=$(mktemp -d /tmp/lenet-bare.XXXXXX)
+chmod 755 "$root"  # it becomes /: every user must be able to enter it
 mounted=()
 
 cleanup() {
