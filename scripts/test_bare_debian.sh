@@ -109,7 +109,7 @@ echo "before the README's commands the root has: $(in_root bash -c 'for t in mak
 
 bind "$repo" /mnt/lenet.git ro
 # The mount is owned by the host's user: let the root's git read it.
-in_root git config --system --add safe.directory /mnt/lenet.git
+in_root git config --system --add safe.directory '*'
 step clone user_sh "git clone -q /mnt/lenet.git lenet" || { report; exit 1; }
 # The README's two commands, verbatim (README.md "Set-up on a fresh Debian machine").
 step readme-train user_sh "cd lenet && ./make.sh train"
