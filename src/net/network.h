@@ -105,6 +105,10 @@ private:
     // Per layer, in inputs_ order: whether backward zeroes that input's gradient before this layer
     // runs (it is the gradient's first writer and does not overwrite it whole).
     std::vector<std::vector<char>> zero_input_grad_;
+    // Per layer: it overwrites its input's gradient (sets_input_grad) but is not that gradient's
+    // first writer, so it writes scratch_grads_[i], which backward then adds in.
+    std::vector<char> grad_via_scratch_;
+    std::vector<Tensor> scratch_grads_;
     // Per layer: its input pointers (slots for the network's input patched by each pass), and
     // their gradients (null for the network's input).
     std::vector<std::vector<const float*>> input_ptrs_;
