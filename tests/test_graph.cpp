@@ -124,6 +124,15 @@ TEST_CASE("shortcut adds alpha * previous + beta * from, then the activation", "
 }
 
 TEST_CASE("upsample repeats each value in a stride x stride block, times scale", "[graph]") {
+    SECTION("a negative stride sums each block (Darknet's reverse), the odd last column dropped") {
+        // 1 x 3 x 5 input, stride -2: out 1 x 1 x 2, blocks rows 0-1, columns 0-1 and 2-3.
+        auto net = make_net(net_section(1, 3, 5) + kIdentity + "[upsample]\nstride=-2\nscale=0.5\n", 1);
+        CHECK(net->output_shape() == Shape{1, 1, 2});
+        // rows: [1 2 3 4 5], [6 7 8 9 10], [11 ...]: (1+2+6+7)/2 = 8, (3+4+8+9)/2 = 12.
+        std::vector<float> x(15);
+        for (int i = 0; i < 15; ++i) x[std::size_t(i)] = float(i + 1);
+        require_values(run_forward(*net, x, 1), {8, 12});
+    }
     auto net = make_net(net_section(1, 2, 2) + kIdentity + "[upsample]\nstride=2\nscale=0.5\n", 2);
     CHECK(net->output_shape() == Shape{1, 4, 4});
     require_values(run_forward(*net, {1, 2, 3, 4, -2, 0, 4, 6}, 2),
@@ -228,9 +237,11 @@ TEST_CASE("shortcut backward: equal shapes, and Darknet's mismatched shapes", "[
     }
 }
 
-TEST_CASE("upsample backward", "[graph]") {
+TEST_CASE("upsample backward, and its reverse (negative stride)", "[graph]") {
     check_param_gradients(kConvHead + "[upsample]\nstride=2\nscale=0.5\n[convolutional]\nfilters=2\nsize=2\nstride=2\n"
                                       "activation=tanh\n[connected]\noutput=3\nactivation=linear\n",
+                          2, random_values(2 * 2 * 4 * 4, 5));
+    check_param_gradients(kConvHead + "[upsample]\nstride=-2\nscale=0.5\n[connected]\noutput=3\nactivation=tanh\n",
                           2, random_values(2 * 2 * 4 * 4, 5));
 }
 
@@ -385,7 +396,8 @@ TEST_CASE("graph cfg errors name the file, the line and the key", "[graph]") {
     // 4 wide, 3 high onto 2 x 1: width scales by 2, height by 3 (Darknet's shortcut_cpu asserts).
     CHECK_THAT(build_error(net_section(1, 3, 4) + kIdentity + "[maxpool]\nsize=2\nstride=2\npadding=0\n[shortcut]\nfrom=0\n"),
                Contains("graph.cfg:14") && Contains("from") && Contains("whole factor"));
-    CHECK_THAT(build_error(head + "[upsample]\nstride=-2\n"), Contains("graph.cfg:10") && Contains("stride"));
+    CHECK_THAT(build_error(head + "[upsample]\nstride=-8\n"), Contains("graph.cfg:10") && Contains("stride"));
+    CHECK_THAT(build_error(head + "[upsample]\nstride=0\n"), Contains("graph.cfg:10") && Contains("stride"));
     CHECK_THAT(build_error(head + "[route]\nlayers=0\nbogus=1\n"), Contains("bogus"));
     CHECK_THAT(build_error(head + "[yolo]\nclasses=1\n"), Contains("graph.cfg:9") && Contains("not implemented yet"));
     CHECK(build_error(head + "[yolo]\nclasses=1\n", true) == "(no error)");
