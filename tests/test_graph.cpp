@@ -23,6 +23,7 @@
 #include "cfg/cfg.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/tensor.h"
 #include "net/network.h"
 
 namespace {
@@ -334,7 +335,30 @@ TEST_CASE("a convolution read by a route keeps its max pool unfused", "[graph]")
 }
 
 // ---------------------------------------------------------------------------------------------
-// The inference plan
+// Tensors and the inference plan
+
+TEST_CASE("Tensor: shape, zeroed owned storage that survives a move, views, flat workspaces", "[graph]") {
+    lenet::Tensor t(2, Shape{3, 4, 5});
+    CHECK(t.n() == 2);
+    CHECK(t.c() == 3);
+    CHECK(t.h() == 4);
+    CHECK(t.w() == 5);
+    CHECK(t.size() == 120);
+    CHECK(t.device() == lenet::Device::cpu);
+    CHECK(t.owns_memory());
+    CHECK(std::all_of(t.data(), t.data() + t.size(), [](float v) { return v == 0.0f; }));
+    t.data()[119] = 7.0f;
+    const float* before = t.data();
+    lenet::Tensor moved = std::move(t);
+    CHECK(moved.data() == before);
+    CHECK(moved.data()[119] == 7.0f);
+    const lenet::Tensor view = lenet::Tensor::view(moved.data() + 60, 1, Shape{3, 4, 5});
+    CHECK_FALSE(view.owns_memory());
+    CHECK(view.data()[59] == 7.0f);
+    CHECK(lenet::Tensor::flat(10).size() == 10);
+    CHECK(lenet::Tensor().data() == nullptr);
+    CHECK(lenet::Tensor().empty());
+}
 
 TEST_CASE("inference reuses dead activations' memory and computes the same outputs", "[graph]") {
     const std::string cfg_path = LENET_SOURCE_DIR "/cfg/lenet_shortcut.cfg";
