@@ -190,13 +190,14 @@ void Network::plan_memory() {
             if (absorbed(int(i))) continue;
             const std::size_t b = output_of(i);
             const std::size_t need = std::size_t(max_batch_) * layers_[b]->output_shape().size();
+            // Slot s beats the best so far if it fits and is smaller (or the best does not fit),
+            // or if neither fits and s is larger (less to grow).
             int best = -1;
             for (std::size_t s = 0; s < capacity.size(); ++s) {
                 if (busy[s]) continue;
-                if (best < 0) { best = int(s); continue; }
-                const std::size_t have = capacity[std::size_t(best)], cap = capacity[s];
-                const bool fits = cap >= need, best_fits = have >= need;
-                if ((fits && (!best_fits || cap < have)) || (!fits && !best_fits && cap > have)) best = int(s);
+                const std::size_t cap = capacity[s], have = best < 0 ? 0 : capacity[std::size_t(best)];
+                const bool fits = cap >= need, best_fits = best >= 0 && have >= need;
+                if (best < 0 || (fits && (!best_fits || cap < have)) || (!fits && !best_fits && cap > have)) best = int(s);
             }
             if (best < 0) {
                 best = int(capacity.size());
