@@ -21,6 +21,7 @@ std::unique_ptr<Model> Model::load(const std::string& cfg_path, const std::strin
     BuildOptions build;
     build.threads = threads;
     build.max_batch = 1;
+    build.inference = true;  // forward passes only: dead activations' memory is reused
     impl->net = Network::from_cfg_file(cfg_path, build);
     if (!weights_path.empty()) impl->seen = impl->net->load_weights(weights_path);
     return std::unique_ptr<Model>(new Model(std::move(impl)));

@@ -9,6 +9,20 @@ std::unique_ptr<Layer> make_avgpool(const CfgSection&, Shape);
 std::unique_ptr<Layer> make_dropout(const CfgSection&, Shape);
 std::unique_ptr<Layer> make_batchnorm(const CfgSection&, Shape);
 std::unique_ptr<Layer> make_softmax(const CfgSection&, Shape);
+std::unique_ptr<Layer> make_upsample(const CfgSection&, Shape);
+std::unique_ptr<Layer> make_route(const CfgSection&, const GraphContext&);
+std::unique_ptr<Layer> make_shortcut(const CfgSection&, const GraphContext&);
+
+int GraphContext::resolve(const CfgSection& section, std::string_view key, int value) const {
+    const int resolved = value < 0 ? index + value : value;
+    if (resolved < 0)
+        section.fail(key, cat("layer ", value, " from layer ", index, " would be layer ", resolved,
+                              ": before the first layer (layers count from 0 after [net])"));
+    if (resolved >= index)
+        section.fail(key, cat("layer ", resolved, " is not before this layer (", index,
+                              "): a layer reads only earlier layers"));
+    return resolved;
+}
 
 const std::vector<LayerKind>& layer_kinds() {
     static const std::vector<LayerKind> kinds = {
@@ -19,6 +33,10 @@ const std::vector<LayerKind>& layer_kinds() {
         {{"dropout"}, make_dropout, {"dropblock", "dropblock_size_abs", "dropblock_size_rel"}},
         {{"batchnorm"}, make_batchnorm, {}},
         {{"softmax", "soft"}, make_softmax, {"noloss"}},
+        {{"route"}, nullptr, {}, make_route},
+        {{"shortcut"}, nullptr, {}, make_shortcut},
+        {{"upsample"}, make_upsample, {}},
+        {{"yolo"}, nullptr, {}},  // the detector's output layer, not implemented yet
     };
     return kinds;
 }

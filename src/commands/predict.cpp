@@ -16,6 +16,7 @@ int run_predict(const std::vector<std::string>& argv) {
     build.threads = int(args.integer("-threads", 1, 1, 1024));
     build.backend = parse_backend(args.value_or("-backend", "auto"));
     build.packed_binary = !args.flag("-float-binary");
+    build.inference = true;  // forward passes only: dead activations' memory is reused
     build.max_batch = 1;
     auto net = Network::from_cfg_file(args.positionals()[0], build);
     net->load_weights(args.positionals()[1]);

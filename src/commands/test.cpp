@@ -18,6 +18,7 @@ int run_test(const std::vector<std::string>& argv) {
     build.threads = int(args.integer("-threads", 0, 1, 1024));
     build.backend = parse_backend(args.value_or("-backend", "auto"));
     build.packed_binary = !args.flag("-float-binary");
+    build.inference = true;  // forward passes only: dead activations' memory is reused
     build.max_batch = int(args.integer("-batch", 0, 1, 1 << 16));
     auto net = Network::from_cfg_file(cfg, build);
     net->load_weights(args.positionals()[1]);

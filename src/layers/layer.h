@@ -1,10 +1,13 @@
 // The layer interface. Every cfg section kind is one Layer subclass in its own file
 // (convolutional.cpp for [convolutional], ...). A layer declares its output shape from its input
-// shape when it is built; the Network then plans all memory once. Passes run over a whole
+// shape(s) when it is built; the Network then plans all memory once. Passes run over a whole
 // (mini)batch in NCHW layout; there is one virtual call per layer per pass, never per element.
+// A layer reads the previous layer's output unless it names others (input_layers(): [route],
+// [shortcut]); several layers may read one output.
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,11 +31,15 @@ struct ForwardPass {
     Rng& rng;
     // Inference only: XNOR layers run the bit-packed kernels (true) or their float simulation.
     bool packed_binary = true;
+    // Every input in input_layers() order (inputs[0] == input); single-input layers need only input.
+    std::span<const float* const> inputs = {};
 };
 
 // Gradients accumulate: a layer adds dL/dinput into input_grad (null for the first layer), zeroed
 // by the network first, or writes every float of it when sets_input_grad(); it adds its parameter
-// gradients into its own gradient buffers. output_grad may be modified.
+// gradients into its own gradient buffers. output_grad may be modified. A multi-input layer adds
+// into each of input_grads (null entries: no gradient needed there); several layers may add into
+// one gradient, which is how gradients sum where an output has several readers.
 struct BackwardPass {
     const float* input;
     const float* output;
@@ -41,6 +48,9 @@ struct BackwardPass {
     int batch;
     float* workspace;
     const Compute& compute;
+    // As in ForwardPass: every input and its gradient, in input_layers() order ([0] == input, input_grad).
+    std::span<const float* const> inputs = {};
+    std::span<float* const> input_grads = {};
 };
 
 // A trainable array and its gradient. `decay` says whether weight decay applies (weights yes;
@@ -69,13 +79,17 @@ class Layer {
 public:
     virtual ~Layer() = default;
 
-    Shape input_shape() const { return input_; }
+    Shape input_shape() const { return input_; }  // the first input's, for multi-input layers
     Shape output_shape() const { return output_; }
+    // The layers this one reads, as network layer indices in order; empty: the previous layer (or
+    // the network's input for layer 0). Set by the factories of layers that name others.
+    const std::vector<int>& input_layers() const { return input_layers_; }
 
     virtual LayerSummary summary() const = 0;
     virtual void forward(const ForwardPass& pass) = 0;
     virtual void backward(const BackwardPass& pass) = 0;
-    // Whether backward writes input_grad whole (so the network need not zero it first).
+    // Whether backward writes input_grad whole (so the network need not zero it first when this
+    // layer is its first writer). Single-input layers only.
     virtual bool sets_input_grad() const { return false; }
 
     // Allocates per-batch state (saved statistics, masks, indices) for batches up to max_batch.
@@ -107,6 +121,7 @@ public:
 
 protected:
     Shape input_, output_;
+    std::vector<int> input_layers_;
 };
 
 }  // namespace lenet
