@@ -11,6 +11,7 @@
 #include "core/rng.h"
 #include "data/dataset.h"
 #include "data/prefetcher.h"
+#include "data/source.h"
 
 TEST_CASE("prefetcher: each batch equals a direct gather of its indices", "[data]") {
     lenet::Dataset data;
@@ -25,7 +26,8 @@ TEST_CASE("prefetcher: each batch equals a direct gather of its indices", "[data
     std::iota(order.begin(), order.end(), 0);
     rng.shuffle(order.begin(), order.end());
     const int batch = 8;
-    lenet::Prefetcher prefetcher(data, batch);
+    const lenet::InMemorySource source(data);
+    lenet::Prefetcher prefetcher(source, batch);
     prefetcher.start(order.data(), batch);
     for (int first = 0; first < count; first += batch) {
         const lenet::Prefetcher::Batch& got = prefetcher.take();

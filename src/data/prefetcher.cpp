@@ -7,9 +7,9 @@
 
 namespace lenet {
 
-Prefetcher::Prefetcher(const Dataset& data, int max_batch) : data_(data), worker_([this] { loop(); }) {
+Prefetcher::Prefetcher(const DataSource& data, int max_batch) : data_(data), worker_([this] { loop(); }) {
     for (Batch& b : buffers_) {
-        b.images.resize(std::size_t(max_batch) * data.shape.size());
+        b.images.resize(std::size_t(max_batch) * data.shape().size());
         b.labels.resize(std::size_t(max_batch));
     }
 }

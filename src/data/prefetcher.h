@@ -8,7 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "data/dataset.h"
+#include "data/source.h"
+#include "data/truth.h"
 
 namespace lenet {
 
@@ -18,9 +19,10 @@ public:
         std::vector<float> images;  // n x c x h x w
         std::vector<int> labels;
         int n = 0;
+        Truth truth() const { return Truth{n, labels.data(), nullptr}; }
     };
 
-    Prefetcher(const Dataset& data, int max_batch);
+    Prefetcher(const DataSource& data, int max_batch);
     ~Prefetcher();
     Prefetcher(const Prefetcher&) = delete;
     Prefetcher& operator=(const Prefetcher&) = delete;
@@ -35,7 +37,7 @@ public:
 private:
     void loop();
 
-    const Dataset& data_;
+    const DataSource& data_;
     Batch buffers_[2];
     int front_ = 1;  // the buffer take() returned last; start() fills the other
     std::vector<int> indices_;
