@@ -127,7 +127,7 @@ std::vector<ListEntry> read_image_list(const std::string& path) {
     for (std::size_t i = 0; i < lines.size(); ++i) {
         const std::string_view text = trim(lines[i]);
         if (text.empty()) continue;
-        entries.push_back({resolve(std::string(text), path), int(i) + 1});
+        entries.push_back({std::string(text), resolve(std::string(text), path), int(i) + 1});
     }
     if (entries.empty()) throw Error(cat(path, ": the image list names no images"));
     return entries;
@@ -156,8 +156,8 @@ ImageListSource::ImageListSource(const std::string& list_path, std::vector<std::
     for (const ListEntry& entry : entries_) {
         const std::string where = cat(list_path, ":", entry.line);
         std::error_code error;
-        if (!fs::is_regular_file(entry.path, error)) throw Error(cat(where, ": ", entry.path, ": no such image file"));
-        labels_.push_back(label_from_path(entry.path, names_, where));
+        if (!fs::is_regular_file(entry.path, error)) throw Error(cat(where, ": ", entry.text, ": no such image file"));
+        labels_.push_back(label_from_path(entry.text, names_, where));
     }
     if (entries_.size() * shape_.size() <= kCacheFloats) {
         cache_.resize(entries_.size() * shape_.size());

@@ -5,7 +5,7 @@
 //   labels=data/labels.list    (or names=: one class name per line, class k on line k)
 //   backup=backup/
 // and the image lists it names. As in Darknet (classifier fill_truth), an image's class is the
-// label name that occurs in its path; exactly one must. Relative paths are taken from the working
+// label name that occurs in its path as the list writes it; exactly one must. Relative paths are taken from the working
 // directory when they exist there, else from the folder of the file that names them.
 // Errors read like cfg errors: "file:line: key=value: what".
 #pragma once
@@ -24,9 +24,10 @@ struct DataFile {
     int classes_line = 0;                     // for errors about classes=
 };
 
-// One image named by a list: its path (resolved) and where it was named.
+// One image named by a list: its path as written (which the class comes from), resolved, and
+// where it was named.
 struct ListEntry {
-    std::string path;
+    std::string text, path;
     int line = 0;
 };
 
