@@ -27,10 +27,7 @@ int run_export(const std::vector<std::string>& argv) {
     // lenet reads beside the weights (no optimizer state in it: training from it restarts that).
     const std::vector<float> lenet_only = net->lenet_only_values();
     if (!packed && !lenet_only.empty()) {
-        TrainState state;
-        state.seen = seen;
-        state.lenet_only = lenet_only;
-        save_train_state(state_path_for(out), state);
+        save_lenet_only_state(out, seen, lenet_only);
         std::printf("wrote %s: the [batchnorm] biases, which Darknet's format does not hold\n",
                     state_path_for(out).c_str());
     }

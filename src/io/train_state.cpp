@@ -59,6 +59,14 @@ void save_train_state(const std::string& path, const TrainState& state) {
     write_file_atomically(path, bytes);
 }
 
+void save_lenet_only_state(const std::string& weights_path, std::uint64_t seen, const std::vector<float>& values) {
+    if (values.empty()) return;
+    TrainState state;
+    state.seen = seen;
+    state.lenet_only = values;
+    save_train_state(state_path_for(weights_path), state);
+}
+
 std::optional<TrainState> load_train_state(const std::string& path) {
     if (!std::filesystem::exists(path)) return std::nullopt;
     const std::string bytes = read_file(path);

@@ -23,6 +23,9 @@ struct TrainState {
 
 std::string state_path_for(const std::string& weights_path);
 void save_train_state(const std::string& path, const TrainState& state);
+// Beside `weights_path`, a state holding only the lenet-only layer values (no optimizer state: a
+// training run from it restarts the optimizer); nothing when there are none.
+void save_lenet_only_state(const std::string& weights_path, std::uint64_t seen, const std::vector<float>& values);
 // Empty if the file does not exist; throws Error (file and offset) if it exists but is damaged.
 std::optional<TrainState> load_train_state(const std::string& path);
 
