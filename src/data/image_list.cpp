@@ -62,8 +62,14 @@ DataFile read_data_file(const std::string& path) {
         const std::string_view text = trim(lines[i]);
         if (text.empty() || text.front() == '#' || text.front() == ';') continue;
         const auto eq = text.find('=');
-        if (eq == std::string_view::npos)
-            throw Error(cat(path, ":", line, ": ", text, ": expected key=value"));
+        if (eq == std::string_view::npos) {
+            // Shown printable and short: the file may be no text at all.
+            std::string shown(text.substr(0, 40));
+            for (char& ch : shown)
+                if (static_cast<unsigned char>(ch) < 32 || static_cast<unsigned char>(ch) > 126) ch = '?';
+            throw Error(cat(path, ":", line, ": ", shown, text.size() > 40 ? "...": "",
+                            ": expected key=value (a Darknet .data file) or an MNIST directory"));
+        }
         const std::string key(trim(text.substr(0, eq))), value(trim(text.substr(eq + 1)));
         auto fail = [&](std::string_view what) { throw Error(cat(path, ":", line, ": ", key, "=", value, ": ", what)); };
         if (key == "backup") {

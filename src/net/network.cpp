@@ -168,8 +168,8 @@ std::uint64_t Network::load_weights(const std::string& path) {
         std::uint64_t count = 0;
         reader.read_words(&count, 1, "count");
         if (count != lenet_only.size())
-            throw Error(cat(path, ": byte offset ", reader.offset() - 8, ": ", count, " lenet-only values (", "[batchnorm] biases), this cfg has ",
-                            lenet_only.size()));
+            throw Error(cat(path, ": byte offset ", reader.offset() - 8, ": ", count,
+                            " lenet-only values ([batchnorm] biases), this cfg has ", lenet_only.size()));
         std::vector<float> values(lenet_only.size());
         reader.read_floats(values.data(), values.size(), "values");
         set_lenet_only_values(values);
@@ -206,7 +206,8 @@ std::string Network::weights_bytes(std::uint64_t seen, bool packed) const {
 std::vector<float> Network::lenet_only_values() const {
     std::vector<float> values;
     for (const auto& layer : layers_)
-        for (const FloatArray& array : layer->lenet_only_arrays()) values.insert(values.end(), array.data, array.data + array.size);
+        for (const FloatArray& array : layer->lenet_only_arrays())
+            values.insert(values.end(), array.data, array.data + array.size);
     return values;
 }
 
