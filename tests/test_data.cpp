@@ -143,6 +143,14 @@ TEST_CASE("image list: images decoded into the network's shape, errors with list
     // Red in grayscale: OpenCV's 0.299 R -> 76 / 255.
     CHECK(images[0] == Approx(76.0f / 255.0f));
 
+    // Too large for the cache (here: any): decoded per gather, the same floats.
+    const ImageListSource uncached(list, {"gray", "red"}, Shape{1, 4, 4}, 0, 0);
+    CHECK(source.cached());
+    CHECK_FALSE(uncached.cached());
+    std::vector<float> again(32);
+    uncached.gather(order, 2, again.data(), nullptr);
+    CHECK(again == images);
+
     // Three channels, letterboxed into 6x4: 4x4 centred, a black column each side.
     const ImageListSource rgb(list, {"gray", "red"}, Shape{3, 4, 6}, 1);
     REQUIRE(rgb.count() == 1);
@@ -159,6 +167,11 @@ TEST_CASE("image list: images decoded into the network's shape, errors with list
     f.write("img/gray/junk.png", "not an image at all");
     const std::string junk = f.write("junk.txt", "img/gray/0.png\nimg/gray/junk.png\n");
     CHECK_THAT(error_of([&] { ImageListSource(junk, {"gray"}, Shape{1, 4, 4}, 0); }),
+               Contains(junk + ":2: " + f.path("img/gray/junk.png") + ": byte offset 0: not a PNG"));
+    // Decoded per gather, the same error comes when the image is gathered.
+    const ImageListSource late(junk, {"gray"}, Shape{1, 4, 4}, 0, 0);
+    const int second = 1;
+    CHECK_THAT(error_of([&] { late.gather(&second, 1, images.data(), nullptr); }),
                Contains(junk + ":2: " + f.path("img/gray/junk.png") + ": byte offset 0: not a PNG"));
     const std::string unlabelled = f.write("unlabelled.txt", "img/gray/0.png\n");
     CHECK_THAT(error_of([&] { ImageListSource(unlabelled, {"red"}, Shape{1, 4, 4}, 0); }),

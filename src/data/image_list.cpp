@@ -152,7 +152,8 @@ int label_from_path(const std::string& image, const std::vector<std::string>& na
     return found;
 }
 
-ImageListSource::ImageListSource(const std::string& list_path, std::vector<std::string> names, Shape input, int limit)
+ImageListSource::ImageListSource(const std::string& list_path, std::vector<std::string> names, Shape input, int limit,
+                                 std::size_t cache_floats)
     : name_(list_path), list_path_(list_path), names_(std::move(names)), shape_(input) {
     if (shape_.c != 1 && shape_.c != 3)
         throw Error(cat(list_path, ": the network takes ", shape_.c, "-channel input; images give 1 or 3 channels"));
@@ -165,7 +166,7 @@ ImageListSource::ImageListSource(const std::string& list_path, std::vector<std::
         if (!fs::is_regular_file(entry.path, error)) throw Error(cat(where, ": ", entry.text, ": no such image file"));
         labels_.push_back(label_from_path(entry.text, names_, where));
     }
-    if (entries_.size() * shape_.size() <= kCacheFloats) {
+    if (entries_.size() * shape_.size() <= cache_floats) {
         cache_.resize(entries_.size() * shape_.size());
         for (std::size_t i = 0; i < entries_.size(); ++i) decode(int(i), cache_.data() + i * shape_.size());
     }

@@ -43,7 +43,9 @@ int label_from_path(const std::string& image, const std::vector<std::string>& na
 // are decoded once, up front; larger ones per gather (on the prefetch thread).
 class ImageListSource final : public DataSource {
 public:
-    ImageListSource(const std::string& list_path, std::vector<std::string> names, Shape input, int limit);
+    // cache_floats: above this many floats of decoded images, decode per gather instead.
+    ImageListSource(const std::string& list_path, std::vector<std::string> names, Shape input, int limit,
+                    std::size_t cache_floats = kCacheFloats);
     const std::string& name() const override { return name_; }
     Shape shape() const override { return shape_; }
     int classes() const override { return int(names_.size()); }
@@ -51,8 +53,8 @@ public:
     const std::vector<std::string>& class_names() const override { return names_; }
     void gather(const int* indices, int n, float* images, int* labels) const override;
 
-    // Above this many floats of decoded images the source decodes per gather instead.
     static constexpr std::size_t kCacheFloats = std::size_t(256) << 20;  // 1 GiB
+    bool cached() const { return !cache_.empty(); }
 
 private:
     void decode(int index, float* out) const;

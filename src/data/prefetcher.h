@@ -18,8 +18,9 @@ public:
     struct Batch {
         std::vector<float> images;  // n x c x h x w
         std::vector<int> labels;
+        std::vector<std::vector<Box>> boxes;  // per image, for sources with boxes (else empty)
         int n = 0;
-        Truth truth() const { return Truth{n, labels.data(), nullptr}; }
+        Truth truth() const { return Truth{n, labels.data(), boxes.empty() ? nullptr : boxes.data()}; }
     };
 
     Prefetcher(const DataSource& data, int max_batch);

@@ -9,6 +9,7 @@
 
 #include "core/shape.h"
 #include "data/dataset.h"
+#include "data/truth.h"
 
 namespace lenet {
 
@@ -25,6 +26,9 @@ public:
     // Writes images indices[0..n) as CHW floats (n x shape) and, when labels is not null, their
     // labels. Called from one thread at a time (the prefetcher's, or the caller's); deterministic.
     virtual void gather(const int* indices, int n, float* images, int* labels) const = 0;
+    // Detection sources: the boxes of images indices[0..n) into boxes[0..n).
+    virtual bool has_boxes() const { return false; }
+    virtual void gather_boxes(const int* /*indices*/, int /*n*/, std::vector<Box>* /*boxes*/) const {}
 };
 
 // A Dataset (bytes in memory, e.g. MNIST read from IDX) as a source.
