@@ -1,7 +1,8 @@
 // The small fixed network the .weights target loads into (shared with gen_seeds.cpp, so the
-// valid seeds match it). It has a batch-normalized convolution, an XNOR one, pooling, a
-// batch-normalized binary-weight connected layer and a plain one, so every read_weights path, float
-// and packed, is exercised.
+// valid seeds match it). It has a batch-normalized convolution, pooling, a [batchnorm] (whose
+// biases Darknet's layout leaves out: old-layout detection and the packed trailer), an XNOR
+// convolution, a batch-normalized binary-weight connected layer and a plain one, so every
+// read_weights path, float and packed, is exercised.
 #pragma once
 #include <memory>
 
@@ -28,6 +29,8 @@ activation=leaky
 [maxpool]
 size=2
 stride=2
+
+[batchnorm]
 
 [convolutional]
 xnor=1

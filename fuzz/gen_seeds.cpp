@@ -1,5 +1,6 @@
-// Writes the binary seeds that need lenet itself to produce: valid .weights and packed files for fuzz_net.h's
-// network, valid and damaged .state, IDX and small images (PNG, JPEG, BMP, PGM). Built and run by `scripts/fuzz.sh --regen-seeds`;
+// Writes the binary seeds that need lenet itself to produce: valid .weights (Darknet's and lenet's old
+// [batchnorm] layout) and packed files (versions 2 and 1) for fuzz_net.h's network, valid and damaged .state
+// (fuzz_state/valid_v1 is a kept version-1 file), IDX and small images (PNG, JPEG, BMP, PGM). Built and run by `scripts/fuzz.sh --regen-seeds`;
 // argv[1] is the corpus root (fuzz/corpus).
 #include <cstdio>
 #include <string>
@@ -27,10 +28,21 @@ int main(int argc, char** argv) {
     old[4] = 1;
     old.erase(16, 4);
     lenet::write_file_atomically(root + "/fuzz_weights/old_minor1", old);
+    // lenet's old layout: the [batchnorm]'s 2 biases after its three arrays. The conv before it holds
+    // 26 floats (biases 2, batch norm 6, weights 18) and the [batchnorm] 6.
+    const std::string biases("\0\0\0\x3f\0\0\x80\xbf", 8);  // 0.5, -1
+    const std::size_t after_batchnorm = 4 * (26 + 6);
+    lenet::write_file_atomically(root + "/fuzz_weights/old_batchnorm_layout",
+                                 w.substr(0, 20 + after_batchnorm) + biases + w.substr(20 + after_batchnorm));
     // Packed seeds without their CRC: the target appends it.
     const std::string packed = net->weights_bytes(1234, true);
     lenet::write_file_atomically(root + "/fuzz_weights/packed_valid", packed.substr(0, packed.size() - 4));
     lenet::write_file_atomically(root + "/fuzz_weights/packed_truncated", packed.substr(0, packed.size() - 13));
+    // Version 1: the biases inline (as above), no trailer of lenet-only values (u64 2 + 2 floats).
+    std::string v1 = packed.substr(0, packed.size() - 4 - 8 - 8);
+    v1[4] = 1;
+    v1.insert(16 + after_batchnorm, biases);
+    lenet::write_file_atomically(root + "/fuzz_weights/packed_v1", v1);
 
     lenet::TrainState state;
     state.seen = 1234;
@@ -38,6 +50,7 @@ int main(int argc, char** argv) {
     state.seed = 1;
     state.adam = true;
     state.moments = {0.5f, -1.0f, 2.0f, 0.0f};
+    state.lenet_only = {0.25f, -0.5f};
     lenet::save_train_state(root + "/fuzz_state/valid", state);
     const std::string s = lenet::read_file(root + "/fuzz_state/valid");
     lenet::write_file_atomically(root + "/fuzz_state/truncated", s.substr(0, s.size() - 6));

@@ -2,6 +2,7 @@
 #include "lenet/lenet.h"
 
 #include "data/image.h"
+#include "io/train_state.h"
 #include "net/network.h"
 
 namespace lenet {
@@ -44,6 +45,10 @@ std::vector<float> Model::predict_file(const std::string& image_path, bool inver
     return predict(load_image_for_network(image_path, impl_->net->input_shape(), invert));
 }
 
-void Model::save_weights(const std::string& path) const { impl_->net->save_weights(path, impl_->seen); }
+void Model::save_weights(const std::string& path) const {
+    impl_->net->save_weights(path, impl_->seen);
+    // [batchnorm] biases, which Darknet's layout does not hold, go to the .state beside it.
+    save_lenet_only_state(path, impl_->seen, impl_->net->lenet_only_values());
+}
 
 }  // namespace lenet

@@ -79,7 +79,7 @@ TEST_CASE("cli: usage and help", "[cli]") {
     CHECK_THAT(run.out, Catch::Matchers::Contains("commands:"));
     run = s.lenet("help train");
     CHECK(run.exit_code == 0);
-    CHECK_THAT(run.out, Catch::Matchers::Contains("usage: lenet train <cfg> <data dir>"));
+    CHECK_THAT(run.out, Catch::Matchers::Contains("usage: lenet train <cfg> <data>"));
     run = s.lenet("frobnicate");
     CHECK(run.exit_code == 1);
     CHECK_THAT(run.err, Catch::Matchers::Contains("unknown command 'frobnicate'"));

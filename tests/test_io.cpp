@@ -3,9 +3,12 @@
 #include <catch2/catch.hpp>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 
 #include "cfg/cfg.h"
 #include "core/error.h"
@@ -69,7 +72,7 @@ TEST_CASE("weights: write then read restores every array and seen", "[io]") {
     std::int32_t minor = 0;
     std::memcpy(&minor, bytes.data() + 4, 4);
     CHECK(minor == 2);
-    const std::size_t conv = 3 * 4 + 54, connected1 = 5 + 5 * 12 + 15, batchnorm = 4 * 5, connected2 = 4 + 20;
+    const std::size_t conv = 3 * 4 + 54, connected1 = 5 + 5 * 12 + 15, batchnorm = 3 * 5, connected2 = 4 + 20;
     CHECK(bytes.size() == 20 + 4 * (conv + connected1 + batchnorm + connected2));
     const auto* a_out = a->forward(input.data(), 2, false);
     std::vector<float> expected(a_out, a_out + 8);
@@ -116,10 +119,12 @@ TEST_CASE("packed weights: round trip, byte layout, and damaged files", "[io][bi
     a->forward(input.data(), 2, true);
     a->save_weights(dir + "/a.packed", 77, true);
     const std::string bytes = read_file(dir + "/a.packed");
-    // "LNPK", version 1, seen; conv: biases, scales, mean, variance (2 each), alpha 2, 2 rows of
-    // 27 bits = 1 word each; connected (3x3x2 = 18 inputs): biases 3, alpha 3, 3 rows of 1 word; CRC.
+    // "LNPK", version 2, seen; conv: biases, scales, mean, variance (2 each), alpha 2, 2 rows of
+    // 27 bits = 1 word each; connected (3x3x2 = 18 inputs): biases 3, alpha 3, 3 rows of 1 word;
+    // u64 count of lenet-only values (0 here); CRC.
     CHECK(bytes.substr(0, 4) == "LNPK");
-    CHECK(bytes.size() == 16 + (4 * 10 + 8 * 2) + (4 * 6 + 8 * 3) + 4);
+    CHECK(bytes[4] == 2);
+    CHECK(bytes.size() == 16 + (4 * 10 + 8 * 2) + (4 * 6 + 8 * 3) + 8 + 4);
 
     // Loading gives latent weights alpha * s(W): the same network function at inference.
     auto b = Network::from_sections(parse_cfg(text, "binary.cfg"), build);
@@ -142,10 +147,16 @@ TEST_CASE("packed weights: round trip, byte layout, and damaged files", "[io][bi
     CHECK_THAT(error_of([&] { b->load_weights(dir + "/flipped.packed"); }),
                Contains("flipped.packed: byte offset " + std::to_string(bytes.size() - 4) + ": CRC-32 mismatch"));
     std::string version = bytes.substr(0, bytes.size() - 4);
-    version[4] = 2;
+    version[4] = 3;
     write_bytes(dir + "/version.packed", with_crc(version));
     CHECK_THAT(error_of([&] { b->load_weights(dir + "/version.packed"); }),
-               Contains("version.packed: byte offset 4: packed weights version 2"));
+               Contains("version.packed: byte offset 4: packed weights version 3"));
+    // Version 1 (no count of lenet-only values) still loads.
+    std::string v1 = bytes.substr(0, bytes.size() - 4 - 8);
+    v1[4] = 1;
+    write_bytes(dir + "/v1.packed", with_crc(v1));
+    CHECK(b->load_weights(dir + "/v1.packed") == 77);
+    CHECK(b->weights_bytes(77, true) == a->weights_bytes(77, true));
     std::string stray = bytes.substr(0, bytes.size() - 4);
     const std::size_t first_word = 16 + 4 * 10;  // conv row 0's sign word
     stray[first_word + 7] = char(0x80);           // bit 63 of a 27-bit row
@@ -266,5 +277,126 @@ TEST_CASE("images: only common formats reach the decoders", "[io]") {
     const std::vector<float> image = load_image_for_network(dir + "/ok.pgm", Shape{1, 4, 4}, false);
     CHECK(image[4] == Approx(1.0f));
     CHECK(image[0] == 0.0f);
+    std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// connected 2 -> 2, [batchnorm], connected 2 -> 1: a [batchnorm] in the middle of the file.
+std::unique_ptr<Network> batchnorm_net() {
+    const std::string text = "[net]\nbatch=1\nwidth=1\nheight=1\nchannels=2\n"
+                             "[connected]\noutput=2\nactivation=linear\n[batchnorm]\n"
+                             "[connected]\noutput=1\nactivation=linear\n";
+    BuildOptions build;
+    build.threads = 1;
+    return Network::from_sections(parse_cfg(text, "bn.cfg"), build);
+}
+
+std::string floats_bytes(const std::vector<float>& values) {
+    return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+}
+
+// A Darknet 0.2 header with `seen`.
+std::string darknet_header(std::uint64_t seen) {
+    const std::int32_t version[3] = {0, 2, 0};
+    return std::string(reinterpret_cast<const char*>(version), 12) +
+           std::string(reinterpret_cast<const char*>(&seen), 8);
+}
+
+float forward_one(Network& net, std::vector<float> input) { return net.forward(input.data(), 1, false)[0]; }
+
+// Captures std::cerr while alive.
+struct CaptureCerr {
+    std::ostringstream text;
+    std::streambuf* old = std::cerr.rdbuf(text.rdbuf());
+    ~CaptureCerr() { std::cerr.rdbuf(old); }
+};
+
+}  // namespace
+
+TEST_CASE("batchnorm weights: Darknet's layout with a [batchnorm] in the middle, and the old layout", "[io]") {
+    const std::string dir = scratch_dir();
+    // connected 1: biases [0.5, -1], weights [[1, 0], [2, 1]]; [batchnorm]: scales [2, 1], rolling
+    // mean [1, 1], rolling variance [4, 1]; connected 2: bias [0.1], weights [1, -1].
+    const std::string first = floats_bytes({0.5f, -1, 1, 0, 2, 1});
+    const std::string bn = floats_bytes({2, 1, 1, 1, 4, 1});
+    const std::string last = floats_bytes({0.1f, 1, -1});
+    write_bytes(dir + "/darknet.weights", darknet_header(9) + first + bn + last);
+    auto net = batchnorm_net();
+    {
+        CaptureCerr err;
+        CHECK(net->load_weights(dir + "/darknet.weights") == 9);
+        CHECK(err.text.str().empty());
+    }
+    // x = [1, 2]: connected 1 gives [1.5, 3]; batchnorm (bias 0, as in Darknet)
+    // 2 * 0.5 / sqrt(4 + 1e-5) = 0.49999938, 2 / sqrt(1 + 1e-5) = 1.99999; then 0.49999938 - 1.99999 + 0.1.
+    CHECK(forward_one(*net, {1, 2}) == Approx(-1.3999906).margin(1e-6));
+    CHECK(net->weights_bytes(9) == darknet_header(9) + first + bn + last);
+
+    // lenet's old layout, biases [0.25, -0.5] after the three arrays: loads, with one warning.
+    write_bytes(dir + "/old.weights", darknet_header(9) + first + bn + floats_bytes({0.25f, -0.5f}) + last);
+    auto old = batchnorm_net();
+    {
+        CaptureCerr err;
+        CHECK(old->load_weights(dir + "/old.weights") == 9);
+        const std::string warning = err.text.str();
+        CHECK_THAT(warning, Contains("old.weights: written by an older lenet"));
+        CHECK(std::count(warning.begin(), warning.end(), '\n') == 1);
+    }
+    // 0.74999938 - 1.49999 + 0.1
+    CHECK(forward_one(*old, {1, 2}) == Approx(-0.6499906).margin(1e-6));
+    CHECK(old->lenet_only_values() == std::vector<float>{0.25f, -0.5f});
+    // Saved again, it is in Darknet's layout, and its biases go to the .state sidecar.
+    old->save_weights(dir + "/new.weights", 9);
+    CHECK(read_file(dir + "/new.weights") == darknet_header(9) + first + bn + last);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("batchnorm biases survive .weights + .state and packed round trips; .state version 1 still loads", "[io]") {
+    const std::string dir = scratch_dir();
+    auto a = batchnorm_net();
+    a->set_lenet_only_values({0.25f, -0.5f});
+    const float expected = forward_one(*a, {1, 2});
+    a->save_weights(dir + "/a.weights", 5);
+    TrainState state;
+    state.seen = 5;
+    state.lenet_only = a->lenet_only_values();
+    save_train_state(dir + "/a.weights.state", state);
+    REQUIRE(load_train_state(dir + "/a.weights.state")->lenet_only == state.lenet_only);
+
+    auto b = batchnorm_net();
+    b->load_weights(dir + "/a.weights");
+    CHECK(b->lenet_only_values() == std::vector<float>{0.25f, -0.5f});
+    CHECK(forward_one(*b, {1, 2}) == expected);
+    // A sidecar of another checkpoint (other seen) is not used.
+    state.seen = 6;
+    save_train_state(dir + "/a.weights.state", state);
+    auto c = batchnorm_net();
+    c->load_weights(dir + "/a.weights");
+    CHECK(c->lenet_only_values() == std::vector<float>{0, 0});
+
+    // Packed: the values follow the layers, with their count.
+    a->save_weights(dir + "/a.packed", 5, true);
+    auto d = batchnorm_net();
+    d->load_weights(dir + "/a.packed");
+    CHECK(d->lenet_only_values() == std::vector<float>{0.25f, -0.5f});
+    CHECK(forward_one(*d, {1, 2}) == expected);
+
+    // A version 1 .state (no lenet-only values): the same bytes less the second array.
+    state.seen = 5;
+    state.moments = {1.0f};
+    state.lenet_only.clear();
+    save_train_state(dir + "/v2.state", state);
+    std::string v1 = read_file(dir + "/v2.state");
+    v1 = v1.substr(0, v1.size() - 4 - 8);
+    v1[4] = 1;
+    const auto crc = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(v1.data()), uInt(v1.size())));
+    v1.append(reinterpret_cast<const char*>(&crc), 4);
+    write_bytes(dir + "/v1.state", v1);
+    const auto loaded = load_train_state(dir + "/v1.state");
+    REQUIRE(loaded);
+    CHECK(loaded->seen == 5);
+    CHECK(loaded->moments == std::vector<float>{1.0f});
+    CHECK(loaded->lenet_only.empty());
     std::filesystem::remove_all(dir);
 }

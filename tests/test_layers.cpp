@@ -505,14 +505,18 @@ TEST_CASE("batchnorm layer in training mode uses batch statistics, by hand", "[l
                    1e-6);
     // One training pass moves the rolling statistics by 1% (momentum 0.99), the variance unbiased:
     // mean 0.01 * [3, 2] = [0.03, 0.02]; variance 0.99 + 0.01 * [4, 12] * 4/3 = [1.0433333, 1.15].
-    // Saved order: scales, rolling mean, rolling variance, biases.
-    require_values(saved_arrays(bn), {2, 1, 0.03f, 0.02f, 1.0433333f, 1.15f, 0.5f, -1}, 1e-6);
+    // Saved order (Darknet's): scales, rolling mean, rolling variance; the biases are kept apart.
+    require_values(saved_arrays(bn), {2, 1, 0.03f, 0.02f, 1.0433333f, 1.15f}, 1e-6);
+    const std::vector<lenet::FloatArray> kept = bn.lenet_only_arrays();
+    REQUIRE(kept.size() == 1);
+    require_values(std::vector<float>(kept[0].data, kept[0].data + kept[0].size), {0.5f, -1}, 0);
 }
 
 TEST_CASE("batchnorm layer in inference mode uses the rolling statistics, by hand", "[layers]") {
     auto net = make_net(net_section(2, 1, 2) + "[batchnorm]\n", 1, 1);
     // scales [2, 1], rolling mean [1, -2], rolling variance [4, 0.25], biases [0.5, 0].
-    load_arrays(net->layer(0), {{2, 1}, {1, -2}, {4, 0.25f}, {0.5f, 0}});
+    load_arrays(net->layer(0), {{2, 1}, {1, -2}, {4, 0.25f}});
+    set_param(net->layer(0), 1, {0.5f, 0});
     // ch0: 2 * (3 - 1) / sqrt(4 + 1e-5) + 0.5 = 2.4999975; 2 * (-1 - 1) / sqrt(4 + 1e-5) + 0.5 = -1.4999975
     // ch1: (-2 + 2) / sqrt(0.25 + 1e-5) = 0; (-1.5 + 2) / sqrt(0.25001) = 0.99998
     require_values(run_forward(*net, {3, -1, -2, -1.5f}, 1, false), {2.4999975f, -1.4999975f, 0, 0.99998f}, 1e-6);

@@ -31,6 +31,7 @@ public:
     // An image file (PNG, JPEG, ...), letterboxed to the input; `invert` for dark-on-light digits.
     std::vector<float> predict_file(const std::string& image_path, bool invert = false);
 
+    // Darknet .weights; a network with [batchnorm] layers also gets path + ".state" (their biases).
     void save_weights(const std::string& path) const;
 
 private:

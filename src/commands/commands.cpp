@@ -4,10 +4,12 @@ namespace lenet {
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
-        {"train", "train a classifier from a cfg on an MNIST-format directory",
-         "usage: lenet train <cfg> <data dir> [options]\n"
-         "  Trains the network in <cfg> on the four MNIST-format IDX files in <data dir>, evaluating on\n"
-         "  the test split after every epoch. Checkpoints: <backup>/<cfg name>_last.weights after every\n"
+        {"train", "train a classifier from a cfg on an MNIST-format directory or a Darknet .data file",
+         "usage: lenet train <cfg> <data> [options]\n"
+         "  Trains the network in <cfg> on <data>: a directory of the four MNIST-format IDX files, or a\n"
+         "  Darknet classifier .data file (classes=, train=/valid= image lists, labels= or names=,\n"
+         "  backup=; an image's class is the label name in its path), evaluating on\n"
+         "  the test split (valid=) after every epoch. Checkpoints: <backup>/<cfg name>_last.weights after every\n"
          "  epoch and on Ctrl-C/SIGTERM, <backup>/<cfg name>_final.weights at the end, each with a\n"
          "  .state file (optimizer moments, position) beside it.\n"
          "options:\n"
@@ -19,15 +21,16 @@ const std::vector<Command>& commands() {
          "  -seed <s>           seed for initial weights and shuffling (default: the cfg's seed=, else 1)\n"
          "  -backend <b>        auto, avx2 or reference (default auto)\n"
          "  -log <file>         append one JSON line per epoch\n"
-         "  -backup <dir>       checkpoint directory (default backup)\n"
+         "  -backup <dir>       checkpoint directory (default: the .data file's backup=, else backup)\n"
          "  -train-limit <n>    use only the first n training images\n"
          "  -test-limit <n>     use only the first n test images\n"
          "example:\n"
          "  lenet train cfg/lenet.cfg data/mnist -log results/lenet.jsonl\n",
          run_train},
         {"test", "accuracy, per-class accuracy and confusion matrix on a test split",
-         "usage: lenet test <cfg> <weights> <data dir> [-batch n] [-threads n] [-backend b] [-limit n]\n"
+         "usage: lenet test <cfg> <weights> <data> [-batch n] [-threads n] [-backend b] [-limit n]\n"
          "                  [-float-binary]\n"
+         "  <data>: an MNIST-format directory (its test split) or a .data file (its valid= list).\n"
          "  <weights> may be Darknet .weights or a packed file from `lenet export -binary`. XNOR layers\n"
          "  run on bit-packed kernels; -float-binary runs their float simulation instead (the same\n"
          "  predictions, bit for bit: a check of the packed path).\n"

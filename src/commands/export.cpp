@@ -3,6 +3,7 @@
 
 #include "commands/args.h"
 #include "commands/commands.h"
+#include "io/train_state.h"
 #include "net/network.h"
 
 namespace lenet {
@@ -22,6 +23,14 @@ int run_export(const std::vector<std::string>& argv) {
     const std::size_t float_bytes = net->weights_bytes(seen, false).size();
     const std::string bytes = net->weights_bytes(seen, packed);
     net->save_weights(out, seen, packed);
+    // Darknet's .weights has no place for [batchnorm] biases: they go to the .state sidecar, which
+    // lenet reads beside the weights (no optimizer state in it: training from it restarts that).
+    const std::vector<float> lenet_only = net->lenet_only_values();
+    if (!packed && !lenet_only.empty()) {
+        save_lenet_only_state(out, seen, lenet_only);
+        std::printf("wrote %s: the [batchnorm] biases, which Darknet's format does not hold\n",
+                    state_path_for(out).c_str());
+    }
 
     std::size_t binary_float = 0, binary_packed = 0, binary_layers = 0;
     for (int i = 0; i < net->layer_count(); ++i) {

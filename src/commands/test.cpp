@@ -2,7 +2,7 @@
 
 #include "commands/args.h"
 #include "commands/commands.h"
-#include "data/dataset.h"
+#include "data/source.h"
 #include "net/evaluate.h"
 #include "net/network.h"
 
@@ -12,7 +12,7 @@ namespace lenet {
 
 int run_test(const std::vector<std::string>& argv) {
     const Args args("test", argv, {{"-threads", true}, {"-backend", true}, {"-float-binary", false}, {"-batch", true}, {"-limit", true}});
-    args.expect_positionals(3, 3, "a cfg file, a weights file and a data directory");
+    args.expect_positionals(3, 3, "a cfg file, a weights file and data (an MNIST directory or a .data file)");
     const std::string& cfg = args.positionals()[0];
     BuildOptions build;
     build.threads = int(args.integer("-threads", 0, 1, 1024));
@@ -22,7 +22,8 @@ int run_test(const std::vector<std::string>& argv) {
     build.max_batch = int(args.integer("-batch", 0, 1, 1 << 16));
     auto net = Network::from_cfg_file(cfg, build);
     net->load_weights(args.positionals()[1]);
-    const Dataset data = load_mnist(args.positionals()[2], "test", int(args.integer("-limit", 0, 1, 1 << 30)));
+    const auto source = open_data(args.positionals()[2], "test", net->input_shape(), int(args.integer("-limit", 0, 1, 1 << 30)));
+    const DataSource& data = *source;
     check_network_fits(*net, cfg, data);
 
     const auto start = std::chrono::steady_clock::now();
@@ -36,8 +37,8 @@ int run_test(const std::vector<std::string>& argv) {
     for (std::size_t k = 0; k < eval.confusion.size(); ++k) {
         int count = 0;
         for (int n : eval.confusion[k]) count += n;
-        std::printf("  %2zu: %.4f (%d/%d)\n", k, count ? double(eval.confusion[k][k]) / count : 0.0, eval.confusion[k][k],
-                    count);
+        std::printf("  %2zu: %.4f (%d/%d)%s%s\n", k, count ? double(eval.confusion[k][k]) / count : 0.0, eval.confusion[k][k],
+                    count, data.class_names().empty() ? "" : " ", data.class_names().empty() ? "" : data.class_names()[k].c_str());
     }
     std::printf("\nconfusion matrix (rows: truth, columns: predicted):\n     ");
     for (std::size_t k = 0; k < eval.confusion.size(); ++k) std::printf("%6zu", k);

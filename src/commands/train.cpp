@@ -1,5 +1,6 @@
 #include "commands/args.h"
 #include "commands/commands.h"
+#include "data/image_list.h"
 #include "net/trainer.h"
 
 namespace lenet {
@@ -9,12 +10,15 @@ int run_train(const std::vector<std::string>& argv) {
                     {{"-weights", true}, {"-epochs", true}, {"-threads", true}, {"-seed", true}, {"-log", true},
                      {"-backup", true}, {"-backend", true}, {"-train-limit", true}, {"-test-limit", true},
                      {"-clear", false}, {"-resume", false}});
-    args.expect_positionals(2, 2, "a cfg file and a data directory");
+    args.expect_positionals(2, 2, "a cfg file and data (an MNIST directory or a .data file)");
     TrainConfig config;
     config.cfg_path = args.positionals()[0];
-    config.data_dir = args.positionals()[1];
+    config.data_path = args.positionals()[1];
     config.weights_path = args.value_or("-weights", "");
-    config.backup_dir = args.value_or("-backup", "backup");
+    // Darknet's .data names its backup folder; -backup overrides it.
+    std::string data_backup;
+    if (is_data_file(config.data_path)) data_backup = read_data_file(config.data_path).backup;
+    config.backup_dir = args.value_or("-backup", data_backup.empty() ? "backup" : data_backup);
     config.log_path = args.value_or("-log", "");
     config.epochs = int(args.integer("-epochs", 0, 1, 1 << 20));
     config.threads = int(args.integer("-threads", 0, 1, 1024));

@@ -7,10 +7,11 @@
 
 namespace lenet {
 
-Prefetcher::Prefetcher(const Dataset& data, int max_batch) : data_(data), worker_([this] { loop(); }) {
+Prefetcher::Prefetcher(const DataSource& data, int max_batch) : data_(data), worker_([this] { loop(); }) {
     for (Batch& b : buffers_) {
-        b.images.resize(std::size_t(max_batch) * data.shape.size());
+        b.images.resize(std::size_t(max_batch) * data.shape().size());
         b.labels.resize(std::size_t(max_batch));
+        if (data.has_boxes()) b.boxes.resize(std::size_t(max_batch));
     }
 }
 
@@ -56,6 +57,7 @@ void Prefetcher::loop() {
         try {
             target->n = int(indices_.size());
             data_.gather(indices_.data(), target->n, target->images.data(), target->labels.data());
+            if (!target->boxes.empty()) data_.gather_boxes(indices_.data(), target->n, target->boxes.data());
         } catch (...) {
             failure = std::current_exception();
         }

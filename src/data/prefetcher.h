@@ -8,7 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "data/dataset.h"
+#include "data/source.h"
+#include "data/truth.h"
 
 namespace lenet {
 
@@ -17,10 +18,12 @@ public:
     struct Batch {
         std::vector<float> images;  // n x c x h x w
         std::vector<int> labels;
+        std::vector<std::vector<Box>> boxes;  // per image, for sources with boxes (else empty)
         int n = 0;
+        Truth truth() const { return Truth{n, labels.data(), boxes.empty() ? nullptr : boxes.data()}; }
     };
 
-    Prefetcher(const Dataset& data, int max_batch);
+    Prefetcher(const DataSource& data, int max_batch);
     ~Prefetcher();
     Prefetcher(const Prefetcher&) = delete;
     Prefetcher& operator=(const Prefetcher&) = delete;
@@ -35,7 +38,7 @@ public:
 private:
     void loop();
 
-    const Dataset& data_;
+    const DataSource& data_;
     Batch buffers_[2];
     int front_ = 1;  // the buffer take() returned last; start() fills the other
     std::vector<int> indices_;

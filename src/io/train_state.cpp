@@ -12,7 +12,7 @@ namespace lenet {
 
 namespace {
 constexpr char kMagic[4] = {'L', 'N', 'T', 'S'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;  // reads 1 too
 
 template <class T>
 void put(std::string& bytes, T value) {
@@ -52,9 +52,19 @@ void save_train_state(const std::string& path, const TrainState& state) {
     put<std::uint32_t>(bytes, state.adam ? 1u : 0u);
     put<std::uint64_t>(bytes, state.moments.size());
     bytes.append(reinterpret_cast<const char*>(state.moments.data()), state.moments.size() * sizeof(float));
+    put<std::uint64_t>(bytes, state.lenet_only.size());
+    bytes.append(reinterpret_cast<const char*>(state.lenet_only.data()), state.lenet_only.size() * sizeof(float));
     const auto crc = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
     put<std::uint32_t>(bytes, crc);
     write_file_atomically(path, bytes);
+}
+
+void save_lenet_only_state(const std::string& weights_path, std::uint64_t seen, const std::vector<float>& values) {
+    if (values.empty()) return;
+    TrainState state;
+    state.seen = seen;
+    state.lenet_only = values;
+    save_train_state(state_path_for(weights_path), state);
 }
 
 std::optional<TrainState> load_train_state(const std::string& path) {
@@ -65,18 +75,22 @@ std::optional<TrainState> load_train_state(const std::string& path) {
         throw Error(cat(path, ": byte offset 0: not a lenet training state file"));
     in.get<std::uint32_t>("magic");
     const auto version = in.get<std::uint32_t>("version");
-    if (version != kVersion) throw Error(cat(path, ": byte offset 4: unsupported version ", version));
+    if (version != 1 && version != kVersion) throw Error(cat(path, ": byte offset 4: unsupported version ", version));
     TrainState state;
     state.seen = in.get<std::uint64_t>("seen");
     state.updates = in.get<std::uint64_t>("updates");
     state.seed = in.get<std::uint64_t>("seed");
     state.adam = in.get<std::uint32_t>("optimizer") != 0;
-    const auto count = in.get<std::uint64_t>("moment count");
-    if (count > in.remaining() / sizeof(float))
-        throw Error(cat(path, ": truncated at byte offset ", in.offset(), ": ", count, " moments promised, ",
-                        in.remaining(), " bytes left"));
-    state.moments.resize(count);
-    for (auto& m : state.moments) m = in.get<float>("moments");
+    auto read_array = [&](std::vector<float>& out, const char* what) {
+        const auto count = in.get<std::uint64_t>("count");
+        if (count > in.remaining() / sizeof(float))
+            throw Error(cat(path, ": truncated at byte offset ", in.offset(), ": ", count, " ", what, " promised, ",
+                            in.remaining(), " bytes left"));
+        out.resize(count);
+        for (auto& v : out) v = in.get<float>(what);
+    };
+    read_array(state.moments, "moments");
+    if (version >= 2) read_array(state.lenet_only, "layer values");
     const std::size_t body = in.offset();
     const auto stored = in.get<std::uint32_t>("checksum");
     const auto actual = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), uInt(body)));

@@ -1,7 +1,9 @@
 // The training state kept beside a checkpoint's .weights (same name + ".state"): where training
 // stood and the optimizer's moments, so a resumed run continues exactly. Written atomically, with a
 // CRC-32 over the contents; a state whose `seen` differs from its .weights is not used.
-//   "LNTS", u32 version, u64 seen, u64 updates, u64 seed, u32 adam, u64 count, count x f32, u32 crc
+//   "LNTS", u32 version (2), u64 seen, u64 updates, u64 seed, u32 adam, u64 n, n x f32 moments,
+//   u64 m, m x f32 lenet-only layer arrays ([batchnorm] biases, which .weights cannot hold), u32 crc
+// Version 1 (still read) ends after the moments.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -16,10 +18,14 @@ struct TrainState {
     std::uint64_t seed = 0;
     bool adam = false;
     std::vector<float> moments;
+    std::vector<float> lenet_only;  // Network::lenet_only_values()
 };
 
 std::string state_path_for(const std::string& weights_path);
 void save_train_state(const std::string& path, const TrainState& state);
+// Beside `weights_path`, a state holding only the lenet-only layer values (no optimizer state: a
+// training run from it restarts the optimizer); nothing when there are none.
+void save_lenet_only_state(const std::string& weights_path, std::uint64_t seen, const std::vector<float>& values);
 // Empty if the file does not exist; throws Error (file and offset) if it exists but is damaged.
 std::optional<TrainState> load_train_state(const std::string& path);
 

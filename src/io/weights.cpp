@@ -24,7 +24,7 @@ void append(std::string& bytes, T value) {
 }
 
 constexpr char kPackedMagic[4] = {'L', 'N', 'P', 'K'};
-constexpr std::uint32_t kPackedVersion = 1;
+constexpr std::uint32_t kPackedVersion = 2;  // reads 1 too
 
 std::uint32_t crc_of(const char* data, std::size_t size) {
     uLong crc = crc32(0L, Z_NULL, 0);
@@ -45,8 +45,8 @@ WeightsReader::WeightsReader(std::string path, std::string bytes) : path_(std::m
             throw Error(cat(path_, ": truncated packed weights file (", bytes_.size(), " bytes; the header and CRC need 20)"));
         std::uint32_t version = 0, stored = 0;
         std::memcpy(&version, bytes_.data() + 4, 4);
-        if (version != kPackedVersion)
-            throw Error(cat(path_, ": byte offset 4: packed weights version ", version, ", this lenet reads version ",
+        if (version != 1 && version != kPackedVersion)
+            throw Error(cat(path_, ": byte offset 4: packed weights version ", version, ", this lenet reads versions 1 to ",
                             kPackedVersion));
         const std::size_t body = bytes_.size() - 4;
         std::memcpy(&stored, bytes_.data() + body, 4);
@@ -58,6 +58,8 @@ WeightsReader::WeightsReader(std::string path, std::string bytes) : path_(std::m
         std::memcpy(&seen_, bytes_.data() + 8, 8);
         offset_ = 16;
         packed_ = true;
+        packed_version_ = version;
+        inline_lenet_arrays_ = version == 1;
         return;
     }
     auto read_header_int = [&](const char* what) {

@@ -34,22 +34,24 @@ public:
                 {biases_.data(), bias_grad_.data(), biases_.size(), false}};
     }
 
-    // Darknet's order for [batchnorm]: scales, rolling mean, rolling variance. Darknet keeps the
-    // biases of a standalone batchnorm layer out of the file; lenet stores them after, so a trained
-    // shift is not lost (Darknet ignores trailing data).
+    // Darknet's layout for [batchnorm]: scales, rolling mean, rolling variance. Darknet keeps no
+    // biases for a standalone batchnorm layer; lenet's trained ones live in the .state sidecar and
+    // the packed format (lenet_only_arrays). Files from older lenets held them after the three
+    // arrays (the reader says so: inline_lenet_arrays).
     void read_weights(WeightsReader& reader) override {
         reader.read_floats(scales_.data(), scales_.size(), "scales");
         reader.read_floats(rolling_mean_.data(), rolling_mean_.size(), "rolling mean");
         reader.read_floats(rolling_variance_.data(), rolling_variance_.size(), "rolling variance");
-        reader.read_floats(biases_.data(), biases_.size(), "biases");
+        if (reader.inline_lenet_arrays()) reader.read_floats(biases_.data(), biases_.size(), "biases");
     }
 
     void write_weights(WeightsWriter& writer) const override {
         writer.write_floats(scales_.data(), scales_.size());
         writer.write_floats(rolling_mean_.data(), rolling_mean_.size());
         writer.write_floats(rolling_variance_.data(), rolling_variance_.size());
-        writer.write_floats(biases_.data(), biases_.size());
     }
+
+    std::vector<FloatArray> lenet_only_arrays() override { return {{biases_.data(), biases_.size()}}; }
 
     void forward(const ForwardPass& pass) override {
         const int spatial = input_.h * input_.w;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/rng.h"
 #include "core/shape.h"
 #include "kernels/backend.h"
@@ -20,6 +21,7 @@ namespace lenet {
 
 class WeightsReader;
 class WeightsWriter;
+struct Truth;
 
 struct ForwardPass {
     const float* input;
@@ -53,6 +55,17 @@ struct BackwardPass {
     std::span<float* const> input_grads = {};
 };
 
+// An output layer's loss over one minibatch: from the layer's output and the truth, writes
+// output_grad (dL/doutput times grad_scale: 1 / images in the whole batch, so minibatches add up)
+// and returns the loss summed over the minibatch's images.
+struct LossPass {
+    const float* output;
+    float* output_grad;
+    int batch;
+    const Truth& truth;
+    float grad_scale;
+};
+
 // A trainable array and its gradient. `decay` says whether weight decay applies (weights yes;
 // biases and batch-norm scales no, as in Darknet).
 struct Param {
@@ -64,6 +77,13 @@ struct Param {
     // optimizer then leaves the used gradient in place and sets *grad_stale, and the next backward
     // writes the array (no zeroing pass, no read of zeros: for large arrays, memory traffic saved).
     bool* grad_stale = nullptr;
+};
+
+// An array a layer trains that Darknet's .weights has no place for ([batchnorm]'s biases): lenet
+// keeps it in the checkpoint's .state sidecar and in the packed format (io/weights.h).
+struct FloatArray {
+    float* data;
+    std::size_t size;
 };
 
 // One row of the summary table.
@@ -114,10 +134,15 @@ public:
     };
     virtual BinaryWeights binary_weights() const { return {}; }
 
+    // Output layers that train the network carry its loss ([softmax]: cross-entropy; [yolo]).
+    virtual bool has_loss() const { return false; }
+    virtual float loss(const LossPass& /*pass*/) { LENET_CHECK(false, "loss() on a layer without one"); return 0.0f; }
+
     virtual std::vector<Param> params() { return {}; }
     virtual void init_weights(Rng& /*rng*/) {}
     virtual void read_weights(WeightsReader& /*reader*/) {}
     virtual void write_weights(WeightsWriter& /*writer*/) const {}
+    virtual std::vector<FloatArray> lenet_only_arrays() { return {}; }
 
 protected:
     Shape input_, output_;

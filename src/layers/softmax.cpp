@@ -1,9 +1,11 @@
-// [softmax]: groups, temperature. Training pairs it with the cross-entropy loss, whose gradient
-// with respect to the logits is (p - y) / batch; the network writes that into this layer's output
-// gradient, so backward passes it straight through.
+// [softmax]: groups, temperature. It carries the cross-entropy loss, whose gradient with respect to
+// the logits is (p - y) / batch; loss() writes that into this layer's output gradient, so backward
+// passes it straight through.
+#include <algorithm>
 #include <cmath>
 
 #include "cfg/cfg.h"
+#include "data/truth.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -34,6 +36,24 @@ public:
                 }
                 for (int i = 0; i < group_size; ++i) y[i] /= sum;
             }
+    }
+
+    bool has_loss() const override { return true; }
+
+    // Cross-entropy against one class label per image (over all the layer's outputs).
+    float loss(const LossPass& pass) override {
+        LENET_CHECK(pass.truth.labels, "softmax loss needs class labels");
+        const int classes = int(output_.size());
+        float total = 0.0f;
+        for (int i = 0; i < pass.batch; ++i) {
+            const float* p = pass.output + std::size_t(i) * classes;
+            float* d = pass.output_grad + std::size_t(i) * classes;
+            const int label = pass.truth.labels[i];
+            LENET_CHECK(label >= 0 && label < classes, "label ", label, " outside 0..", classes - 1);
+            for (int k = 0; k < classes; ++k) d[k] = (p[k] - (k == label ? 1.0f : 0.0f)) * pass.grad_scale;
+            total -= std::log(std::max(p[label], 1e-12f));
+        }
+        return total;
     }
 
     void backward(const BackwardPass& pass) override {

@@ -1,8 +1,8 @@
-// Classification accuracy of a network over a dataset, in batches of the network's max batch.
+// Classification accuracy of a network over a data source, in batches of the network's max batch.
 #pragma once
 #include <vector>
 
-#include "data/dataset.h"
+#include "data/source.h"
 #include "net/network.h"
 
 namespace lenet {
@@ -15,9 +15,9 @@ struct Evaluation {
     double accuracy() const { return total ? double(correct) / total : 0.0; }
 };
 
-Evaluation evaluate(Network& net, const Dataset& data);
+Evaluation evaluate(Network& net, const DataSource& data);
 
-// Checks that a network's input and output fit a dataset; throws Error naming both otherwise.
-void check_network_fits(const Network& net, const std::string& cfg_path, const Dataset& data);
+// Checks that a network's input and output fit a data source; throws Error naming both otherwise.
+void check_network_fits(const Network& net, const std::string& cfg_path, const DataSource& data);
 
 }  // namespace lenet

@@ -4,9 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <iostream>
+#include <optional>
 
 #include "cfg/registry.h"
 #include "io/atomic_file.h"
+#include "io/train_state.h"
 #include "io/weights.h"
 
 namespace lenet {
@@ -318,21 +321,81 @@ void Network::init_weights(std::uint64_t seed) {
 
 std::uint64_t Network::load_weights(const std::string& path) {
     WeightsReader reader(path, read_file(path));
+    const std::vector<float> lenet_only = lenet_only_values();
+    if (!reader.packed() && !lenet_only.empty()) {
+        // Older lenets wrote [batchnorm] biases after Darknet's arrays: such a file is that many
+        // bytes longer than Darknet's layout.
+        const std::size_t darknet = weights_bytes(0).size() - kWeightsHeaderBytes;
+        if (reader.remaining() == darknet + lenet_only.size() * sizeof(float)) {
+            reader.set_inline_lenet_arrays(true);
+            std::cerr << "lenet: warning: " << path << ": written by an older lenet ([batchnorm] biases inside the "
+                      << ".weights, which Darknet misreads); loaded, save it again for Darknet's layout\n";
+        }
+    }
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         reader.set_layer(layer_names_[i]);
         layers_[i]->read_weights(reader);
+    }
+    if (reader.packed() && !reader.inline_lenet_arrays()) {
+        reader.set_layer("the lenet-only arrays ([batchnorm] biases)");
+        std::uint64_t count = 0;
+        reader.read_words(&count, 1, "count");
+        if (count != lenet_only.size())
+            throw Error(cat(path, ": byte offset ", reader.offset() - 8, ": ", count,
+                            " lenet-only values ([batchnorm] biases), this cfg has ", lenet_only.size()));
+        std::vector<float> values(lenet_only.size());
+        reader.read_floats(values.data(), values.size(), "values");
+        set_lenet_only_values(values);
     }
     if (reader.remaining() != 0)
         throw Error(cat(path, ": ", reader.remaining(), " unexpected bytes at byte offset ", reader.offset(),
                         " after the last layer: the file does not match this cfg (expected ", reader.offset(),
                         " bytes in all)"));
+    if (!reader.packed() && !reader.inline_lenet_arrays() && !lenet_only.empty()) {
+        // Darknet's file has no [batchnorm] biases; a checkpoint's sidecar does.
+        std::optional<TrainState> state;
+        try {
+            state = load_train_state(state_path_for(path));
+        } catch (const Error& e) {
+            std::cerr << "lenet: warning: " << e.what() << " ([batchnorm] biases start at 0)\n";
+        }
+        if (state && state->seen == reader.seen()) set_lenet_only_values(state->lenet_only);
+    }
     return reader.seen();
 }
 
 std::string Network::weights_bytes(std::uint64_t seen, bool packed) const {
     WeightsWriter writer(seen, packed);
     for (const auto& layer : layers_) layer->write_weights(writer);
+    if (packed) {
+        const std::vector<float> values = lenet_only_values();
+        const std::uint64_t count = values.size();
+        writer.write_words(&count, 1);
+        writer.write_floats(values.data(), values.size());
+    }
     return writer.finish();
+}
+
+std::vector<float> Network::lenet_only_values() const {
+    std::vector<float> values;
+    for (const auto& layer : layers_)
+        for (const FloatArray& array : layer->lenet_only_arrays())
+            values.insert(values.end(), array.data, array.data + array.size);
+    return values;
+}
+
+bool Network::set_lenet_only_values(const std::vector<float>& values) {
+    std::size_t at = 0;
+    for (const auto& layer : layers_)
+        for (const FloatArray& array : layer->lenet_only_arrays()) at += array.size;
+    if (at != values.size()) return false;
+    at = 0;
+    for (const auto& layer : layers_)
+        for (const FloatArray& array : layer->lenet_only_arrays()) {
+            std::copy(values.begin() + std::ptrdiff_t(at), values.begin() + std::ptrdiff_t(at + array.size), array.data);
+            at += array.size;
+        }
+    return true;
 }
 
 void Network::save_weights(const std::string& path, std::uint64_t seen, bool packed) const {

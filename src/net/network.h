@@ -90,6 +90,11 @@ public:
     std::uint64_t load_weights(const std::string& path);
     void save_weights(const std::string& path, std::uint64_t seen, bool packed = false) const;
     std::string weights_bytes(std::uint64_t seen, bool packed = false) const;
+    // The arrays Darknet's .weights has no place for (Layer::lenet_only_arrays: [batchnorm] biases),
+    // flattened in layer order; kept in the .state sidecar and in packed files. load_weights reads
+    // them from there (a .weights file's sidecar when its seen matches).
+    std::vector<float> lenet_only_values() const;
+    bool set_lenet_only_values(const std::vector<float>& values);  // false if the count differs
 
     // Darknet-style table: one row per layer and totals.
     std::string summary_table() const;

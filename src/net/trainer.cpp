@@ -1,3 +1,11 @@
+// The training loop, in the order a run goes through it:
+//   Trainer()          build the network, open the data, plan the updates
+//   resume()           start from -weights / -resume: position, seed and optimizer state
+//   prepare_outputs()  the backup folder and the JSON log
+//   run()              the epoch loop: step() per batch, end_epoch() after each epoch, stop on a signal
+//   step()             one batch: per minibatch forward, loss at the output layers, backward; the
+//                      optimizer updates each layer as soon as the last minibatch's gradients are final
+//   end_epoch()        evaluate, print, log, checkpoint
 #include "net/trainer.h"
 
 #include <unistd.h>
@@ -13,8 +21,8 @@
 #include <iostream>
 #include <numeric>
 
-#include "data/dataset.h"
 #include "data/prefetcher.h"
+#include "data/source.h"
 #include "io/train_state.h"
 #include "net/evaluate.h"
 #include "net/network.h"
@@ -26,6 +34,28 @@ namespace {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
 extern "C" void request_stop(int signal) { g_stop_signal = signal; }
+
+// SIGINT and SIGTERM set g_stop_signal while this lives; the previous handlers come back after.
+class StopOnSignals {
+public:
+    StopOnSignals() {
+        g_stop_signal = 0;
+        struct sigaction action {};
+        action.sa_handler = request_stop;
+        sigemptyset(&action.sa_mask);
+        sigaction(SIGINT, &action, &old_int_);
+        sigaction(SIGTERM, &action, &old_term_);
+    }
+    ~StopOnSignals() {
+        sigaction(SIGINT, &old_int_, nullptr);
+        sigaction(SIGTERM, &old_term_, nullptr);
+    }
+    StopOnSignals(const StopOnSignals&) = delete;
+    StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+private:
+    struct sigaction old_int_ {}, old_term_ {};
+};
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -72,6 +102,290 @@ private:
     Clock::time_point last_draw_{};
 };
 
+// How many updates of how many images: batch = minibatch x subdivisions, epochs of whole batches
+// (the last one of an epoch may be short).
+struct Plan {
+    int batch = 0, minibatch = 0, images = 0;
+    long long batches_per_epoch = 0, total_updates = 0, total_epochs = 0;
+
+    long long epoch_of(long long update) const { return update / batches_per_epoch; }
+    int first_image(long long update) const { return int((update % batches_per_epoch) * batch); }
+    int images_in(long long update) const { return std::min(batch, images - first_image(update)); }
+};
+
+Plan plan_updates(const TrainConfig& config, const NetOptions& options, int images) {
+    Plan plan;
+    plan.batch = options.batch;
+    plan.minibatch = options.minibatch();
+    plan.images = images;
+    plan.batches_per_epoch = (images + plan.batch - 1) / plan.batch;
+    if (config.epochs > 0) plan.total_updates = config.epochs * plan.batches_per_epoch;
+    else if (options.epochs > 0) plan.total_updates = options.epochs * plan.batches_per_epoch;
+    else if (options.max_batches > 0) plan.total_updates = options.max_batches;
+    else throw Error(cat(config.cfg_path, ": [net] needs epochs= or max_batches= (or pass -epochs)"));
+    plan.total_epochs = (plan.total_updates + plan.batches_per_epoch - 1) / plan.batches_per_epoch;
+    return plan;
+}
+
+// Feeds the prefetcher minibatch after minibatch in the shuffled order of each epoch. The next
+// minibatch is gathered on a background thread while this one trains; at an epoch's end that needs
+// the next epoch's order early.
+class BatchFeed {
+public:
+    BatchFeed(const DataSource& data, const Plan& plan, std::uint64_t seed, long long epoch)
+        : data_(data), plan_(plan), seed_(seed), epoch_(epoch), order_(epoch_order(data.count(), seed, epoch)),
+          prefetcher_(data, plan.minibatch) {}
+
+    // Starts the minibatch at `offset` of update `u` (if it exists).
+    void prefetch(long long u, int offset) {
+        if (u >= plan_.total_updates) return;
+        const long long u_epoch = plan_.epoch_of(u);
+        const int u_first = plan_.first_image(u);
+        const int n = std::min(plan_.minibatch, plan_.images_in(u) - offset);
+        if (u_epoch != epoch_ && next_order_.empty()) next_order_ = epoch_order(data_.count(), seed_, u_epoch);
+        const std::vector<int>& u_order = u_epoch == epoch_ ? order_ : next_order_;
+        prefetcher_.start(u_order.data() + u_first + offset, n);
+    }
+    const Prefetcher::Batch& take() { return prefetcher_.take(); }
+    // Moves on to the next epoch's order.
+    void next_epoch() {
+        ++epoch_;
+        if (next_order_.empty()) next_order_ = epoch_order(data_.count(), seed_, epoch_);
+        order_ = std::move(next_order_);
+        next_order_.clear();
+    }
+
+private:
+    const DataSource& data_;
+    const Plan& plan_;
+    std::uint64_t seed_;
+    long long epoch_;
+    std::vector<int> order_, next_order_;
+    Prefetcher prefetcher_;
+};
+
+class Trainer {
+public:
+    explicit Trainer(const TrainConfig& config);
+    int run();
+
+private:
+    bool resume();
+    void prepare_outputs();
+    float step(BatchFeed& feed);
+    void end_epoch();
+    void save_checkpoint(const std::string& path);
+
+    const TrainConfig& config_;
+    std::unique_ptr<Network> net_;
+    std::unique_ptr<DataSource> train_set_, test_set_;
+    std::vector<int> loss_layers_;  // the output layers whose losses train the network
+    Plan plan_;
+    std::unique_ptr<Optimizer> optimizer_;
+    Network::LayerDone update_layer_;
+    std::ofstream log_;
+
+    std::uint64_t seen_ = 0;  // images trained on, earlier runs included
+    long long update_ = 0, epoch_ = 0;
+    // This run's figures.
+    double train_seconds_ = 0, last_accuracy_ = -1;
+    std::uint64_t trained_images_ = 0;
+    // The current epoch's.
+    Clock::time_point epoch_start_;
+    double epoch_loss_ = 0;
+    long long epoch_images_ = 0;
+};
+
+Trainer::Trainer(const TrainConfig& config) : config_(config) {
+    BuildOptions build;
+    build.threads = config.threads;
+    build.backend = config.backend;
+    net_ = Network::from_cfg_file(config.cfg_path, build);
+    NetOptions& options = net_->options();
+    // Today the network is a chain: its one output is the last layer's.
+    const int last = net_->layer_count() - 1;
+    if (net_->layer(last).has_loss()) loss_layers_.push_back(last);
+    if (loss_layers_.empty())
+        throw Error(cat(config.cfg_path, ": training needs an output layer with a loss (a classifier ending in [softmax])"));
+    if (config.seed) {
+        options.seed = *config.seed;
+        net_->init_weights(options.seed);
+    }
+    train_set_ = open_data(config.data_path, "train", net_->input_shape(), config.train_limit);
+    test_set_ = open_data(config.data_path, "test", net_->input_shape(), config.test_limit);
+    check_network_fits(*net_, config.cfg_path, *train_set_);
+    check_network_fits(*net_, config.cfg_path, *test_set_);
+    plan_ = plan_updates(config, options, train_set_->count());
+    optimizer_ = std::make_unique<Optimizer>(options, net_->params(), net_->compute().backend);
+    update_layer_ = [this](std::size_t first, std::size_t count) {
+        optimizer_->update_arrays(first, count, &net_->pool());
+    };
+}
+
+// Returns false when the weights already went through every update.
+bool Trainer::resume() {
+    NetOptions& options = net_->options();
+    std::string start_weights = config_.weights_path;
+    if (config_.resume && start_weights.empty() && std::filesystem::exists(checkpoint_path(config_, "last")))
+        start_weights = checkpoint_path(config_, "last");
+    if (!start_weights.empty()) {
+        seen_ = net_->load_weights(start_weights);
+        std::optional<TrainState> state = load_train_state(state_path_for(start_weights));
+        if (config_.clear) {
+            seen_ = 0;
+        } else if (state && state->seen == seen_ && state->adam == options.adam &&
+                   optimizer_->set_state(state->updates, state->moments)) {
+            update_ = (long long)state->updates;
+            if (!config_.seed) options.seed = state->seed;
+            std::cout << "resuming from " << start_weights << ": " << seen_ << " images seen, update " << update_
+                      << " (optimizer state restored)\n";
+        } else {
+            update_ = (long long)(seen_ / std::uint64_t(plan_.batch));
+            std::cout << "continuing from " << start_weights << ": " << seen_ << " images seen, update " << update_
+                      << (state ? " (its .state does not match: optimizer restarts)" : " (no .state: optimizer restarts)")
+                      << "\n";
+        }
+    }
+    if (update_ >= plan_.total_updates) {
+        std::cout << "nothing to do: " << update_ << " of " << plan_.total_updates << " updates already done\n";
+        return false;
+    }
+    epoch_ = plan_.epoch_of(update_);
+    return true;
+}
+
+void Trainer::prepare_outputs() {
+    std::filesystem::create_directories(config_.backup_dir);
+    // A run killed mid-write leaves its temporary file behind (the checkpoint itself is intact).
+    const std::string stem = std::filesystem::path(config_.cfg_path).stem().string() + "_";
+    for (const auto& entry : std::filesystem::directory_iterator(config_.backup_dir)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(stem, 0) == 0 && name.find(".tmp.") != std::string::npos) std::filesystem::remove(entry.path());
+    }
+    if (!config_.log_path.empty()) {
+        log_.open(config_.log_path, std::ios::app);
+        if (!log_) throw Error(cat(config_.log_path, ": cannot open the log file for writing"));
+    }
+}
+
+void Trainer::save_checkpoint(const std::string& path) {
+    // State first: a crash between the two leaves a state whose seen does not match, which loading
+    // detects, never a newer .weights with an older, accepted state.
+    const NetOptions& options = net_->options();
+    save_train_state(state_path_for(path), {seen_, std::uint64_t(update_), options.seed, options.adam,
+                                            optimizer_->state(), net_->lenet_only_values()});
+    net_->save_weights(path, seen_);
+}
+
+// One update: the batch's minibatches forward, their losses, backward; returns the summed loss.
+float Trainer::step(BatchFeed& feed) {
+    const int batch_images = plan_.images_in(update_);
+    const float inverse_batch = 1.0f / float(batch_images);
+    float batch_loss = 0;
+    optimizer_->begin_step(learning_rate_at(net_->options(), update_, plan_.total_updates));
+    for (int offset = 0; offset < batch_images; offset += plan_.minibatch) {
+        const Prefetcher::Batch& minibatch = feed.take();
+        const bool last = offset + plan_.minibatch >= batch_images;
+        if (!last) feed.prefetch(update_, offset + plan_.minibatch);
+        else feed.prefetch(update_ + 1, 0);
+        const Truth truth = minibatch.truth();
+        const float* output = net_->forward(minibatch.images.data(), minibatch.n, true);
+        for (int index : loss_layers_)  // one today: the last layer, whose output forward returns
+            batch_loss += net_->layer(index).loss({output, net_->output_grad(), minibatch.n, truth, inverse_batch});
+        // The last minibatch's backward updates each layer as soon as its gradients are final.
+        net_->backward(minibatch.images.data(), minibatch.n, nullptr, last ? &update_layer_ : nullptr);
+    }
+    return batch_loss;
+}
+
+void Trainer::end_epoch() {
+    const NetOptions& options = net_->options();
+    const double epoch_elapsed = seconds_since(epoch_start_);
+    const auto eval_start = Clock::now();
+    const Evaluation eval = evaluate(*net_, *test_set_);
+    const double eval_seconds = seconds_since(eval_start);
+    last_accuracy_ = eval.accuracy();
+    const double train_loss = epoch_loss_ / double(std::max<long long>(epoch_images_, 1));
+    const double rate = double(epoch_images_) / std::max(epoch_elapsed - eval_seconds, 1e-9);
+    std::printf("epoch %lld/%lld: train loss %.4f, test accuracy %.4f (%d/%d), %.2f s, %.0f images/s\n", epoch_ + 1,
+                plan_.total_epochs, train_loss, last_accuracy_, eval.correct, eval.total, epoch_elapsed - eval_seconds,
+                rate);
+    std::fflush(stdout);
+    if (log_) {
+        char line[512];
+        std::snprintf(line, sizeof line,
+                      "{\"epoch\":%lld,\"updates\":%lld,\"seen\":%llu,\"learning_rate\":%g,\"train_loss\":%.6f,"
+                      "\"test_accuracy\":%.6f,\"test_loss\":%.6f,\"epoch_seconds\":%.4f,\"elapsed_seconds\":%.4f,"
+                      "\"eval_seconds\":%.4f,\"images_per_second\":%.1f}\n",
+                      epoch_ + 1, update_, (unsigned long long)seen_,
+                      double(learning_rate_at(options, update_, plan_.total_updates)), train_loss, last_accuracy_,
+                      eval.loss, epoch_elapsed - eval_seconds, train_seconds_, eval_seconds, rate);
+        log_ << line << std::flush;
+    }
+    save_checkpoint(checkpoint_path(config_, "last"));
+}
+
+int Trainer::run() {
+    if (!resume()) return 0;
+    prepare_outputs();
+    const StopOnSignals stop_on_signals;
+
+    std::cout << net_->summary_table();
+    std::cout << "training " << config_.cfg_path << " on " << train_set_->count() << " images (" << test_set_->count()
+              << " test) for " << plan_.total_epochs << " epochs, " << plan_.total_updates << " updates of batch "
+              << plan_.batch << ", backend " << backend_name(net_->compute().backend) << ", " << net_->pool().size()
+              << " threads\n";
+    std::cout.flush();
+
+    Progress progress(::isatty(STDERR_FILENO) != 0);
+    BatchFeed feed(*train_set_, plan_, net_->options().seed, epoch_);
+    feed.prefetch(update_, 0);
+    epoch_start_ = Clock::now();
+    while (update_ < plan_.total_updates) {
+        const auto step_start = Clock::now();
+        const long long done_in_epoch = update_ % plan_.batches_per_epoch + 1;
+        const int batch_images = plan_.images_in(update_);
+        const float batch_loss = step(feed);
+        ++update_;
+        seen_ += std::uint64_t(batch_images);
+        trained_images_ += std::uint64_t(batch_images);
+        epoch_loss_ += batch_loss;
+        epoch_images_ += batch_images;
+        train_seconds_ += seconds_since(step_start);
+        if (!std::isfinite(batch_loss))
+            throw Error(cat("training diverged at update ", update_, " (loss is ", batch_loss,
+                            "): lower learning_rate in ", config_.cfg_path));
+
+        const double rate = double(epoch_images_) / std::max(seconds_since(epoch_start_), 1e-9);
+        const double eta = double((plan_.total_updates - update_) * plan_.batch) / std::max(rate, 1e-9);
+        progress.update(epoch_ + 1, plan_.total_epochs, done_in_epoch, plan_.batches_per_epoch,
+                        batch_loss / float(batch_images), rate, eta);
+
+        if (done_in_epoch == plan_.batches_per_epoch || update_ == plan_.total_updates) {
+            end_epoch();
+            ++epoch_;
+            if (update_ < plan_.total_updates) feed.next_epoch();
+            epoch_start_ = Clock::now();
+            epoch_loss_ = 0;
+            epoch_images_ = 0;
+        }
+        if (g_stop_signal) {
+            const std::string path = checkpoint_path(config_, "last");
+            save_checkpoint(path);
+            std::fprintf(stderr, "\nlenet: %s received: saved %s after %lld updates (%llu images); rerun with -resume to continue\n",
+                         g_stop_signal == SIGINT ? "interrupt" : "terminate signal", path.c_str(), update_,
+                         (unsigned long long)seen_);
+            return 0;
+        }
+    }
+    const std::string final_path = checkpoint_path(config_, "final");
+    save_checkpoint(final_path);
+    std::printf("done: %lld updates in %.2f s of training (%.0f images/s), test accuracy %.4f; weights: %s\n", update_,
+                train_seconds_, double(trained_images_) / std::max(train_seconds_, 1e-9), last_accuracy_,
+                final_path.c_str());
+    return 0;
+}
+
 }  // namespace
 
 std::string checkpoint_path(const TrainConfig& config, const std::string& suffix) {
@@ -80,221 +394,8 @@ std::string checkpoint_path(const TrainConfig& config, const std::string& suffix
 }
 
 int train(const TrainConfig& config) {
-    BuildOptions build;
-    build.threads = config.threads;
-    build.backend = config.backend;
-    auto net = Network::from_cfg_file(config.cfg_path, build);
-    NetOptions& options = net->options();
-    if (!net->ends_in_softmax())
-        throw Error(cat(config.cfg_path, ": training needs a classifier whose last layer is [softmax]"));
-    if (config.seed) {
-        options.seed = *config.seed;
-        net->init_weights(options.seed);
-    }
-
-    const Dataset train_set = load_mnist(config.data_dir, "train", config.train_limit);
-    const Dataset test_set = load_mnist(config.data_dir, "test", config.test_limit);
-    check_network_fits(*net, config.cfg_path, train_set);
-
-    const int batch = options.batch, minibatch = options.minibatch();
-    const long long batches_per_epoch = (train_set.count() + batch - 1) / batch;
-    long long total_updates = 0;
-    if (config.epochs > 0) total_updates = config.epochs * batches_per_epoch;
-    else if (options.epochs > 0) total_updates = options.epochs * batches_per_epoch;
-    else if (options.max_batches > 0) total_updates = options.max_batches;
-    else throw Error(cat(config.cfg_path, ": [net] needs epochs= or max_batches= (or pass -epochs)"));
-    const long long total_epochs = (total_updates + batches_per_epoch - 1) / batches_per_epoch;
-
-    Optimizer optimizer(options, net->params(), net->compute().backend);
-    std::uint64_t seen = 0;
-    long long update = 0;
-    std::string start_weights = config.weights_path;
-    if (config.resume && start_weights.empty() && std::filesystem::exists(checkpoint_path(config, "last")))
-        start_weights = checkpoint_path(config, "last");
-    if (!start_weights.empty()) {
-        seen = net->load_weights(start_weights);
-        std::optional<TrainState> state = load_train_state(state_path_for(start_weights));
-        if (config.clear) {
-            seen = 0;
-        } else if (state && state->seen == seen && state->adam == options.adam &&
-                   optimizer.set_state(state->updates, state->moments)) {
-            update = (long long)state->updates;
-            if (!config.seed) options.seed = state->seed;
-            std::cout << "resuming from " << start_weights << ": " << seen << " images seen, update " << update
-                      << " (optimizer state restored)\n";
-        } else {
-            update = (long long)(seen / std::uint64_t(batch));
-            std::cout << "continuing from " << start_weights << ": " << seen << " images seen, update " << update
-                      << (state ? " (its .state does not match: optimizer restarts)" : " (no .state: optimizer restarts)")
-                      << "\n";
-        }
-    }
-    if (update >= total_updates) {
-        std::cout << "nothing to do: " << update << " of " << total_updates << " updates already done\n";
-        return 0;
-    }
-
-    std::filesystem::create_directories(config.backup_dir);
-    // A run killed mid-write leaves its temporary file behind (the checkpoint itself is intact).
-    const std::string stem = std::filesystem::path(config.cfg_path).stem().string() + "_";
-    for (const auto& entry : std::filesystem::directory_iterator(config.backup_dir)) {
-        const std::string name = entry.path().filename().string();
-        if (name.rfind(stem, 0) == 0 && name.find(".tmp.") != std::string::npos) std::filesystem::remove(entry.path());
-    }
-    std::ofstream log;
-    if (!config.log_path.empty()) {
-        log.open(config.log_path, std::ios::app);
-        if (!log) throw Error(cat(config.log_path, ": cannot open the log file for writing"));
-    }
-    auto save_checkpoint = [&](const std::string& path) {
-        // State first: a crash between the two leaves a state whose seen does not match, which
-        // loading detects, never a newer .weights with an older, accepted state.
-        save_train_state(state_path_for(path), {seen, std::uint64_t(update), options.seed, options.adam, optimizer.state()});
-        net->save_weights(path, seen);
-    };
-
-    g_stop_signal = 0;
-    struct sigaction action {};
-    action.sa_handler = request_stop;
-    sigemptyset(&action.sa_mask);
-    struct sigaction old_int {}, old_term {};
-    sigaction(SIGINT, &action, &old_int);
-    sigaction(SIGTERM, &action, &old_term);
-    struct RestoreSignals {
-        struct sigaction interrupt, terminate;
-        ~RestoreSignals() {
-            sigaction(SIGINT, &interrupt, nullptr);
-            sigaction(SIGTERM, &terminate, nullptr);
-        }
-    } restore{old_int, old_term};
-
-    std::cout << net->summary_table();
-    std::cout << "training " << config.cfg_path << " on " << train_set.count() << " images (" << test_set.count()
-              << " test) for " << total_epochs << " epochs, " << total_updates << " updates of batch " << batch
-              << ", backend " << backend_name(net->compute().backend) << ", " << net->pool().size() << " threads\n";
-    std::cout.flush();
-
-    const int classes = train_set.classes;
-    Progress progress(::isatty(STDERR_FILENO) != 0);
-    double train_seconds = 0;
-    std::uint64_t trained_images = 0;  // in this run (seen also counts earlier runs)
-    double last_accuracy = -1;
-    long long epoch = update / batches_per_epoch;
-    std::vector<int> order = epoch_order(train_set.count(), options.seed, epoch);
-    // The next minibatch is gathered on a background thread while this one trains; at an epoch's
-    // end that needs the next epoch's order early.
-    std::vector<int> next_order;
-    Prefetcher prefetcher(train_set, minibatch);
-    // Starts the minibatch at `offset` of update `u` (if it exists).
-    auto prefetch = [&](long long u, int offset) {
-        if (u >= total_updates) return;
-        const long long u_epoch = u / batches_per_epoch;
-        const int u_first = int((u % batches_per_epoch) * batch);
-        const int n = std::min(minibatch, std::min(batch, train_set.count() - u_first) - offset);
-        if (u_epoch != epoch && next_order.empty()) next_order = epoch_order(train_set.count(), options.seed, u_epoch);
-        const std::vector<int>& u_order = u_epoch == epoch ? order : next_order;
-        prefetcher.start(u_order.data() + u_first + offset, n);
-    };
-    prefetch(update, 0);
-    auto epoch_start = Clock::now();
-    double epoch_loss = 0;
-    long long epoch_images = 0;
-
-    const Network::LayerDone update_layer = [&](std::size_t first, std::size_t count) {
-        optimizer.update_arrays(first, count, &net->pool());
-    };
-    while (update < total_updates) {
-        const auto step_start = Clock::now();
-        const long long in_epoch = update % batches_per_epoch;
-        const int first = int(in_epoch * batch);
-        const int batch_images = std::min(batch, train_set.count() - first);
-        float batch_loss = 0;
-        // The last minibatch's backward updates each layer as soon as its gradients are final.
-        optimizer.begin_step(learning_rate_at(options, update, total_updates));
-        for (int offset = 0; offset < batch_images; offset += minibatch) {
-            const Prefetcher::Batch& minibatch_data = prefetcher.take();
-            const int n = minibatch_data.n;
-            const std::vector<int>& labels = minibatch_data.labels;
-            if (offset + minibatch < batch_images) prefetch(update, offset + minibatch);
-            else prefetch(update + 1, 0);
-            const float* probabilities = net->forward(minibatch_data.images.data(), n, true);
-            float* delta = net->output_grad();
-            const float inverse_batch = 1.0f / float(batch_images);
-            for (int i = 0; i < n; ++i) {
-                const float* p = probabilities + std::size_t(i) * classes;
-                float* d = delta + std::size_t(i) * classes;
-                const int label = labels[std::size_t(i)];
-                for (int k = 0; k < classes; ++k) d[k] = (p[k] - (k == label ? 1.0f : 0.0f)) * inverse_batch;
-                batch_loss -= std::log(std::max(p[label], 1e-12f));
-            }
-            const bool last = offset + minibatch >= batch_images;
-            net->backward(minibatch_data.images.data(), n, nullptr, last ? &update_layer : nullptr);
-        }
-        ++update;
-        seen += std::uint64_t(batch_images);
-        trained_images += std::uint64_t(batch_images);
-        epoch_loss += batch_loss;
-        epoch_images += batch_images;
-        train_seconds += seconds_since(step_start);
-        if (!std::isfinite(batch_loss))
-            throw Error(cat("training diverged at update ", update, " (loss is ", batch_loss,
-                            "): lower learning_rate in ", config.cfg_path));
-
-        const long long done_in_epoch = in_epoch + 1;
-        const bool epoch_done = done_in_epoch == batches_per_epoch || update == total_updates;
-        const double epoch_elapsed = seconds_since(epoch_start);
-        const double rate = double(epoch_images) / std::max(epoch_elapsed, 1e-9);
-        const double eta = double((total_updates - update) * batch) / std::max(rate, 1e-9);
-        progress.update(epoch + 1, total_epochs, done_in_epoch, batches_per_epoch, batch_loss / float(batch_images),
-                        rate, eta);
-
-        if (epoch_done) {
-            const auto eval_start = Clock::now();
-            const Evaluation eval = evaluate(*net, test_set);
-            const double eval_seconds = seconds_since(eval_start);
-            last_accuracy = eval.accuracy();
-            const double train_loss = epoch_loss / double(std::max<long long>(epoch_images, 1));
-            std::printf("epoch %lld/%lld: train loss %.4f, test accuracy %.4f (%d/%d), %.2f s, %.0f images/s\n", epoch + 1,
-                        total_epochs, train_loss, last_accuracy, eval.correct, eval.total, epoch_elapsed - eval_seconds,
-                        double(epoch_images) / std::max(epoch_elapsed - eval_seconds, 1e-9));
-            std::fflush(stdout);
-            if (log) {
-                char line[512];
-                std::snprintf(line, sizeof line,
-                              "{\"epoch\":%lld,\"updates\":%lld,\"seen\":%llu,\"learning_rate\":%g,\"train_loss\":%.6f,"
-                              "\"test_accuracy\":%.6f,\"test_loss\":%.6f,\"epoch_seconds\":%.4f,\"elapsed_seconds\":%.4f,"
-                              "\"eval_seconds\":%.4f,\"images_per_second\":%.1f}\n",
-                              epoch + 1, update, (unsigned long long)seen,
-                              double(learning_rate_at(options, update, total_updates)), train_loss, last_accuracy,
-                              eval.loss, epoch_elapsed - eval_seconds, train_seconds, eval_seconds,
-                              double(epoch_images) / std::max(epoch_elapsed - eval_seconds, 1e-9));
-                log << line << std::flush;
-            }
-            save_checkpoint(checkpoint_path(config, "last"));
-            ++epoch;
-            if (update < total_updates) {
-                if (next_order.empty()) next_order = epoch_order(train_set.count(), options.seed, epoch);
-                order = std::move(next_order);
-                next_order.clear();
-            }
-            epoch_start = Clock::now();
-            epoch_loss = 0;
-            epoch_images = 0;
-        }
-        if (g_stop_signal) {
-            const std::string path = checkpoint_path(config, "last");
-            save_checkpoint(path);
-            std::fprintf(stderr, "\nlenet: %s received: saved %s after %lld updates (%llu images); rerun with -resume to continue\n",
-                         g_stop_signal == SIGINT ? "interrupt" : "terminate signal", path.c_str(), update,
-                         (unsigned long long)seen);
-            return 0;
-        }
-    }
-    const std::string final_path = checkpoint_path(config, "final");
-    save_checkpoint(final_path);
-    std::printf("done: %lld updates in %.2f s of training (%.0f images/s), test accuracy %.4f; weights: %s\n", update,
-                train_seconds, double(trained_images) / std::max(train_seconds, 1e-9), last_accuracy, final_path.c_str());
-    return 0;
+    Trainer trainer(config);
+    return trainer.run();
 }
 
 }  // namespace lenet

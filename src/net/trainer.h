@@ -1,5 +1,6 @@
-// Training a classifier: epochs of shuffled batches, softmax cross-entropy, the cfg's optimizer and
-// learning-rate policy, a checkpoint after every epoch, on Ctrl-C/SIGTERM, and at the end.
+// Training: epochs of shuffled batches, the loss of the network's output layer(s) (a classifier's
+// [softmax] cross-entropy), the cfg's optimizer and learning-rate policy, a checkpoint after every
+// epoch, on Ctrl-C/SIGTERM, and at the end.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -11,7 +12,7 @@ namespace lenet {
 
 struct TrainConfig {
     std::string cfg_path;
-    std::string data_dir;
+    std::string data_path;  // an MNIST IDX directory or a Darknet .data file (data/source.h)
     std::string weights_path;  // start from these weights (and their .state, if present)
     std::string backup_dir = "backup";
     std::string log_path;  // one JSON line per epoch
