@@ -1,6 +1,7 @@
 // [avgpool]: Darknet's global average pool, one value per channel.
 #include "cfg/cfg.h"
 #include "kernels/ops/pool.h"
+#include "kernels/ops.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -17,12 +18,12 @@ public:
     LayerSummary summary() const override { return {"avg", "", "", 0, double(input_.size())}; }
 
     void forward(const ForwardPass& pass) override {
-        kernels::global_avgpool_forward(pass.batch, input_.c, input_.h * input_.w, pass.input, pass.output);
+        pass.compute.ops->global_avgpool_forward(pass.batch, input_.c, input_.h * input_.w, pass.input, pass.output);
     }
 
     void backward(const BackwardPass& pass) override {
         if (pass.input_grad)
-            kernels::global_avgpool_backward_add(pass.batch, input_.c, input_.h * input_.w, pass.output_grad,
+            pass.compute.ops->global_avgpool_backward_add(pass.batch, input_.c, input_.h * input_.w, pass.output_grad,
                                                  pass.input_grad);
     }
 };

@@ -15,6 +15,7 @@
 #include "kernels/ops/activation.h"
 #include "kernels/ops/batchnorm.h"
 #include "kernels/ops/binarize.h"
+#include "kernels/ops.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -133,24 +134,24 @@ public:
         if (mode_ != BinaryMode::none) return binary_forward(pass);
         const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
         float* out = batch_normalize_ && pass.train ? x_.data() : pass.output;
-        kernels::gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, pass.input, inputs_,
+        pass.compute.ops->gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, pass.input, inputs_,
                                      weights_.data(), inputs_, 0.0f, out, outputs_});
         if (batch_normalize_) {
             // Batch-norm statistics per output unit, over the batch: channels = outputs, spatial = 1.
             if (pass.train) {
-                kernels::channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
-                kernels::update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
+                pass.compute.ops->channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
+                pass.compute.ops->update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
                                         rolling_variance_.data());
-                kernels::normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
+                pass.compute.ops->normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
                 std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
             } else {
-                kernels::normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, outputs_, 1,
+                pass.compute.ops->normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, outputs_, 1,
                                    pass.output);
             }
         }
-        kernels::scale_add_bias(pass.compute.backend, pass.output, batch_normalize_ ? scales_.data() : nullptr,
+        pass.compute.ops->scale_add_bias(pass.output, batch_normalize_ ? scales_.data() : nullptr,
                                 biases_.data(), pass.batch, outputs_, 1);
-        kernels::activate(pass.compute, activation_, pass.output, total);
+        pass.compute.ops->activate(pass.compute, activation_, pass.output, total);
     }
 
     // The float layer's input gradient is one GEMM that writes it (binary layers add in parts).
@@ -160,11 +161,11 @@ public:
         if (mode_ != BinaryMode::none) return binary_backward(pass);
         gradient_before_weights(pass);
         // dW[out x in] += delta^T[out x batch] * input[batch x in]
-        kernels::gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_,
+        pass.compute.ops->gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_,
                                      pass.input, inputs_, weight_grad_stale_ ? 0.0f : 1.0f, weight_grad_.data(), inputs_});
         weight_grad_stale_ = false;
         if (pass.input_grad)  // dX[batch x in] = delta[batch x out] * W[out x in]
-            kernels::gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
+            pass.compute.ops->gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
                                          weights_.data(), inputs_, 0.0f, pass.input_grad, inputs_});
     }
 
@@ -173,12 +174,12 @@ private:
     // and the bias and scale gradients are added.
     void gradient_before_weights(const BackwardPass& pass) {
         const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
-        kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
-        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, outputs_, 1, bias_grad_.data());
+        pass.compute.ops->activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
+        pass.compute.ops->bias_gradient(pass.compute, pass.output_grad, pass.batch, outputs_, 1, bias_grad_.data());
         if (batch_normalize_) {
-            kernels::scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, outputs_, 1,
+            pass.compute.ops->scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, outputs_, 1,
                                     scale_grad_.data());
-            kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
+            pass.compute.ops->batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
                                         outputs_, 1);
         }
     }
@@ -199,9 +200,9 @@ private:
 
     // alpha and s(W) from the latent weights; for inference also the packed signs and the folded
     // per-unit transform out = dot * scale[o] * beta[b] + shift[o].
-    void prepare_binary(bool train, bool packed) {
+    void prepare_binary(const kernels::Ops& ops, bool train, bool packed) {
         if (!train && packed_ready_ && packed_kind_ == packed) return;
-        kernels::binarize_rows(weights_.data(), outputs_, inputs_, signs_.data(), alpha_.data());
+        ops.binarize_rows(weights_.data(), outputs_, inputs_, signs_.data(), alpha_.data());
         if (train) {
             packed_ready_ = false;
             return;
@@ -223,24 +224,15 @@ private:
     }
 
     // out[b][o] = dots[b][o] * scale[o] * beta[b] (+ shift[o]); betas null means 1, shift null none.
-    // Both inference paths end here, so packed and simulated outputs agree bit for bit.
-    void output_transform(const float* dots, const float* scale, const float* betas, const float* shift, int batch,
-                          float* out) const {
-        for (int b = 0; b < batch; ++b) {
-            const std::size_t row = std::size_t(b) * std::size_t(outputs_);
-            const float beta = betas ? betas[b] : 1.0f;
-            for (int o = 0; o < outputs_; ++o) {
-                const float t = shift ? shift[std::size_t(o)] : 0.0f;
-                out[row + std::size_t(o)] = betas ? dots[row + std::size_t(o)] * scale[std::size_t(o)] * beta + t
-                                                  : dots[row + std::size_t(o)] * scale[std::size_t(o)] + t;
-            }
-        }
+    void output_transform(const kernels::Ops& ops, const float* dots, const float* scale, const float* betas,
+                          const float* shift, int batch, float* out) const {
+        ops.binary_output({batch, outputs_, false, scale, betas, shift}, dots, out);
     }
 
     void binary_forward(const ForwardPass& pass) {
         const bool xnor = mode_ == BinaryMode::xnor;
         const bool packed = xnor && !pass.train && pass.packed_binary;
-        prepare_binary(pass.train, packed);
+        prepare_binary(*pass.compute.ops, pass.train, packed);
         const std::size_t samples = std::size_t(pass.batch) * std::size_t(inputs_);
         const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
         float* signed_input = pass.workspace;
@@ -250,36 +242,36 @@ private:
         if (xnor) {
             betas = pass.train ? betas_.data() : signed_input + samples;  // the gradient scratch is free at inference
             for (int b = 0; b < pass.batch; ++b)
-                betas[b] = kernels::abs_mean(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_));
+                betas[b] = pass.compute.ops->abs_mean(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_));
         }
         if (packed) {
-            kernels::xnor_dense(pass.compute, packed_, pass.input, pass.batch, dots,
+            pass.compute.ops->xnor_dense(pass.compute, packed_, pass.input, pass.batch, dots,
                                 align64(pass.workspace + 2 * samples + weights_.size()));
         } else {
             const float* source = pass.input;
             if (xnor) {
-                kernels::sign(pass.input, samples, signed_input);
+                pass.compute.ops->sign(pass.input, samples, signed_input);
                 source = signed_input;
             }
-            kernels::gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, source, inputs_,
+            pass.compute.ops->gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, source, inputs_,
                                          signs_.data(), inputs_, 0.0f, dots, outputs_});
         }
         if (!pass.train) {
-            output_transform(dots, eval_scale_.data(), betas, eval_shift_.data(), pass.batch, out);
-            kernels::activate(pass.compute, activation_, out, total);
+            output_transform(*pass.compute.ops, dots, eval_scale_.data(), betas, eval_shift_.data(), pass.batch, out);
+            pass.compute.ops->activate(pass.compute, activation_, out, total);
             return;
         }
-        output_transform(dots, alpha_.data(), betas, nullptr, pass.batch, out);
+        output_transform(*pass.compute.ops, dots, alpha_.data(), betas, nullptr, pass.batch, out);
         if (batch_normalize_) {
-            kernels::channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
-            kernels::update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
+            pass.compute.ops->channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
+            pass.compute.ops->update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
                                     rolling_variance_.data());
-            kernels::normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
+            pass.compute.ops->normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
             std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
         }
-        kernels::scale_add_bias(pass.compute.backend, pass.output, batch_normalize_ ? scales_.data() : nullptr,
+        pass.compute.ops->scale_add_bias(pass.output, batch_normalize_ ? scales_.data() : nullptr,
                                 biases_.data(), pass.batch, outputs_, 1);
-        kernels::activate(pass.compute, activation_, pass.output, total);
+        pass.compute.ops->activate(pass.compute, activation_, pass.output, total);
     }
 
     void binary_backward(const BackwardPass& pass) {
@@ -293,36 +285,28 @@ private:
         float* beta_grads = beta_grads_.data();
         if (xnor) {
             // g is dL/d(beta * alpha * dots): beta's gradient first, then g * beta for W~ and s(x).
-            for (int b = 0; b < pass.batch; ++b) {
-                float* g = pass.output_grad + std::size_t(b) * std::size_t(outputs_);
-                const float* d = dots_.data() + std::size_t(b) * std::size_t(outputs_);
-                double sum = 0;
-                for (int o = 0; o < outputs_; ++o) {
-                    sum += double(g[o]) * alpha_[std::size_t(o)] * d[o];
-                    g[o] *= betas_[std::size_t(b)];
-                }
-                beta_grads[std::size_t(b)] = float(sum);
-            }
-            kernels::sign(pass.input, samples, signed_input);
+            pass.compute.ops->xnor_dense_scale_gradient(pass.batch, outputs_, alpha_.data(), dots_.data(), betas_.data(),
+                                                        pass.output_grad, beta_grads);
+            pass.compute.ops->sign(pass.input, samples, signed_input);
             source = signed_input;
         }
         // dL/dW~[out x in] = delta^T[out x batch] * input~[batch x in]
-        kernels::gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_, source,
+        pass.compute.ops->gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_, source,
                                      inputs_, 0.0f, weight_grad_binary, inputs_});
-        kernels::binary_weight_gradient(weights_.data(), alpha_.data(), weight_grad_binary, outputs_, inputs_,
+        pass.compute.ops->binary_weight_gradient(weights_.data(), alpha_.data(), weight_grad_binary, outputs_, inputs_,
                                         weight_grad_.data());
         if (!pass.input_grad) return;
-        kernels::scale_rows(signs_.data(), alpha_.data(), outputs_, inputs_, effective_.data());
+        pass.compute.ops->scale_rows(signs_.data(), alpha_.data(), outputs_, inputs_, effective_.data());
         if (!xnor) {
-            kernels::gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
+            pass.compute.ops->gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
                                          effective_.data(), inputs_, 1.0f, pass.input_grad, inputs_});
             return;
         }
-        kernels::gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
+        pass.compute.ops->gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
                                      effective_.data(), inputs_, 0.0f, input_grad_binary, inputs_});
-        kernels::sign_gradient_add(pass.input, input_grad_binary, samples, pass.input_grad);
+        pass.compute.ops->sign_gradient_add(pass.input, input_grad_binary, samples, pass.input_grad);
         for (int b = 0; b < pass.batch; ++b)
-            kernels::abs_mean_gradient(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_),
+            pass.compute.ops->abs_mean_gradient(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_),
                                        beta_grads[std::size_t(b)], pass.input_grad + std::size_t(b) * std::size_t(inputs_));
     }
 

@@ -25,6 +25,7 @@
 #include "kernels/ops/conv_pool.h"
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pooled_gradient.h"
+#include "kernels/ops.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -166,12 +167,12 @@ public:
             // Too few images to share out: one at a time, the GEMM split over the pool.
             for (std::size_t b = 0; b < std::size_t(pass.batch); ++b) {
                 float* out = conv_out + b * out_size;
-                kernels::gemm(pass.compute, {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
-                                             lowered(pass.compute.backend, pass.input + b * in_size, pass.workspace),
+                pass.compute.ops->gemm(pass.compute, {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                                             lowered(*pass.compute.ops, pass.input + b * in_size, pass.workspace),
                                              spatial(), 0.0f, out, spatial()});
                 if (fuse_bias) {
-                    kernels::scale_add_bias(pass.compute.backend, out, nullptr, biases_.data(), 1, filters_, spatial());
-                    kernels::activate(pass.compute.backend, activation_, out, out_size);
+                    pass.compute.ops->scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
+                    pass.compute.ops->activate_single(activation_, out, out_size);
                 }
             }
         } else {
@@ -180,14 +181,13 @@ public:
                 for (std::size_t b = begin; b < end; ++b) {
                     const float* image = pass.input + b * in_size;
                     float* out = conv_out + b * out_size;
-                    kernels::gemm_single(pass.compute.backend,
-                                         {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
-                                          lowered(pass.compute.backend, image, columns), spatial(), 0.0f, out,
+                    pass.compute.ops->gemm_single({false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                                          lowered(*pass.compute.ops, image, columns), spatial(), 0.0f, out,
                                           spatial()});
                     if (fuse_bias) {
-                        kernels::scale_add_bias(pass.compute.backend, out, nullptr, biases_.data(), 1, filters_,
+                        pass.compute.ops->scale_add_bias(out, nullptr, biases_.data(), 1, filters_,
                                                 spatial());
-                        kernels::activate(pass.compute.backend, activation_, out, out_size);
+                        pass.compute.ops->activate_single(activation_, out, out_size);
                     }
                 }
             };
@@ -196,18 +196,18 @@ public:
         if (fuse_bias) return;
         const std::size_t total = std::size_t(pass.batch) * out_size;
         if (pass.train) {
-            kernels::channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
-            kernels::update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(),
+            pass.compute.ops->channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
+            pass.compute.ops->update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(),
                                     rolling_mean_.data(), rolling_variance_.data());
-            kernels::normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
+            pass.compute.ops->normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
             std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
         } else {
-            kernels::normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, filters_,
+            pass.compute.ops->normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, filters_,
                                spatial(), pass.output);
         }
-        kernels::scale_add_bias(pass.compute.backend, pass.output, scales_.data(), biases_.data(), pass.batch, filters_,
+        pass.compute.ops->scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_,
                                 spatial());
-        kernels::activate(pass.compute, activation_, pass.output, total);
+        pass.compute.ops->activate(pass.compute, activation_, pass.output, total);
     }
 
     void backward(const BackwardPass& pass) override {
@@ -224,30 +224,25 @@ public:
             for (std::size_t b = begin; b < end; ++b) {
                 const float* delta = pass.output_grad + b * out_size;
                 // dW += delta[filters x spatial] * columns^T[spatial x patch]
-                kernels::gemm_single(pass.compute.backend,
-                                     {false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
-                                      lowered(pass.compute.backend, pass.input + b * in_size, columns), spatial(),
+                pass.compute.ops->gemm_single({false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
+                                      lowered(*pass.compute.ops, pass.input + b * in_size, columns), spatial(),
                                       1.0f, grad, patch()});
                 if (!pass.input_grad) continue;
                 float* image_grad = pass.input_grad + b * in_size;
                 if (is_pointwise()) {
-                    kernels::gemm_single(pass.compute.backend,
-                                         {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
+                    pass.compute.ops->gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
                                           delta, spatial(), 1.0f, image_grad, spatial()});
                     continue;
                 }
                 // columns = W^T[patch x filters] * delta[filters x spatial], then scattered back
-                kernels::gemm_single(pass.compute.backend,
-                                     {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
+                pass.compute.ops->gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
                                       spatial(), 0.0f, columns, spatial()});
-                kernels::col2im_add(pass.compute.backend, geometry_, columns, image_grad);
+                pass.compute.ops->col2im_add(geometry_, columns, image_grad);
             }
         });
         const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
-        for (int t = 0; t < used; ++t) {
-            const float* grad = thread_grads + std::size_t(t) * weights_.size();
-            for (std::size_t i = 0; i < weights_.size(); ++i) weight_grad_[i] += grad[i];
-        }
+        for (int t = 0; t < used; ++t)
+            pass.compute.ops->add(thread_grads + std::size_t(t) * weights_.size(), weights_.size(), weight_grad_.data());
     }
 
 private:
@@ -257,7 +252,7 @@ private:
         const std::size_t in_size = input_.size(), conv_size = output_.size(), out_size = pooled_size();
         const int threads = pass.compute.pool->size();
         const PooledScratch scratch = pooled_scratch(pass.workspace, threads);
-        const bool direct = direct_forward(pass.compute.backend);
+        const bool direct = direct_forward(*pass.compute.ops);
         if (direct) kernels::weights_taps_major(weights_.data(), filters_, patch(), scratch.taps_major);
         // Images are handed out one at a time (each image's outputs depend on it alone).
         pass.compute.pool->parallel_dynamic(std::size_t(pass.batch), 1, [&](std::size_t begin, std::size_t end, int thread) {
@@ -265,32 +260,29 @@ private:
             float* conv = scratch.conv + std::size_t(thread) * conv_size;
             for (std::size_t b = begin; b < end; ++b) {
                 if (direct) {
-#ifdef LENET_HAVE_AVX2
                     float* pooled = pass.output + b * out_size;
                     // Inference needs no winners.
-                    kernels::conv_maxpool_direct_avx2(geometry_, filters_, scratch.taps_major, pass.input + b * in_size,
-                                                      pooled, pass.train ? argmax_.data() + b * out_size : nullptr,
-                                                      scratch.direct + std::size_t(thread) * direct_thread_floats());
-                    kernels::scale_add_bias(pass.compute.backend, pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
-                    kernels::activate(pass.compute.backend, activation_, pooled, out_size);
-#endif
+                    pass.compute.ops->conv_maxpool_direct(geometry_, filters_, scratch.taps_major, pass.input + b * in_size,
+                                                          pooled, pass.train ? argmax_.data() + b * out_size : nullptr,
+                                                          scratch.direct + std::size_t(thread) * direct_thread_floats());
+                    pass.compute.ops->scale_add_bias(pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
+                    pass.compute.ops->activate_single(activation_, pooled, out_size);
                     continue;
                 }
                 const float* image = pass.input + b * in_size;
                 float* pooled = pass.output + b * out_size;
-                kernels::gemm_single(pass.compute.backend,
-                                     {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
-                                      lowered(pass.compute.backend, image, columns), spatial(), 0.0f, conv, spatial()});
+                pass.compute.ops->gemm_single({false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                                      lowered(*pass.compute.ops, image, columns), spatial(), 0.0f, conv, spatial()});
                 if (pool_first()) {
                     // max(f(x + bias)) is f(max(x) + bias), the same float, for these f: 1/4 of the work.
-                    kernels::maxpool_forward(pass.compute.backend, *pool_, 1, conv, pooled, argmax_.data() + b * out_size);
-                    kernels::scale_add_bias(pass.compute.backend, pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
-                    kernels::activate(pass.compute.backend, activation_, pooled, out_size);
+                    pass.compute.ops->maxpool_forward(*pool_, 1, conv, pooled, argmax_.data() + b * out_size);
+                    pass.compute.ops->scale_add_bias(pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
+                    pass.compute.ops->activate_single(activation_, pooled, out_size);
                     continue;
                 }
-                kernels::scale_add_bias(pass.compute.backend, conv, nullptr, biases_.data(), 1, filters_, spatial());
-                kernels::activate(pass.compute.backend, activation_, conv, conv_size);
-                kernels::maxpool_forward(pass.compute.backend, *pool_, 1, conv, pooled, argmax_.data() + b * out_size);
+                pass.compute.ops->scale_add_bias(conv, nullptr, biases_.data(), 1, filters_, spatial());
+                pass.compute.ops->activate_single(activation_, conv, conv_size);
+                pass.compute.ops->maxpool_forward(*pool_, 1, conv, pooled, argmax_.data() + b * out_size);
             }
         });
     }
@@ -311,7 +303,7 @@ private:
         float* bias_scratch = scratch.bias;
         const kernels::PooledGradientShape shape{filters_, patch(), spatial(), pooled_spatial()};
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
-            const Backend backend = pass.compute.backend;
+            const kernels::Ops& ops = *pass.compute.ops;
             float* columns = pass.workspace + std::size_t(thread) * columns_size();
             float* grad = thread_grads + std::size_t(thread) * weights_.size();
             float* delta = conv_scratch + std::size_t(thread) * conv_size;
@@ -322,28 +314,26 @@ private:
             for (std::size_t b = begin; b < end; ++b) {
                 float* pooled_grad = pooled_output_gradient(pass, b, bias_grad);
                 const std::int32_t* winners = argmax_.data() + b * out_size;
-                kernels::pooled_weight_gradient(backend, shape, pooled_grad, winners,
-                                                lowered(backend, pass.input + b * in_size, columns), grad, rows);
+                ops.pooled_weight_gradient(shape, pooled_grad, winners,
+                                                lowered(ops, pass.input + b * in_size, columns), grad, rows);
                 if (!pass.input_grad) continue;
                 float* image_grad = pass.input_grad + b * in_size;
-                kernels::maxpool_backward_set(backend, *pool_, 1, pooled_grad, winners, delta);
+                ops.maxpool_backward_set(*pool_, 1, pooled_grad, winners, delta);
                 if (is_pointwise()) {
-                    kernels::gemm_single(backend, {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(),
+                    ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(),
                                                    patch(), delta, spatial(), 1.0f, image_grad, spatial()});
                     continue;
                 }
                 // columns = W^T * delta, then scattered back
-                kernels::gemm_single(backend, {true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
+                ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
                                                delta, spatial(), 0.0f, columns, spatial()});
-                kernels::col2im_add(backend, geometry_, columns, image_grad);
+                ops.col2im_add(geometry_, columns, image_grad);
             }
         });
         const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
         for (int t = 0; t < used; ++t) {
-            const float* grad = thread_grads + std::size_t(t) * weights_.size();
-            for (std::size_t i = 0; i < weights_.size(); ++i) weight_grad_[i] += grad[i];
-            const float* bias_grad = bias_scratch + std::size_t(t) * std::size_t(filters_);
-            for (std::size_t i = 0; i < biases_.size(); ++i) bias_grad_[i] += bias_grad[i];
+            pass.compute.ops->add(thread_grads + std::size_t(t) * weights_.size(), weights_.size(), weight_grad_.data());
+            pass.compute.ops->add(bias_scratch + std::size_t(t) * std::size_t(filters_), biases_.size(), bias_grad_.data());
         }
     }
 
@@ -361,9 +351,9 @@ private:
         float* hwc_weights = scratch.hwc_weights;
         float* hwc_scratch = scratch.hwc;
         const kernels::PooledConvShape shape = pooled_conv_shape();
-        kernels::weights_to_channels_last(geometry_, filters_, weights_.data(), hwc_weights);
+        pass.compute.ops->weights_to_channels_last(geometry_, filters_, weights_.data(), hwc_weights);
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
-            const Backend backend = pass.compute.backend;
+            const kernels::Ops& ops = *pass.compute.ops;
             float* grad = thread_grads + std::size_t(thread) * weights_.size();
             float* bias_grad = bias_scratch + std::size_t(thread) * std::size_t(filters_);
             float* image = hwc_scratch + std::size_t(thread) * channels_last_thread_floats();
@@ -374,28 +364,28 @@ private:
             for (std::size_t b = begin; b < end; ++b) {
                 float* pooled_grad = pooled_output_gradient(pass, b, bias_grad);
                 const std::int32_t* winners = argmax_.data() + b * out_size;
-                kernels::to_channels_last(backend, geometry_, pass.input + b * in_size, image);
+                ops.to_channels_last(geometry_, pass.input + b * in_size, image);
                 if (pass.input_grad) std::fill(image_grad, image_grad + image_floats, 0.0f);
-                kernels::pooled_conv_backward_channels_last(backend, shape, pooled_grad, winners, image, hwc_weights,
+                ops.pooled_conv_backward_channels_last(shape, pooled_grad, winners, image, hwc_weights,
                                                             grad, pass.input_grad ? image_grad : nullptr, terms);
                 if (pass.input_grad)
-                    kernels::from_channels_last(backend, geometry_, image_grad, pass.input_grad + b * in_size);
+                    ops.from_channels_last(geometry_, image_grad, pass.input_grad + b * in_size);
             }
         });
         const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
         for (int t = 0; t < used; ++t) {
-            kernels::add_weights_from_channels_last(geometry_, filters_, thread_grads + std::size_t(t) * weights_.size(),
+            pass.compute.ops->add_weights_from_channels_last(geometry_, filters_, thread_grads + std::size_t(t) * weights_.size(),
                                                     weight_grad_.data());
-            const float* bias_grad = bias_scratch + std::size_t(t) * std::size_t(filters_);
-            for (std::size_t i = 0; i < biases_.size(); ++i) bias_grad_[i] += bias_grad[i];
+            pass.compute.ops->add(bias_scratch + std::size_t(t) * std::size_t(filters_), biases_.size(), bias_grad_.data());
         }
     }
 
     bool channels_last() const { return geometry_.channels % 8 == 0; }
     // Few taps, filters in multiples of 8, a 2x2 pool that tiles the output, bias and activation
     // after the pool: the forward runs the direct kernel (kernels/ops/conv_pool.h).
-    bool direct_forward(Backend backend) const {
-        return backend == Backend::avx2 && direct_fits();
+    // (The table says whether its backend has such a kernel for the shape.)
+    bool direct_forward(const kernels::Ops& ops) const {
+        return direct_fits() && ops.conv_maxpool_direct_fits(geometry_, filters_, *pool_);
     }
     bool direct_fits() const { return pool_first() && kernels::conv_maxpool_direct_fits(geometry_, filters_, *pool_); }
     std::size_t direct_thread_floats() const { return kernels::conv_maxpool_direct_scratch_floats(geometry_, filters_); }
@@ -436,9 +426,9 @@ private:
     float* pooled_output_gradient(const BackwardPass& pass, std::size_t b, float* bias_grad) const {
         const std::size_t out_size = pooled_size();
         float* pooled_grad = pass.output_grad + b * out_size;
-        kernels::activation_gradient(pass.compute.backend, activation_, pass.output + b * out_size, pooled_grad,
+        pass.compute.ops->activation_gradient_single(activation_, pass.output + b * out_size, pooled_grad,
                                      out_size);
-        kernels::bias_gradient(pass.compute.backend, pooled_grad, 1, filters_, pooled_spatial(), bias_grad);
+        pass.compute.ops->bias_gradient_single(pooled_grad, 1, filters_, pooled_spatial(), bias_grad);
         return pooled_grad;
     }
 
@@ -470,9 +460,9 @@ private:
 
     // alpha and s(W) from the latent weights; for inference also the packed signs and the folded
     // per-filter transform out = dot * scale[f] * K[p] + shift[f].
-    void prepare_binary(bool train, bool packed) {
+    void prepare_binary(const kernels::Ops& ops, bool train, bool packed) {
         if (!train && packed_ready_ && packed_kind_ == packed) return;
-        kernels::binarize_rows(weights_.data(), filters_, patch(), signs_.data(), alpha_.data());
+        ops.binarize_rows(weights_.data(), filters_, patch(), signs_.data(), alpha_.data());
         if (train) {
             packed_ready_ = false;
             return;
@@ -496,7 +486,7 @@ private:
     void binary_forward(const ForwardPass& pass) {
         const bool xnor = mode_ == BinaryMode::xnor;
         const bool packed = xnor && !pass.train && pass.packed_binary;
-        prepare_binary(pass.train, packed);
+        prepare_binary(*pass.compute.ops, pass.train, packed);
         const std::size_t in_size = input_.size(), out_size = output_.size();
         const bool fuse_bias = !batch_normalize_;
         float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;
@@ -510,10 +500,10 @@ private:
             for (int b = 0; b < pass.batch; ++b) {
                 const float* image = pass.input + std::size_t(b) * in_size;
                 float* out = pass.output + std::size_t(b) * out_size;
-                kernels::input_scale_map(geometry_, image, abs_mean, k_map);
-                kernels::xnor_conv(pass.compute, geometry_, packed_, image, out, pool_workspace);
-                output_transform(out, eval_scale_.data(), k_map, eval_shift_.data(), out);
-                kernels::activate(pass.compute.backend, activation_, out, out_size);
+                pass.compute.ops->input_scale_map(geometry_, image, abs_mean, k_map);
+                pass.compute.ops->xnor_conv(pass.compute, geometry_, packed_, image, out, pool_workspace);
+                output_transform(*pass.compute.ops, out, eval_scale_.data(), k_map, eval_shift_.data(), out);
+                pass.compute.ops->activate_single(activation_, out, out_size);
             }
             return;
         }
@@ -531,71 +521,61 @@ private:
                 const float* k = nullptr;
                 if (xnor) {
                     float* k_map = pass.train ? k_maps_.data() + b * std::size_t(spatial()) : k_scratch;
-                    kernels::input_scale_map(geometry_, image, abs_mean, k_map);
+                    pass.compute.ops->input_scale_map(geometry_, image, abs_mean, k_map);
                     k = k_map;
                 }
                 if (packed) {
-                    kernels::xnor_conv_single(pass.compute.backend, geometry_, packed_, image, dots, packed_workspace);
+                    pass.compute.ops->xnor_conv_single(geometry_, packed_, image, dots, packed_workspace);
                 } else {
                     const float* source = image;
                     if (xnor) {
-                        kernels::sign(image, in_size, signed_image);
+                        pass.compute.ops->sign(image, in_size, signed_image);
                         source = signed_image;
                     }
-                    kernels::gemm_single(pass.compute.backend,
-                                         {false, false, filters_, spatial(), patch(), 1.0f, signs_.data(), patch(),
-                                          lowered(pass.compute.backend, source, columns), spatial(), 0.0f, dots,
+                    pass.compute.ops->gemm_single({false, false, filters_, spatial(), patch(), 1.0f, signs_.data(), patch(),
+                                          lowered(*pass.compute.ops, source, columns), spatial(), 0.0f, dots,
                                           spatial()});
                 }
                 if (!pass.train) {
-                    output_transform(dots, eval_scale_.data(), k, eval_shift_.data(), out);
-                    kernels::activate(pass.compute.backend, activation_, out, out_size);
+                    output_transform(*pass.compute.ops, dots, eval_scale_.data(), k, eval_shift_.data(), out);
+                    pass.compute.ops->activate_single(activation_, out, out_size);
                     continue;
                 }
-                output_transform(dots, alpha_.data(), k, nullptr, out);
+                output_transform(*pass.compute.ops, dots, alpha_.data(), k, nullptr, out);
                 if (fuse_bias) {
-                    kernels::scale_add_bias(pass.compute.backend, out, nullptr, biases_.data(), 1, filters_, spatial());
-                    kernels::activate(pass.compute.backend, activation_, out, out_size);
+                    pass.compute.ops->scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
+                    pass.compute.ops->activate_single(activation_, out, out_size);
                 }
             }
         });
         if (!pass.train || fuse_bias) return;
         const std::size_t total = std::size_t(pass.batch) * out_size;
-        kernels::channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
-        kernels::update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(), rolling_mean_.data(),
+        pass.compute.ops->channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
+        pass.compute.ops->update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(), rolling_mean_.data(),
                                 rolling_variance_.data());
-        kernels::normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
+        pass.compute.ops->normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
         std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
-        kernels::scale_add_bias(pass.compute.backend, pass.output, scales_.data(), biases_.data(), pass.batch, filters_,
+        pass.compute.ops->scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_,
                                 spatial());
-        kernels::activate(pass.compute, activation_, pass.output, total);
+        pass.compute.ops->activate(pass.compute, activation_, pass.output, total);
     }
 
     // out[f][p] = dots[f][p] * scale[f] * K[p] (+ shift[f]); K null means 1, shift null means none.
-    // Both inference paths end here, so packed and simulated outputs agree bit for bit.
-    void output_transform(const float* dots, const float* scale, const float* k, const float* shift, float* out) const {
-        const int positions = spatial();
-        for (int f = 0; f < filters_; ++f) {
-            const float* d = dots + std::size_t(f) * std::size_t(positions);
-            float* o = out + std::size_t(f) * std::size_t(positions);
-            const float s = scale[std::size_t(f)], t = shift ? shift[std::size_t(f)] : 0.0f;
-            if (k)
-                for (int p = 0; p < positions; ++p) o[p] = d[p] * s * k[p] + t;
-            else
-                for (int p = 0; p < positions; ++p) o[p] = d[p] * s + t;
-        }
+    void output_transform(const kernels::Ops& ops, const float* dots, const float* scale, const float* k,
+                          const float* shift, float* out) const {
+        ops.binary_output({filters_, spatial(), true, scale, k, shift}, dots, out);
     }
 
     // Through the activation, bias and batch norm (whole batch): output_grad becomes dL/d(the
     // convolution's output), and the bias and scale gradients are added.
     void gradient_before_weights(const BackwardPass& pass) {
         const std::size_t total = std::size_t(pass.batch) * output_.size();
-        kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
-        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, spatial(), bias_grad_.data());
+        pass.compute.ops->activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
+        pass.compute.ops->bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, spatial(), bias_grad_.data());
         if (batch_normalize_) {
-            kernels::scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, filters_, spatial(),
+            pass.compute.ops->scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, filters_, spatial(),
                                     scale_grad_.data());
-            kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
+            pass.compute.ops->batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
                                         filters_, spatial());
         }
     }
@@ -606,7 +586,7 @@ private:
         gradient_before_weights(pass);
         // output_grad is now dL/d(alpha * K * dots). With W~ = alpha * s(W) the layer computes
         // K * (W~ conv input~), so the usual convolution gradients run on g * K and W~.
-        kernels::scale_rows(signs_.data(), alpha_.data(), filters_, patch(), effective_.data());
+        pass.compute.ops->scale_rows(signs_.data(), alpha_.data(), filters_, patch(), effective_.data());
         const int threads = pass.compute.pool->size();
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
             float* columns = pass.workspace + std::size_t(thread) * thread_floats();
@@ -624,49 +604,37 @@ private:
                 if (xnor) {
                     const float* k = k_maps_.data() + b * std::size_t(spatial());
                     const float* dots = dots_.data() + b * out_size;
-                    std::fill(k_grad, k_grad + spatial(), 0.0f);
-                    for (int f = 0; f < filters_; ++f) {
-                        float* g = delta + std::size_t(f) * std::size_t(spatial());
-                        const float* d = dots + std::size_t(f) * std::size_t(spatial());
-                        const float a = alpha_[std::size_t(f)];
-                        for (int p = 0; p < spatial(); ++p) {
-                            k_grad[p] += g[p] * a * d[p];
-                            g[p] *= k[p];
-                        }
-                    }
-                    kernels::sign(image, in_size, signed_image);
+                    pass.compute.ops->xnor_conv_scale_gradient(filters_, spatial(), alpha_.data(), dots, k, delta,
+                                                               k_grad);
+                    pass.compute.ops->sign(image, in_size, signed_image);
                     source = signed_image;
                 }
-                kernels::gemm_single(pass.compute.backend,
-                                     {false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
-                                      lowered(pass.compute.backend, source, columns), spatial(), 1.0f, grad, patch()});
+                pass.compute.ops->gemm_single({false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
+                                      lowered(*pass.compute.ops, source, columns), spatial(), 1.0f, grad, patch()});
                 if (!pass.input_grad) continue;
                 float* target = xnor ? image_grad : pass.input_grad + b * in_size;
                 if (xnor) std::fill(image_grad, image_grad + in_size, 0.0f);
                 if (is_pointwise()) {
-                    kernels::gemm_single(pass.compute.backend,
-                                         {true, false, patch(), spatial(), filters_, 1.0f, effective_.data(), patch(),
+                    pass.compute.ops->gemm_single({true, false, patch(), spatial(), filters_, 1.0f, effective_.data(), patch(),
                                           delta, spatial(), 1.0f, target, spatial()});
                 } else {
-                    kernels::gemm_single(pass.compute.backend,
-                                         {true, false, patch(), spatial(), filters_, 1.0f, effective_.data(), patch(),
+                    pass.compute.ops->gemm_single({true, false, patch(), spatial(), filters_, 1.0f, effective_.data(), patch(),
                                           delta, spatial(), 0.0f, columns, spatial()});
-                    kernels::col2im_add(pass.compute.backend, geometry_, columns, target);
+                    pass.compute.ops->col2im_add(geometry_, columns, target);
                 }
                 if (!xnor) continue;
                 float* input_grad = pass.input_grad + b * in_size;
-                kernels::sign_gradient_add(image, image_grad, in_size, input_grad);
-                kernels::input_scale_gradient(geometry_, image, k_grad, abs_mean_grad, input_grad);
+                pass.compute.ops->sign_gradient_add(image, image_grad, in_size, input_grad);
+                pass.compute.ops->input_scale_gradient(geometry_, image, k_grad, abs_mean_grad, input_grad);
             }
         });
         // Sum the threads' dL/dW~ in a fixed order, then map it onto the latent weights.
         float* total_grad = pass.workspace + columns_size();
         const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
-        for (int t = 1; t < used; ++t) {
-            const float* grad = pass.workspace + std::size_t(t) * thread_floats() + columns_size();
-            for (std::size_t i = 0; i < weights_.size(); ++i) total_grad[i] += grad[i];
-        }
-        kernels::binary_weight_gradient(weights_.data(), alpha_.data(), total_grad, filters_, patch(),
+        for (int t = 1; t < used; ++t)
+            pass.compute.ops->add(pass.workspace + std::size_t(t) * thread_floats() + columns_size(), weights_.size(),
+                                  total_grad);
+        pass.compute.ops->binary_weight_gradient(weights_.data(), alpha_.data(), total_grad, filters_, patch(),
                                         weight_grad_.data());
     }
 
@@ -702,9 +670,9 @@ private:
     std::size_t columns_size() const { return is_pointwise() ? 0 : std::size_t(patch()) * std::size_t(spatial()); }
     // A 1x1, stride 1, unpadded convolution reads the image as its own column matrix.
     bool is_pointwise() const { return geometry_.size == 1 && geometry_.stride == 1 && geometry_.pad == 0; }
-    const float* lowered(Backend backend, const float* image, float* columns) const {
+    const float* lowered(const kernels::Ops& ops, const float* image, float* columns) const {
         if (is_pointwise()) return image;
-        kernels::im2col(backend, geometry_, image, columns);
+        ops.im2col(geometry_, image, columns);
         return columns;
     }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "cfg/cfg.h"
+#include "kernels/ops.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -27,20 +28,16 @@ public:
             return;
         }
         const float keep_scale = 1.0f / (1.0f - probability_);
-        for (std::size_t i = 0; i < total; ++i) {
-            mask_[i] = pass.rng.uniform() < probability_ ? 0.0f : keep_scale;
-            pass.output[i] = pass.input[i] * mask_[i];
-        }
+        // The mask is drawn on the host, in order (the run's random stream); applying it is an op.
+        for (std::size_t i = 0; i < total; ++i) mask_[i] = pass.rng.uniform() < probability_ ? 0.0f : keep_scale;
+        pass.compute.ops->multiply(pass.input, mask_.data(), total, pass.output);
     }
 
     void backward(const BackwardPass& pass) override {
         if (!pass.input_grad) return;
         const std::size_t total = std::size_t(pass.batch) * input_.size();
-        if (probability_ == 0.0f) {
-            for (std::size_t i = 0; i < total; ++i) pass.input_grad[i] += pass.output_grad[i];
-            return;
-        }
-        for (std::size_t i = 0; i < total; ++i) pass.input_grad[i] += pass.output_grad[i] * mask_[i];
+        if (probability_ == 0.0f) return pass.compute.ops->add(pass.output_grad, total, pass.input_grad);
+        pass.compute.ops->multiply_add(pass.output_grad, mask_.data(), total, pass.input_grad);
     }
 
 private:

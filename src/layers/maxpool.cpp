@@ -2,6 +2,7 @@
 #include "cfg/cfg.h"
 #include "core/thread_pool.h"
 #include "kernels/ops/pool.h"
+#include "kernels/ops.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -26,7 +27,7 @@ public:
 
     void forward(const ForwardPass& pass) override {
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int) {
-            kernels::maxpool_forward(pass.compute.backend, geometry_, int(end - begin),
+            pass.compute.ops->maxpool_forward(geometry_, int(end - begin),
                                      pass.input + begin * input_.size(), pass.output + begin * output_.size(),
                                      argmax_.data() + begin * output_.size());
         });
@@ -35,7 +36,7 @@ public:
     void backward(const BackwardPass& pass) override {
         if (!pass.input_grad) return;
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int) {
-            kernels::maxpool_backward_add(pass.compute.backend, geometry_, int(end - begin),
+            pass.compute.ops->maxpool_backward_add(geometry_, int(end - begin),
                                           pass.output_grad + begin * output_.size(),
                                           argmax_.data() + begin * output_.size(),
                                           pass.input_grad + begin * input_.size());

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "cfg/cfg.h"
+#include "kernels/ops.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -21,19 +22,7 @@ public:
 
     void forward(const ForwardPass& pass) override {
         const int n = int(input_.size()), group_size = n / groups_;
-        for (int b = 0; b < pass.batch; ++b)
-            for (int g = 0; g < groups_; ++g) {
-                const float* x = pass.input + std::size_t(b) * n + std::size_t(g) * group_size;
-                float* y = pass.output + std::size_t(b) * n + std::size_t(g) * group_size;
-                float largest = x[0];
-                for (int i = 1; i < group_size; ++i) largest = std::max(largest, x[i]);
-                float sum = 0.0f;
-                for (int i = 0; i < group_size; ++i) {
-                    y[i] = std::exp((x[i] - largest) / temperature_);
-                    sum += y[i];
-                }
-                for (int i = 0; i < group_size; ++i) y[i] /= sum;
-            }
+        pass.compute.ops->softmax(pass.input, pass.batch * groups_, group_size, temperature_, pass.output);
     }
 
     void backward(const BackwardPass& pass) override {

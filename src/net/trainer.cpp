@@ -105,7 +105,7 @@ int train(const TrainConfig& config) {
     else throw Error(cat(config.cfg_path, ": [net] needs epochs= or max_batches= (or pass -epochs)"));
     const long long total_epochs = (total_updates + batches_per_epoch - 1) / batches_per_epoch;
 
-    Optimizer optimizer(options, net->params(), net->compute().backend);
+    Optimizer optimizer(options, net->params(), net->compute().ops);
     std::uint64_t seen = 0;
     long long update = 0;
     std::string start_weights = config.weights_path;
@@ -171,7 +171,7 @@ int train(const TrainConfig& config) {
     std::cout << net->summary_table();
     std::cout << "training " << config.cfg_path << " on " << train_set.count() << " images (" << test_set.count()
               << " test) for " << total_epochs << " epochs, " << total_updates << " updates of batch " << batch
-              << ", backend " << backend_name(net->compute().backend) << ", " << net->pool().size() << " threads\n";
+              << ", backend " << backend_name(net->compute().ops) << ", " << net->pool().size() << " threads\n";
     std::cout.flush();
 
     const int classes = train_set.classes;

@@ -18,6 +18,7 @@
 #include "core/thread_pool.h"
 #include "kernels/backend.h"
 #include "kernels/binary/xnor.h"
+#include "kernels/ops.h"
 
 namespace {
 
@@ -91,11 +92,9 @@ struct Workspace {
     }
 };
 
-bool avx2_available() { return lenet::backend_available(Backend::avx2); }
 
 std::vector<Backend> backends() {
-    std::vector<Backend> list{Backend::reference};
-    if (avx2_available()) list.push_back(Backend::avx2);
+    std::vector<Backend> list = lenet::kernels::available_backends();
     return list;
 }
 
@@ -107,12 +106,12 @@ std::vector<float> run_conv(Backend backend, int threads, const k::ConvGeometry&
     std::vector<float> dots(outputs + kGuardFloats, kGuard);
     if (threads == 1) {
         Workspace ws(k::xnor_conv_workspace_bytes(g, packed));
-        k::xnor_conv_single(backend, g, packed, image.data(), dots.data(), ws.data());
+        backend->xnor_conv_single(g, packed, image.data(), dots.data(), ws.data());
         *workspace_ok = ws.guard_intact();
     } else {
         lenet::ThreadPool pool(threads);
         Workspace ws(k::xnor_conv_pool_workspace_bytes(g, packed, pool.size()));
-        k::xnor_conv({&pool, backend}, g, packed, image.data(), dots.data(), ws.data());
+        backend->xnor_conv({&pool, backend}, g, packed, image.data(), dots.data(), ws.data());
         *workspace_ok = ws.guard_intact();
     }
     return dots;
@@ -175,7 +174,7 @@ TEST_CASE("xnor dense: hand-computed 2x3", "[xnor]") {
     for (Backend backend : backends()) {
         std::vector<float> dots(2 + kGuardFloats, kGuard);
         Workspace ws(k::xnor_dense_workspace_bytes(packed, 1));
-        k::xnor_dense({nullptr, backend}, packed, input.data(), 1, dots.data(), ws.data());
+        backend->xnor_dense({nullptr, backend}, packed, input.data(), 1, dots.data(), ws.data());
         CHECK(dots[0] == 3.0f);
         CHECK(dots[1] == -1.0f);
         CHECK(dots[2] == kGuard);
@@ -226,38 +225,6 @@ TEST_CASE("xnor pack/unpack round trips", "[xnor]") {
                 for (int r = 0; r < rows; ++r)
                     REQUIRE(packed.bits[std::size_t(r) * packed.row_words + packed.row_words - 1] >> (columns % 64) == 0);
         }
-}
-
-TEST_CASE("xnor popcount and sign packing: AVX2 against the reference", "[xnor]") {
-    if (!avx2_available()) {
-        WARN("AVX2+FMA backend not available on this CPU or build; skipping");
-        return;
-    }
-#ifdef LENET_HAVE_AVX2
-    Rng rng(5);
-    for (std::size_t words = 0; words < 300; words += 1 + words / 8) {
-        std::vector<k::BitWord> a(words + 1), b(words + 1);
-        for (std::size_t i = 0; i <= words; ++i) {
-            a[i] = rng.next();
-            b[i] = rng.next();
-        }
-        if (words > 2) b[1] = ~a[1], b[2] = a[2];  // all and none differing
-        // From an odd word, so the vector loads are unaligned.
-        INFO("words=" << words);
-        REQUIRE(k::xor_popcount_avx2(a.data() + 1, b.data() + 1, words) ==
-                k::xor_popcount_reference(a.data() + 1, b.data() + 1, words));
-    }
-    for (std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(7), std::size_t(8), std::size_t(63),
-                          std::size_t(64), std::size_t(65), std::size_t(130), std::size_t(1000)}) {
-        INFO("n=" << n);
-        const std::vector<float> x = random_values(rng, n + 1);
-        const std::size_t words = (n + 63) / 64;
-        std::vector<k::BitWord> expected(words + 1, 0x5555), got(words + 1, 0x5555);
-        k::pack_signs_reference(x.data(), n, expected.data());
-        k::pack_signs_avx2(x.data(), n, got.data());
-        REQUIRE(got == expected);
-    }
-#endif
 }
 
 TEST_CASE("xnor conv matches the float simulation on random shapes", "[xnor]") {
@@ -320,7 +287,7 @@ TEST_CASE("xnor dense matches the float simulation", "[xnor]") {
                 lenet::ThreadPool pool(threads);
                 std::vector<float> dots(expected.size(), kGuard);
                 Workspace ws(k::xnor_dense_workspace_bytes(packed, s.batch));
-                k::xnor_dense({&pool, backend}, packed, input.data(), s.batch, dots.data(), ws.data());
+                backend->xnor_dense({&pool, backend}, packed, input.data(), s.batch, dots.data(), ws.data());
                 CHECK(ws.guard_intact());
                 REQUIRE(dots == expected);
             }
