@@ -242,14 +242,14 @@ TEST_CASE("xnor conv matches the float simulation on random shapes", "[xnor]") {
             check_conv({channels, height, width, size, stride, pad}, filters, ++seed);
         }
     }
-    // Whole AVX2 tiles and partial ones, wider images.
+    // Whole vector-kernel tiles and partial ones, wider images.
     check_conv({64, 15, 13, 3, 1, 1}, 64, ++seed);
     check_conv({128, 9, 11, 3, 2, 1}, 48, ++seed);
     // Enough positions for several threads, each with its own ring of table rows.
     check_conv({32, 21, 19, 3, 2, 1}, 20, ++seed);
     check_conv({3, 23, 17, 5, 3, 2}, 7, ++seed);
     check_conv({65, 12, 3, 3, 1, 0}, 33, ++seed);  // rows narrower than a tile
-    // AVX2 planes: at stride 1 a row's right padding is the next row's left padding, unless the
+    // Byte-plane kernels: at stride 1 a row's right padding is the next row's left padding, unless the
     // outputs are wider (pad >= size); 1024-byte planes (moved to an odd number of cache lines);
     // an odd number of 32-position vectors (the last tile a single vector); strides split into phases.
     check_conv({16, 7, 9, 1, 1, 2}, 5, ++seed);
@@ -257,10 +257,10 @@ TEST_CASE("xnor conv matches the float simulation on random shapes", "[xnor]") {
     check_conv({256, 28, 28, 3, 1, 1}, 6, ++seed);
     check_conv({24, 5, 11, 3, 1, 1}, 9, ++seed);
     check_conv({40, 13, 17, 3, 3, 2}, 7, ++seed);
-    // More than 31 steps of 8 channels per tap: the AVX2 byte sums are widened within a tap.
+    // More than 31 steps of 8 channels per tap: a byte-sum kernel's sums are widened within a tap.
     check_conv({520, 5, 7, 1, 1, 0}, 17, ++seed);
     check_conv({513, 6, 5, 3, 2, 1}, 5, ++seed);
-    // Too many bits per output for the AVX2 kernel's 16-bit sums: the reference runs instead.
+    // Too many bits per output for a 16-bit-sum kernel: the reference runs instead.
     check_conv({1000, 9, 9, 9, 1, 0}, 3, ++seed);
 }
 
