@@ -16,6 +16,7 @@
 #include "kernels/ops/batchnorm.h"
 #include "kernels/ops/binarize.h"
 #include "kernels/ops.h"
+#include "layers/binary.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -24,13 +25,11 @@ Activation parse_activation_key(const CfgSection& section, std::string_view fall
 
 namespace {
 
-enum class BinaryMode { none, weights, xnor };
-
 class ConnectedLayer final : public Layer {
 public:
     ConnectedLayer(Shape input, int outputs, Activation activation, bool batch_normalize, BinaryMode mode)
         : inputs_(int(input.size())), outputs_(outputs), activation_(activation), batch_normalize_(batch_normalize),
-          mode_(mode) {
+          mode_(mode), binary_(mode, outputs, int(input.size())) {
         input_ = input;
         output_ = Shape{outputs, 1, 1};
         weights_.assign(std::size_t(inputs_) * std::size_t(outputs_), 0.0f);
@@ -44,13 +43,6 @@ public:
             rolling_variance_.assign(std::size_t(outputs_), 1.0f);
             mean_.assign(std::size_t(outputs_), 0.0f);
             variance_.assign(std::size_t(outputs_), 0.0f);
-        }
-        if (mode_ != BinaryMode::none) {
-            signs_.assign(weights_.size(), 0.0f);
-            effective_.assign(weights_.size(), 0.0f);
-            alpha_.assign(std::size_t(outputs_), 0.0f);
-            eval_scale_.assign(std::size_t(outputs_), 0.0f);
-            eval_shift_.assign(std::size_t(outputs_), 0.0f);
         }
     }
 
@@ -114,7 +106,7 @@ public:
             reader.read_floats(rolling_mean_.data(), rolling_mean_.size(), "rolling mean");
             reader.read_floats(rolling_variance_.data(), rolling_variance_.size(), "rolling variance");
         }
-        packed_ready_ = false;
+        binary_.ready = false;
     }
 
     void write_weights(WeightsWriter& writer) const override {
@@ -193,34 +185,12 @@ private:
         }
     };
 
-    static void* align64(float* p) {
-        const auto address = reinterpret_cast<std::uintptr_t>(p);
-        return reinterpret_cast<void*>((address + 63) & ~std::uintptr_t(63));
-    }
-
     // alpha and s(W) from the latent weights; for inference also the packed signs and the folded
     // per-unit transform out = dot * scale[o] * beta[b] + shift[o].
     void prepare_binary(const kernels::Ops& ops, bool train, bool packed) {
-        if (!train && packed_ready_ && packed_kind_ == packed) return;
-        ops.binarize_rows(weights_.data(), outputs_, inputs_, signs_.data(), alpha_.data());
-        if (train) {
-            packed_ready_ = false;
-            return;
-        }
-        for (int o = 0; o < outputs_; ++o) {
-            const std::size_t i = std::size_t(o);
-            float scale = alpha_[i], shift = biases_[i];
-            if (batch_normalize_) {
-                const float bn = scales_[i] / std::sqrt(rolling_variance_[i] + kernels::kBatchNormEpsilon);
-                scale *= bn;
-                shift -= rolling_mean_[i] * bn;
-            }
-            eval_scale_[i] = scale;
-            eval_shift_[i] = shift;
-        }
-        if (mode_ == BinaryMode::xnor && packed) packed_ = kernels::pack_rows(weights_.data(), outputs_, inputs_);
-        packed_kind_ = packed;
-        packed_ready_ = true;
+        if (binary_.prepare(ops, weights_.data(), train, packed, biases_.data(),
+                            batch_normalize_ ? scales_.data() : nullptr, rolling_mean_.data(), rolling_variance_.data()))
+            packed_ = kernels::pack_rows(weights_.data(), outputs_, inputs_);
     }
 
     // out[b][o] = dots[b][o] * scale[o] * beta[b] (+ shift[o]); betas null means 1, shift null none.
@@ -254,14 +224,14 @@ private:
                 source = signed_input;
             }
             pass.compute.ops->gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, source, inputs_,
-                                         signs_.data(), inputs_, 0.0f, dots, outputs_});
+                                         binary_.signs.data(), inputs_, 0.0f, dots, outputs_});
         }
         if (!pass.train) {
-            output_transform(*pass.compute.ops, dots, eval_scale_.data(), betas, eval_shift_.data(), pass.batch, out);
+            output_transform(*pass.compute.ops, dots, binary_.eval_scale.data(), betas, binary_.eval_shift.data(), pass.batch, out);
             pass.compute.ops->activate(pass.compute, activation_, out, total);
             return;
         }
-        output_transform(*pass.compute.ops, dots, alpha_.data(), betas, nullptr, pass.batch, out);
+        output_transform(*pass.compute.ops, dots, binary_.alpha.data(), betas, nullptr, pass.batch, out);
         if (batch_normalize_) {
             pass.compute.ops->channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
             pass.compute.ops->update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
@@ -285,7 +255,7 @@ private:
         float* beta_grads = beta_grads_.data();
         if (xnor) {
             // g is dL/d(beta * alpha * dots): beta's gradient first, then g * beta for W~ and s(x).
-            pass.compute.ops->xnor_dense_scale_gradient(pass.batch, outputs_, alpha_.data(), dots_.data(), betas_.data(),
+            pass.compute.ops->xnor_dense_scale_gradient(pass.batch, outputs_, binary_.alpha.data(), dots_.data(), betas_.data(),
                                                         pass.output_grad, beta_grads);
             pass.compute.ops->sign(pass.input, samples, signed_input);
             source = signed_input;
@@ -293,17 +263,17 @@ private:
         // dL/dW~[out x in] = delta^T[out x batch] * input~[batch x in]
         pass.compute.ops->gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_, source,
                                      inputs_, 0.0f, weight_grad_binary, inputs_});
-        pass.compute.ops->binary_weight_gradient(weights_.data(), alpha_.data(), weight_grad_binary, outputs_, inputs_,
+        pass.compute.ops->binary_weight_gradient(weights_.data(), binary_.alpha.data(), weight_grad_binary, outputs_, inputs_,
                                         weight_grad_.data());
         if (!pass.input_grad) return;
-        pass.compute.ops->scale_rows(signs_.data(), alpha_.data(), outputs_, inputs_, effective_.data());
+        pass.compute.ops->scale_rows(binary_.signs.data(), binary_.alpha.data(), outputs_, inputs_, binary_.effective.data());
         if (!xnor) {
             pass.compute.ops->gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
-                                         effective_.data(), inputs_, 1.0f, pass.input_grad, inputs_});
+                                         binary_.effective.data(), inputs_, 1.0f, pass.input_grad, inputs_});
             return;
         }
         pass.compute.ops->gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
-                                     effective_.data(), inputs_, 0.0f, input_grad_binary, inputs_});
+                                     binary_.effective.data(), inputs_, 0.0f, input_grad_binary, inputs_});
         pass.compute.ops->sign_gradient_add(pass.input, input_grad_binary, samples, pass.input_grad);
         for (int b = 0; b < pass.batch; ++b)
             pass.compute.ops->abs_mean_gradient(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_),
@@ -317,11 +287,11 @@ private:
     std::vector<float> weights_, weight_grad_, biases_, bias_grad_, scales_, scale_grad_;
     bool weight_grad_stale_ = false;  // Param::grad_stale: the next float backward writes weight_grad_
     std::vector<float> rolling_mean_, rolling_variance_, mean_, variance_, x_, x_norm_;
-    // Binary layers: s(W), alpha, alpha * s(W), the training forward's dots and betas (XNOR), the
-    // inference transform and the packed signs (valid until the weights change).
-    std::vector<float> signs_, effective_, alpha_, dots_, betas_, beta_grads_, eval_scale_, eval_shift_;
+    // Binary layers: s(W), alpha, alpha * s(W) and the inference transform, the training forward's
+    // dots and betas (XNOR) and the packed signs (valid until the weights change).
+    BinaryWeightsState binary_;
+    std::vector<float> dots_, betas_, beta_grads_;
     kernels::PackedRows packed_;
-    bool packed_ready_ = false, packed_kind_ = true;
 };
 
 }  // namespace
@@ -334,9 +304,7 @@ std::unique_ptr<Layer> make_connected(const CfgSection& section, Shape input) {
     if (weight_count > double(1 << 28))
         section.fail("output", cat(outputs, " outputs from ", input.size(), " inputs need ", weight_count,
                                    " weights: too many (at most 2^28)"));
-    const bool binary = section.get_bool("binary", false);
-    const bool xnor = section.get_bool("xnor", false);
-    const BinaryMode mode = xnor ? BinaryMode::xnor : binary ? BinaryMode::weights : BinaryMode::none;
+    const BinaryMode mode = parse_binary_mode(section);
     return std::make_unique<ConnectedLayer>(input, outputs, activation, batch_normalize, mode);
 }
 

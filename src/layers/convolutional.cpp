@@ -26,20 +26,19 @@
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pooled_gradient.h"
 #include "kernels/ops.h"
+#include "layers/binary.h"
 #include "layers/layer.h"
 
 namespace lenet {
 
 namespace {
 
-enum class BinaryMode { none, weights, xnor };
-
 class ConvolutionalLayer final : public Layer {
 public:
     ConvolutionalLayer(Shape input, int filters, int size, int stride, int pad, Activation activation,
                        bool batch_normalize, BinaryMode mode)
         : filters_(filters), activation_(activation), batch_normalize_(batch_normalize), mode_(mode),
-          geometry_{input.c, input.h, input.w, size, stride, pad} {
+          geometry_{input.c, input.h, input.w, size, stride, pad}, binary_(mode, filters, input.c * size * size) {
         input_ = input;
         output_ = Shape{filters, geometry_.out_h(), geometry_.out_w()};
         weights_.assign(std::size_t(filters) * patch(), 0.0f);
@@ -53,13 +52,6 @@ public:
             rolling_variance_.assign(std::size_t(filters), 1.0f);
             mean_.assign(std::size_t(filters), 0.0f);
             variance_.assign(std::size_t(filters), 0.0f);
-        }
-        if (mode_ != BinaryMode::none) {
-            signs_.assign(weights_.size(), 0.0f);
-            effective_.assign(weights_.size(), 0.0f);
-            alpha_.assign(std::size_t(filters), 0.0f);
-            eval_scale_.assign(std::size_t(filters), 0.0f);
-            eval_shift_.assign(std::size_t(filters), 0.0f);
         }
         if (mode_ == BinaryMode::xnor) {
             const kernels::PackedFilters zeros = shape_only_filters();
@@ -141,7 +133,7 @@ public:
             reader.read_floats(weights_.data(), weights_.size(), "weights");
         else
             read_binary_weights(reader, weights_.data(), filters_, patch());
-        packed_ready_ = false;
+        binary_.ready = false;
     }
 
     void write_weights(WeightsWriter& writer) const override {
@@ -461,26 +453,9 @@ private:
     // alpha and s(W) from the latent weights; for inference also the packed signs and the folded
     // per-filter transform out = dot * scale[f] * K[p] + shift[f].
     void prepare_binary(const kernels::Ops& ops, bool train, bool packed) {
-        if (!train && packed_ready_ && packed_kind_ == packed) return;
-        ops.binarize_rows(weights_.data(), filters_, patch(), signs_.data(), alpha_.data());
-        if (train) {
-            packed_ready_ = false;
-            return;
-        }
-        for (int f = 0; f < filters_; ++f) {
-            float scale = alpha_[std::size_t(f)], shift = biases_[std::size_t(f)];
-            if (batch_normalize_) {
-                const float bn = scales_[std::size_t(f)] /
-                                 std::sqrt(rolling_variance_[std::size_t(f)] + kernels::kBatchNormEpsilon);
-                scale *= bn;
-                shift -= rolling_mean_[std::size_t(f)] * bn;
-            }
-            eval_scale_[std::size_t(f)] = scale;
-            eval_shift_[std::size_t(f)] = shift;
-        }
-        if (mode_ == BinaryMode::xnor && packed) packed_ = kernels::pack_filters(weights_.data(), filters_, input_.c, geometry_.size);
-        packed_kind_ = packed;
-        packed_ready_ = true;
+        if (binary_.prepare(ops, weights_.data(), train, packed, biases_.data(),
+                            batch_normalize_ ? scales_.data() : nullptr, rolling_mean_.data(), rolling_variance_.data()))
+            packed_ = kernels::pack_filters(weights_.data(), filters_, input_.c, geometry_.size);
     }
 
     void binary_forward(const ForwardPass& pass) {
@@ -502,7 +477,7 @@ private:
                 float* out = pass.output + std::size_t(b) * out_size;
                 pass.compute.ops->input_scale_map(geometry_, image, abs_mean, k_map);
                 pass.compute.ops->xnor_conv(pass.compute, geometry_, packed_, image, out, pool_workspace);
-                output_transform(*pass.compute.ops, out, eval_scale_.data(), k_map, eval_shift_.data(), out);
+                output_transform(*pass.compute.ops, out, binary_.eval_scale.data(), k_map, binary_.eval_shift.data(), out);
                 pass.compute.ops->activate_single(activation_, out, out_size);
             }
             return;
@@ -532,16 +507,16 @@ private:
                         pass.compute.ops->sign(image, in_size, signed_image);
                         source = signed_image;
                     }
-                    pass.compute.ops->gemm_single({false, false, filters_, spatial(), patch(), 1.0f, signs_.data(), patch(),
+                    pass.compute.ops->gemm_single({false, false, filters_, spatial(), patch(), 1.0f, binary_.signs.data(), patch(),
                                           lowered(*pass.compute.ops, source, columns), spatial(), 0.0f, dots,
                                           spatial()});
                 }
                 if (!pass.train) {
-                    output_transform(*pass.compute.ops, dots, eval_scale_.data(), k, eval_shift_.data(), out);
+                    output_transform(*pass.compute.ops, dots, binary_.eval_scale.data(), k, binary_.eval_shift.data(), out);
                     pass.compute.ops->activate_single(activation_, out, out_size);
                     continue;
                 }
-                output_transform(*pass.compute.ops, dots, alpha_.data(), k, nullptr, out);
+                output_transform(*pass.compute.ops, dots, binary_.alpha.data(), k, nullptr, out);
                 if (fuse_bias) {
                     pass.compute.ops->scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
                     pass.compute.ops->activate_single(activation_, out, out_size);
@@ -586,7 +561,7 @@ private:
         gradient_before_weights(pass);
         // output_grad is now dL/d(alpha * K * dots). With W~ = alpha * s(W) the layer computes
         // K * (W~ conv input~), so the usual convolution gradients run on g * K and W~.
-        pass.compute.ops->scale_rows(signs_.data(), alpha_.data(), filters_, patch(), effective_.data());
+        pass.compute.ops->scale_rows(binary_.signs.data(), binary_.alpha.data(), filters_, patch(), binary_.effective.data());
         const int threads = pass.compute.pool->size();
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
             float* columns = pass.workspace + std::size_t(thread) * thread_floats();
@@ -604,7 +579,7 @@ private:
                 if (xnor) {
                     const float* k = k_maps_.data() + b * std::size_t(spatial());
                     const float* dots = dots_.data() + b * out_size;
-                    pass.compute.ops->xnor_conv_scale_gradient(filters_, spatial(), alpha_.data(), dots, k, delta,
+                    pass.compute.ops->xnor_conv_scale_gradient(filters_, spatial(), binary_.alpha.data(), dots, k, delta,
                                                                k_grad);
                     pass.compute.ops->sign(image, in_size, signed_image);
                     source = signed_image;
@@ -615,10 +590,10 @@ private:
                 float* target = xnor ? image_grad : pass.input_grad + b * in_size;
                 if (xnor) std::fill(image_grad, image_grad + in_size, 0.0f);
                 if (is_pointwise()) {
-                    pass.compute.ops->gemm_single({true, false, patch(), spatial(), filters_, 1.0f, effective_.data(), patch(),
+                    pass.compute.ops->gemm_single({true, false, patch(), spatial(), filters_, 1.0f, binary_.effective.data(), patch(),
                                           delta, spatial(), 1.0f, target, spatial()});
                 } else {
-                    pass.compute.ops->gemm_single({true, false, patch(), spatial(), filters_, 1.0f, effective_.data(), patch(),
+                    pass.compute.ops->gemm_single({true, false, patch(), spatial(), filters_, 1.0f, binary_.effective.data(), patch(),
                                           delta, spatial(), 0.0f, columns, spatial()});
                     pass.compute.ops->col2im_add(geometry_, columns, target);
                 }
@@ -634,7 +609,7 @@ private:
         for (int t = 1; t < used; ++t)
             pass.compute.ops->add(pass.workspace + std::size_t(t) * thread_floats() + columns_size(), weights_.size(),
                                   total_grad);
-        pass.compute.ops->binary_weight_gradient(weights_.data(), alpha_.data(), total_grad, filters_, patch(),
+        pass.compute.ops->binary_weight_gradient(weights_.data(), binary_.alpha.data(), total_grad, filters_, patch(),
                                         weight_grad_.data());
     }
 
@@ -660,11 +635,6 @@ private:
         return kernels::pack_filters(zeros.data(), filters_, input_.c, geometry_.size);
     }
 
-    static void* align64(float* p) {
-        const auto address = reinterpret_cast<std::uintptr_t>(p);
-        return reinterpret_cast<void*>((address + 63) & ~std::uintptr_t(63));
-    }
-
     int patch() const { return geometry_.channels * geometry_.size * geometry_.size; }
     int spatial() const { return output_.h * output_.w; }
     std::size_t columns_size() const { return is_pointwise() ? 0 : std::size_t(patch()) * std::size_t(spatial()); }
@@ -683,12 +653,12 @@ private:
     kernels::ConvGeometry geometry_;
     std::vector<float> weights_, weight_grad_, biases_, bias_grad_, scales_, scale_grad_;
     std::vector<float> rolling_mean_, rolling_variance_, mean_, variance_, x_, x_norm_;
-    // Binary layers: s(W), alpha, alpha * s(W), the training forward's dots and K maps (XNOR), the
-    // inference transform and the packed signs (valid until the weights change).
-    std::vector<float> signs_, effective_, alpha_, dots_, k_maps_, eval_scale_, eval_shift_;
+    // Binary layers: s(W), alpha, alpha * s(W) and the inference transform, the training forward's
+    // dots and K maps (XNOR) and the packed signs (valid until the weights change).
+    BinaryWeightsState binary_;
+    std::vector<float> dots_, k_maps_;
     kernels::PackedFilters packed_;
     std::size_t packed_workspace_floats_ = 0;
-    bool packed_ready_ = false, packed_kind_ = true;
     std::optional<kernels::PoolGeometry> pool_;  // the absorbed max pool, if any
     std::vector<std::int32_t> argmax_;           // its winners, per pooled output
 };
@@ -712,9 +682,7 @@ std::unique_ptr<Layer> make_convolutional(const CfgSection& section, Shape input
     const bool batch_normalize = section.get_bool("batch_normalize", false);
     if (section.get_int("groups", 1) != 1) section.fail("groups", "grouped convolution is not supported yet");
     if (section.get_int("dilation", 1) != 1) section.fail("dilation", "dilated convolution is not supported yet");
-    const bool binary = section.get_bool("binary", false);
-    const bool xnor = section.get_bool("xnor", false);
-    const BinaryMode mode = xnor ? BinaryMode::xnor : binary ? BinaryMode::weights : BinaryMode::none;
+    const BinaryMode mode = parse_binary_mode(section);
     section.get_bool("bin_output", false);  // a hint that the output feeds binary layers only
     const double weight_count = double(filters) * input.c * size * size;
     if (weight_count > double(1 << 28))
