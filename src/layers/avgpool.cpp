@@ -18,12 +18,14 @@ public:
     LayerSummary summary() const override { return {"avg", "", "", 0, double(input_.size())}; }
 
     void forward(const ForwardPass& pass) override {
-        pass.compute.ops->global_avgpool_forward(pass.batch, input_.c, input_.h * input_.w, pass.input, pass.output);
+        const kernels::Ops& ops = *pass.compute.ops;
+        ops.global_avgpool_forward(pass.batch, input_.c, input_.h * input_.w, pass.input, pass.output);
     }
 
     void backward(const BackwardPass& pass) override {
+        const kernels::Ops& ops = *pass.compute.ops;
         if (pass.input_grad)
-            pass.compute.ops->global_avgpool_backward_add(pass.batch, input_.c, input_.h * input_.w, pass.output_grad,
+            ops.global_avgpool_backward_add(pass.batch, input_.c, input_.h * input_.w, pass.output_grad,
                                                  pass.input_grad);
     }
 };

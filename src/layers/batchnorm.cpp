@@ -53,28 +53,30 @@ public:
     }
 
     void forward(const ForwardPass& pass) override {
+        const kernels::Ops& ops = *pass.compute.ops;
         const int spatial = input_.h * input_.w;
         const std::size_t total = std::size_t(pass.batch) * input_.size();
         if (pass.train) {
-            pass.compute.ops->channel_mean_variance(pass.input, pass.batch, input_.c, spatial, mean_.data(), variance_.data());
-            pass.compute.ops->update_rolling(mean_.data(), variance_.data(), input_.c, pass.batch * spatial,
+            ops.channel_mean_variance(pass.input, pass.batch, input_.c, spatial, mean_.data(), variance_.data());
+            ops.update_rolling(mean_.data(), variance_.data(), input_.c, pass.batch * spatial,
                                     rolling_mean_.data(), rolling_variance_.data());
-            pass.compute.ops->normalize(pass.input, mean_.data(), variance_.data(), pass.batch, input_.c, spatial, x_norm_.data());
+            ops.normalize(pass.input, mean_.data(), variance_.data(), pass.batch, input_.c, spatial, x_norm_.data());
             std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
         } else {
-            pass.compute.ops->normalize(pass.input, rolling_mean_.data(), rolling_variance_.data(), pass.batch, input_.c, spatial,
+            ops.normalize(pass.input, rolling_mean_.data(), rolling_variance_.data(), pass.batch, input_.c, spatial,
                                pass.output);
         }
-        pass.compute.ops->scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, input_.c,
+        ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, input_.c,
                                 spatial);
     }
 
     void backward(const BackwardPass& pass) override {
+        const kernels::Ops& ops = *pass.compute.ops;
         const int spatial = input_.h * input_.w;
-        pass.compute.ops->bias_gradient(pass.compute, pass.output_grad, pass.batch, input_.c, spatial, bias_grad_.data());
-        pass.compute.ops->scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, input_.c, spatial,
+        ops.bias_gradient(pass.compute, pass.output_grad, pass.batch, input_.c, spatial, bias_grad_.data());
+        ops.scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, input_.c, spatial,
                                 scale_grad_.data());
-        pass.compute.ops->batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
+        ops.batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
                                     input_.c, spatial);
         if (!pass.input_grad) return;
         const std::size_t total = std::size_t(pass.batch) * input_.size();

@@ -117,49 +117,52 @@ void ConnectedLayer::write_weights(WeightsWriter& writer) const {
 }
 
 void ConnectedLayer::forward(const ForwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
     if (mode_ != BinaryMode::none) return binary_forward(pass);
     const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
     float* out = batch_normalize_ && pass.train ? x_.data() : pass.output;
-    pass.compute.ops->gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, pass.input, inputs_,
+    ops.gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, pass.input, inputs_,
                                  weights_.data(), inputs_, 0.0f, out, outputs_});
     if (batch_normalize_) {
         // Batch-norm statistics per output unit, over the batch: channels = outputs, spatial = 1.
         if (pass.train) {
-            pass.compute.ops->channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
-            pass.compute.ops->update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
+            ops.channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
+            ops.update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
                                     rolling_variance_.data());
-            pass.compute.ops->normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
+            ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
             std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
         } else {
-            pass.compute.ops->normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, outputs_, 1,
+            ops.normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, outputs_, 1,
                                pass.output);
         }
     }
-    pass.compute.ops->scale_add_bias(pass.output, batch_normalize_ ? scales_.data() : nullptr,
+    ops.scale_add_bias(pass.output, batch_normalize_ ? scales_.data() : nullptr,
                             biases_.data(), pass.batch, outputs_, 1);
-    pass.compute.ops->activate(pass.compute, activation_, pass.output, total);
+    ops.activate(pass.compute, activation_, pass.output, total);
 }
 
 void ConnectedLayer::backward(const BackwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
     if (mode_ != BinaryMode::none) return binary_backward(pass);
     gradient_before_weights(pass);
     // dW[out x in] += delta^T[out x batch] * input[batch x in]
-    pass.compute.ops->gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_,
+    ops.gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_,
                                  pass.input, inputs_, weight_grad_stale_ ? 0.0f : 1.0f, weight_grad_.data(), inputs_});
     weight_grad_stale_ = false;
     if (pass.input_grad)  // dX[batch x in] = delta[batch x out] * W[out x in]
-        pass.compute.ops->gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
+        ops.gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
                                      weights_.data(), inputs_, 0.0f, pass.input_grad, inputs_});
 }
 
 void ConnectedLayer::gradient_before_weights(const BackwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
     const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
-    pass.compute.ops->activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
-    pass.compute.ops->bias_gradient(pass.compute, pass.output_grad, pass.batch, outputs_, 1, bias_grad_.data());
+    ops.activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
+    ops.bias_gradient(pass.compute, pass.output_grad, pass.batch, outputs_, 1, bias_grad_.data());
     if (batch_normalize_) {
-        pass.compute.ops->scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, outputs_, 1,
+        ops.scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, outputs_, 1,
                                 scale_grad_.data());
-        pass.compute.ops->batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
+        ops.batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
                                     outputs_, 1);
     }
 }

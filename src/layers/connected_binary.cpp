@@ -31,6 +31,7 @@ void ConnectedLayer::output_transform(const kernels::Ops& ops, const float* dots
 }
 
 void ConnectedLayer::binary_forward(const ForwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
     const bool xnor = mode_ == BinaryMode::xnor;
     const bool packed = xnor && !pass.train && pass.packed_binary;
     prepare_binary(*pass.compute.ops, pass.train, packed);
@@ -43,39 +44,40 @@ void ConnectedLayer::binary_forward(const ForwardPass& pass) {
     if (xnor) {
         betas = pass.train ? betas_.data() : signed_input + samples;  // the gradient scratch is free at inference
         for (int b = 0; b < pass.batch; ++b)
-            betas[b] = pass.compute.ops->abs_mean(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_));
+            betas[b] = ops.abs_mean(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_));
     }
     if (packed) {
-        pass.compute.ops->xnor_dense(pass.compute, packed_, pass.input, pass.batch, dots,
+        ops.xnor_dense(pass.compute, packed_, pass.input, pass.batch, dots,
                             align64(pass.workspace + 2 * samples + weights_.size()));
     } else {
         const float* source = pass.input;
         if (xnor) {
-            pass.compute.ops->sign(pass.input, samples, signed_input);
+            ops.sign(pass.input, samples, signed_input);
             source = signed_input;
         }
-        pass.compute.ops->gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, source, inputs_,
+        ops.gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, source, inputs_,
                                      binary_.signs.data(), inputs_, 0.0f, dots, outputs_});
     }
     if (!pass.train) {
         output_transform(*pass.compute.ops, dots, binary_.eval_scale.data(), betas, binary_.eval_shift.data(), pass.batch, out);
-        pass.compute.ops->activate(pass.compute, activation_, out, total);
+        ops.activate(pass.compute, activation_, out, total);
         return;
     }
     output_transform(*pass.compute.ops, dots, binary_.alpha.data(), betas, nullptr, pass.batch, out);
     if (batch_normalize_) {
-        pass.compute.ops->channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
-        pass.compute.ops->update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
+        ops.channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
+        ops.update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
                                 rolling_variance_.data());
-        pass.compute.ops->normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
+        ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
         std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
     }
-    pass.compute.ops->scale_add_bias(pass.output, batch_normalize_ ? scales_.data() : nullptr,
+    ops.scale_add_bias(pass.output, batch_normalize_ ? scales_.data() : nullptr,
                             biases_.data(), pass.batch, outputs_, 1);
-    pass.compute.ops->activate(pass.compute, activation_, pass.output, total);
+    ops.activate(pass.compute, activation_, pass.output, total);
 }
 
 void ConnectedLayer::binary_backward(const BackwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
     const bool xnor = mode_ == BinaryMode::xnor;
     const std::size_t samples = std::size_t(pass.batch) * std::size_t(inputs_);
     gradient_before_weights(pass);
@@ -86,28 +88,28 @@ void ConnectedLayer::binary_backward(const BackwardPass& pass) {
     float* beta_grads = beta_grads_.data();
     if (xnor) {
         // g is dL/d(beta * alpha * dots): beta's gradient first, then g * beta for W~ and s(x).
-        pass.compute.ops->xnor_dense_scale_gradient(pass.batch, outputs_, binary_.alpha.data(), dots_.data(), betas_.data(),
+        ops.xnor_dense_scale_gradient(pass.batch, outputs_, binary_.alpha.data(), dots_.data(), betas_.data(),
                                                     pass.output_grad, beta_grads);
-        pass.compute.ops->sign(pass.input, samples, signed_input);
+        ops.sign(pass.input, samples, signed_input);
         source = signed_input;
     }
     // dL/dW~[out x in] = delta^T[out x batch] * input~[batch x in]
-    pass.compute.ops->gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_, source,
+    ops.gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_, source,
                                  inputs_, 0.0f, weight_grad_binary, inputs_});
-    pass.compute.ops->binary_weight_gradient(weights_.data(), binary_.alpha.data(), weight_grad_binary, outputs_, inputs_,
+    ops.binary_weight_gradient(weights_.data(), binary_.alpha.data(), weight_grad_binary, outputs_, inputs_,
                                     weight_grad_.data());
     if (!pass.input_grad) return;
-    pass.compute.ops->scale_rows(binary_.signs.data(), binary_.alpha.data(), outputs_, inputs_, binary_.effective.data());
+    ops.scale_rows(binary_.signs.data(), binary_.alpha.data(), outputs_, inputs_, binary_.effective.data());
     if (!xnor) {
-        pass.compute.ops->gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
+        ops.gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
                                      binary_.effective.data(), inputs_, 1.0f, pass.input_grad, inputs_});
         return;
     }
-    pass.compute.ops->gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
+    ops.gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
                                  binary_.effective.data(), inputs_, 0.0f, input_grad_binary, inputs_});
-    pass.compute.ops->sign_gradient_add(pass.input, input_grad_binary, samples, pass.input_grad);
+    ops.sign_gradient_add(pass.input, input_grad_binary, samples, pass.input_grad);
     for (int b = 0; b < pass.batch; ++b)
-        pass.compute.ops->abs_mean_gradient(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_),
+        ops.abs_mean_gradient(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_),
                                    beta_grads[std::size_t(b)], pass.input_grad + std::size_t(b) * std::size_t(inputs_));
 }
 

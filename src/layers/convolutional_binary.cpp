@@ -33,6 +33,7 @@ void ConvolutionalLayer::prepare_binary(const kernels::Ops& ops, bool train, boo
 }
 
 void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
     const bool xnor = mode_ == BinaryMode::xnor;
     const bool packed = xnor && !pass.train && pass.packed_binary;
     prepare_binary(*pass.compute.ops, pass.train, packed);
@@ -49,10 +50,10 @@ void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
         for (int b = 0; b < pass.batch; ++b) {
             const float* image = pass.input + std::size_t(b) * in_size;
             float* out = pass.output + std::size_t(b) * out_size;
-            pass.compute.ops->input_scale_map(geometry_, image, abs_mean, k_map);
-            pass.compute.ops->xnor_conv(pass.compute, geometry_, packed_, image, out, pool_workspace);
+            ops.input_scale_map(geometry_, image, abs_mean, k_map);
+            ops.xnor_conv(pass.compute, geometry_, packed_, image, out, pool_workspace);
             output_transform(*pass.compute.ops, out, binary_.eval_scale.data(), k_map, binary_.eval_shift.data(), out);
-            pass.compute.ops->activate_single(activation_, out, out_size);
+            ops.activate_single(activation_, out, out_size);
         }
         return;
     }
@@ -70,43 +71,43 @@ void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
             const float* k = nullptr;
             if (xnor) {
                 float* k_map = pass.train ? k_maps_.data() + b * std::size_t(spatial()) : k_scratch;
-                pass.compute.ops->input_scale_map(geometry_, image, abs_mean, k_map);
+                ops.input_scale_map(geometry_, image, abs_mean, k_map);
                 k = k_map;
             }
             if (packed) {
-                pass.compute.ops->xnor_conv_single(geometry_, packed_, image, dots, packed_workspace);
+                ops.xnor_conv_single(geometry_, packed_, image, dots, packed_workspace);
             } else {
                 const float* source = image;
                 if (xnor) {
-                    pass.compute.ops->sign(image, in_size, signed_image);
+                    ops.sign(image, in_size, signed_image);
                     source = signed_image;
                 }
-                pass.compute.ops->gemm_single({false, false, filters_, spatial(), patch(), 1.0f, binary_.signs.data(), patch(),
+                ops.gemm_single({false, false, filters_, spatial(), patch(), 1.0f, binary_.signs.data(), patch(),
                                       lowered(*pass.compute.ops, source, columns), spatial(), 0.0f, dots,
                                       spatial()});
             }
             if (!pass.train) {
                 output_transform(*pass.compute.ops, dots, binary_.eval_scale.data(), k, binary_.eval_shift.data(), out);
-                pass.compute.ops->activate_single(activation_, out, out_size);
+                ops.activate_single(activation_, out, out_size);
                 continue;
             }
             output_transform(*pass.compute.ops, dots, binary_.alpha.data(), k, nullptr, out);
             if (fuse_bias) {
-                pass.compute.ops->scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
-                pass.compute.ops->activate_single(activation_, out, out_size);
+                ops.scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
+                ops.activate_single(activation_, out, out_size);
             }
         }
     });
     if (!pass.train || fuse_bias) return;
     const std::size_t total = std::size_t(pass.batch) * out_size;
-    pass.compute.ops->channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
-    pass.compute.ops->update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(), rolling_mean_.data(),
+    ops.channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
+    ops.update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(), rolling_mean_.data(),
                             rolling_variance_.data());
-    pass.compute.ops->normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
+    ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
     std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
-    pass.compute.ops->scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_,
+    ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_,
                             spatial());
-    pass.compute.ops->activate(pass.compute, activation_, pass.output, total);
+    ops.activate(pass.compute, activation_, pass.output, total);
 }
 
 void ConvolutionalLayer::output_transform(const kernels::Ops& ops, const float* dots, const float* scale, const float* k,
@@ -115,12 +116,13 @@ void ConvolutionalLayer::output_transform(const kernels::Ops& ops, const float* 
 }
 
 void ConvolutionalLayer::binary_backward(const BackwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
     const bool xnor = mode_ == BinaryMode::xnor;
     const std::size_t in_size = input_.size(), out_size = output_.size();
     gradient_before_weights(pass);
     // output_grad is now dL/d(alpha * K * dots). With W~ = alpha * s(W) the layer computes
     // K * (W~ conv input~), so the usual convolution gradients run on g * K and W~.
-    pass.compute.ops->scale_rows(binary_.signs.data(), binary_.alpha.data(), filters_, patch(), binary_.effective.data());
+    ops.scale_rows(binary_.signs.data(), binary_.alpha.data(), filters_, patch(), binary_.effective.data());
     const int threads = pass.compute.pool->size();
     pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
         float* columns = pass.workspace + std::size_t(thread) * thread_floats();
@@ -138,37 +140,37 @@ void ConvolutionalLayer::binary_backward(const BackwardPass& pass) {
             if (xnor) {
                 const float* k = k_maps_.data() + b * std::size_t(spatial());
                 const float* dots = dots_.data() + b * out_size;
-                pass.compute.ops->xnor_conv_scale_gradient(filters_, spatial(), binary_.alpha.data(), dots, k, delta,
+                ops.xnor_conv_scale_gradient(filters_, spatial(), binary_.alpha.data(), dots, k, delta,
                                                            k_grad);
-                pass.compute.ops->sign(image, in_size, signed_image);
+                ops.sign(image, in_size, signed_image);
                 source = signed_image;
             }
-            pass.compute.ops->gemm_single({false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
+            ops.gemm_single({false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
                                   lowered(*pass.compute.ops, source, columns), spatial(), 1.0f, grad, patch()});
             if (!pass.input_grad) continue;
             float* target = xnor ? image_grad : pass.input_grad + b * in_size;
             if (xnor) std::fill(image_grad, image_grad + in_size, 0.0f);
             if (is_pointwise()) {
-                pass.compute.ops->gemm_single({true, false, patch(), spatial(), filters_, 1.0f, binary_.effective.data(), patch(),
+                ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, binary_.effective.data(), patch(),
                                       delta, spatial(), 1.0f, target, spatial()});
             } else {
-                pass.compute.ops->gemm_single({true, false, patch(), spatial(), filters_, 1.0f, binary_.effective.data(), patch(),
+                ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, binary_.effective.data(), patch(),
                                       delta, spatial(), 0.0f, columns, spatial()});
-                pass.compute.ops->col2im_add(geometry_, columns, target);
+                ops.col2im_add(geometry_, columns, target);
             }
             if (!xnor) continue;
             float* input_grad = pass.input_grad + b * in_size;
-            pass.compute.ops->sign_gradient_add(image, image_grad, in_size, input_grad);
-            pass.compute.ops->input_scale_gradient(geometry_, image, k_grad, abs_mean_grad, input_grad);
+            ops.sign_gradient_add(image, image_grad, in_size, input_grad);
+            ops.input_scale_gradient(geometry_, image, k_grad, abs_mean_grad, input_grad);
         }
     });
     // Sum the threads' dL/dW~ in a fixed order, then map it onto the latent weights.
     float* total_grad = pass.workspace + columns_size();
     const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
     for (int t = 1; t < used; ++t)
-        pass.compute.ops->add(pass.workspace + std::size_t(t) * thread_floats() + columns_size(), weights_.size(),
+        ops.add(pass.workspace + std::size_t(t) * thread_floats() + columns_size(), weights_.size(),
                               total_grad);
-    pass.compute.ops->binary_weight_gradient(weights_.data(), binary_.alpha.data(), total_grad, filters_, patch(),
+    ops.binary_weight_gradient(weights_.data(), binary_.alpha.data(), total_grad, filters_, patch(),
                                     weight_grad_.data());
 }
 

@@ -27,6 +27,7 @@
 namespace lenet {
 
 void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
     const std::size_t in_size = input_.size(), out_size = output_.size();
     const bool fuse_bias = !batch_normalize_;
     float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;
@@ -34,12 +35,12 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
         // Too few images to share out: one at a time, the GEMM split over the pool.
         for (std::size_t b = 0; b < std::size_t(pass.batch); ++b) {
             float* out = conv_out + b * out_size;
-            pass.compute.ops->gemm(pass.compute, {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+            ops.gemm(pass.compute, {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
                                          lowered(*pass.compute.ops, pass.input + b * in_size, pass.workspace),
                                          spatial(), 0.0f, out, spatial()});
             if (fuse_bias) {
-                pass.compute.ops->scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
-                pass.compute.ops->activate_single(activation_, out, out_size);
+                ops.scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
+                ops.activate_single(activation_, out, out_size);
             }
         }
     } else {
@@ -48,13 +49,13 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
             for (std::size_t b = begin; b < end; ++b) {
                 const float* image = pass.input + b * in_size;
                 float* out = conv_out + b * out_size;
-                pass.compute.ops->gemm_single({false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                ops.gemm_single({false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
                                       lowered(*pass.compute.ops, image, columns), spatial(), 0.0f, out,
                                       spatial()});
                 if (fuse_bias) {
-                    pass.compute.ops->scale_add_bias(out, nullptr, biases_.data(), 1, filters_,
+                    ops.scale_add_bias(out, nullptr, biases_.data(), 1, filters_,
                                             spatial());
-                    pass.compute.ops->activate_single(activation_, out, out_size);
+                    ops.activate_single(activation_, out, out_size);
                 }
             }
         };
@@ -63,21 +64,22 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
     if (fuse_bias) return;
     const std::size_t total = std::size_t(pass.batch) * out_size;
     if (pass.train) {
-        pass.compute.ops->channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
-        pass.compute.ops->update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(),
+        ops.channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
+        ops.update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(),
                                 rolling_mean_.data(), rolling_variance_.data());
-        pass.compute.ops->normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
+        ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
         std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
     } else {
-        pass.compute.ops->normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, filters_,
+        ops.normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, filters_,
                            spatial(), pass.output);
     }
-    pass.compute.ops->scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_,
+    ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_,
                             spatial());
-    pass.compute.ops->activate(pass.compute, activation_, pass.output, total);
+    ops.activate(pass.compute, activation_, pass.output, total);
 }
 
 void ConvolutionalLayer::float_backward(const BackwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
     const std::size_t in_size = input_.size(), out_size = output_.size();
     gradient_before_weights(pass);
     const int threads = pass.compute.pool->size();
@@ -89,35 +91,36 @@ void ConvolutionalLayer::float_backward(const BackwardPass& pass) {
         for (std::size_t b = begin; b < end; ++b) {
             const float* delta = pass.output_grad + b * out_size;
             // dW += delta[filters x spatial] * columns^T[spatial x patch]
-            pass.compute.ops->gemm_single({false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
+            ops.gemm_single({false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
                                   lowered(*pass.compute.ops, pass.input + b * in_size, columns), spatial(),
                                   1.0f, grad, patch()});
             if (!pass.input_grad) continue;
             float* image_grad = pass.input_grad + b * in_size;
             if (is_pointwise()) {
-                pass.compute.ops->gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
+                ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
                                       delta, spatial(), 1.0f, image_grad, spatial()});
                 continue;
             }
             // columns = W^T[patch x filters] * delta[filters x spatial], then scattered back
-            pass.compute.ops->gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
+            ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
                                   spatial(), 0.0f, columns, spatial()});
-            pass.compute.ops->col2im_add(geometry_, columns, image_grad);
+            ops.col2im_add(geometry_, columns, image_grad);
         }
     });
     const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
     for (int t = 0; t < used; ++t)
-        pass.compute.ops->add(thread_grads + std::size_t(t) * weights_.size(), weights_.size(), weight_grad_.data());
+        ops.add(thread_grads + std::size_t(t) * weights_.size(), weights_.size(), weight_grad_.data());
 }
 
 void ConvolutionalLayer::gradient_before_weights(const BackwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
     const std::size_t total = std::size_t(pass.batch) * output_.size();
-    pass.compute.ops->activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
-    pass.compute.ops->bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, spatial(), bias_grad_.data());
+    ops.activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
+    ops.bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, spatial(), bias_grad_.data());
     if (batch_normalize_) {
-        pass.compute.ops->scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, filters_, spatial(),
+        ops.scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, filters_, spatial(),
                                 scale_grad_.data());
-        pass.compute.ops->batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
+        ops.batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
                                     filters_, spatial());
     }
 }

@@ -28,6 +28,7 @@
 namespace lenet {
 
 void ConvolutionalLayer::pooled_forward(const ForwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
     const std::size_t in_size = input_.size(), conv_size = output_.size(), out_size = pooled_size();
     const int threads = pass.compute.pool->size();
     const PooledScratch scratch = pooled_scratch(pass.workspace, threads);
@@ -41,32 +42,33 @@ void ConvolutionalLayer::pooled_forward(const ForwardPass& pass) {
             if (direct) {
                 float* pooled = pass.output + b * out_size;
                 // Inference needs no winners.
-                pass.compute.ops->conv_maxpool_direct(geometry_, filters_, scratch.taps_major, pass.input + b * in_size,
+                ops.conv_maxpool_direct(geometry_, filters_, scratch.taps_major, pass.input + b * in_size,
                                                       pooled, pass.train ? argmax_.data() + b * out_size : nullptr,
                                                       scratch.direct + std::size_t(thread) * direct_thread_floats());
-                pass.compute.ops->scale_add_bias(pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
-                pass.compute.ops->activate_single(activation_, pooled, out_size);
+                ops.scale_add_bias(pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
+                ops.activate_single(activation_, pooled, out_size);
                 continue;
             }
             const float* image = pass.input + b * in_size;
             float* pooled = pass.output + b * out_size;
-            pass.compute.ops->gemm_single({false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+            ops.gemm_single({false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
                                   lowered(*pass.compute.ops, image, columns), spatial(), 0.0f, conv, spatial()});
             if (pool_first()) {
                 // max(f(x + bias)) is f(max(x) + bias), the same float, for these f: 1/4 of the work.
-                pass.compute.ops->maxpool_forward(*pool_, 1, conv, pooled, argmax_.data() + b * out_size);
-                pass.compute.ops->scale_add_bias(pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
-                pass.compute.ops->activate_single(activation_, pooled, out_size);
+                ops.maxpool_forward(*pool_, 1, conv, pooled, argmax_.data() + b * out_size);
+                ops.scale_add_bias(pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
+                ops.activate_single(activation_, pooled, out_size);
                 continue;
             }
-            pass.compute.ops->scale_add_bias(conv, nullptr, biases_.data(), 1, filters_, spatial());
-            pass.compute.ops->activate_single(activation_, conv, conv_size);
-            pass.compute.ops->maxpool_forward(*pool_, 1, conv, pooled, argmax_.data() + b * out_size);
+            ops.scale_add_bias(conv, nullptr, biases_.data(), 1, filters_, spatial());
+            ops.activate_single(activation_, conv, conv_size);
+            ops.maxpool_forward(*pool_, 1, conv, pooled, argmax_.data() + b * out_size);
         }
     });
 }
 
 void ConvolutionalLayer::pooled_backward(const BackwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
     if (channels_last()) return pooled_backward_channels_last(pass);
     const std::size_t in_size = input_.size(), conv_size = output_.size(), out_size = pooled_size();
     const int threads = pass.compute.pool->size();
@@ -77,7 +79,6 @@ void ConvolutionalLayer::pooled_backward(const BackwardPass& pass) {
     float* bias_scratch = scratch.bias;
     const kernels::PooledGradientShape shape{filters_, patch(), spatial(), pooled_spatial()};
     pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
-        const kernels::Ops& ops = *pass.compute.ops;
         float* columns = pass.workspace + std::size_t(thread) * columns_size();
         float* grad = thread_grads + std::size_t(thread) * weights_.size();
         float* delta = conv_scratch + std::size_t(thread) * conv_size;
@@ -106,12 +107,13 @@ void ConvolutionalLayer::pooled_backward(const BackwardPass& pass) {
     });
     const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
     for (int t = 0; t < used; ++t) {
-        pass.compute.ops->add(thread_grads + std::size_t(t) * weights_.size(), weights_.size(), weight_grad_.data());
-        pass.compute.ops->add(bias_scratch + std::size_t(t) * std::size_t(filters_), biases_.size(), bias_grad_.data());
+        ops.add(thread_grads + std::size_t(t) * weights_.size(), weights_.size(), weight_grad_.data());
+        ops.add(bias_scratch + std::size_t(t) * std::size_t(filters_), biases_.size(), bias_grad_.data());
     }
 }
 
 void ConvolutionalLayer::pooled_backward_channels_last(const BackwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
     const std::size_t in_size = input_.size(), out_size = pooled_size();
     const std::size_t image_floats = kernels::channels_last_floats(geometry_);
     const int threads = pass.compute.pool->size();
@@ -121,9 +123,8 @@ void ConvolutionalLayer::pooled_backward_channels_last(const BackwardPass& pass)
     float* hwc_weights = scratch.hwc_weights;
     float* hwc_scratch = scratch.hwc;
     const kernels::PooledConvShape shape = pooled_conv_shape();
-    pass.compute.ops->weights_to_channels_last(geometry_, filters_, weights_.data(), hwc_weights);
+    ops.weights_to_channels_last(geometry_, filters_, weights_.data(), hwc_weights);
     pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
-        const kernels::Ops& ops = *pass.compute.ops;
         float* grad = thread_grads + std::size_t(thread) * weights_.size();
         float* bias_grad = bias_scratch + std::size_t(thread) * std::size_t(filters_);
         float* image = hwc_scratch + std::size_t(thread) * channels_last_thread_floats();
@@ -144,9 +145,9 @@ void ConvolutionalLayer::pooled_backward_channels_last(const BackwardPass& pass)
     });
     const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
     for (int t = 0; t < used; ++t) {
-        pass.compute.ops->add_weights_from_channels_last(geometry_, filters_, thread_grads + std::size_t(t) * weights_.size(),
+        ops.add_weights_from_channels_last(geometry_, filters_, thread_grads + std::size_t(t) * weights_.size(),
                                                 weight_grad_.data());
-        pass.compute.ops->add(bias_scratch + std::size_t(t) * std::size_t(filters_), biases_.size(), bias_grad_.data());
+        ops.add(bias_scratch + std::size_t(t) * std::size_t(filters_), biases_.size(), bias_grad_.data());
     }
 }
 
@@ -164,11 +165,12 @@ std::array<std::size_t, 8> ConvolutionalLayer::pooled_scratch_offsets(int thread
 }
 
 float* ConvolutionalLayer::pooled_output_gradient(const BackwardPass& pass, std::size_t b, float* bias_grad) const {
+    const kernels::Ops& ops = *pass.compute.ops;
     const std::size_t out_size = pooled_size();
     float* pooled_grad = pass.output_grad + b * out_size;
-    pass.compute.ops->activation_gradient_single(activation_, pass.output + b * out_size, pooled_grad,
+    ops.activation_gradient_single(activation_, pass.output + b * out_size, pooled_grad,
                                  out_size);
-    pass.compute.ops->bias_gradient_single(pooled_grad, 1, filters_, pooled_spatial(), bias_grad);
+    ops.bias_gradient_single(pooled_grad, 1, filters_, pooled_spatial(), bias_grad);
     return pooled_grad;
 }
 

@@ -21,8 +21,9 @@ public:
     LayerSummary summary() const override { return {"softmax", "", "", 0, 3.0 * double(input_.size())}; }
 
     void forward(const ForwardPass& pass) override {
+        const kernels::Ops& ops = *pass.compute.ops;
         const int n = int(input_.size()), group_size = n / groups_;
-        pass.compute.ops->softmax(pass.input, pass.batch * groups_, group_size, temperature_, pass.output);
+        ops.softmax(pass.input, pass.batch * groups_, group_size, temperature_, pass.output);
     }
 
     void backward(const BackwardPass& pass) override {
