@@ -54,8 +54,8 @@ Backend& backend_under_test() {
     static Backend backend = nullptr;
     return backend;
 }
-#define EACH_BACKEND()                                                                        \
-    backend_under_test() = GENERATE(from_range(lenet::test::all_backends()));                 \
+#define EACH_BACKEND()                                                        \
+    backend_under_test() = GENERATE(from_range(lenet::test::all_backends())); \
     INFO("backend " << lenet::backend_name(backend_under_test()))
 
 // A net on the backend under test with `threads` threads, planned for batches up to `batch`.

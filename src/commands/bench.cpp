@@ -295,8 +295,8 @@ int run_bench(const std::vector<std::string>& argv) {
     if (json)
         std::printf(",\"reference_ops\":[%s]", fallbacks.empty() ? "" : cat("\"", fallbacks, "\"").c_str());
     else if (!fallbacks.empty())
-        std::printf("ops on the reference kernels (backend %s has none of its own): %s\n", backend_name(net->compute().ops),
-                    fallbacks.c_str());
+        std::printf("ops on the reference kernels (backend %s has none of its own): %s\n",
+                    backend_name(net->compute().ops), fallbacks.c_str());
     if (json) std::printf("}\n");
     return 0;
 }

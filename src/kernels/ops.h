@@ -53,8 +53,8 @@ struct Ops {
                       float* out);
     void (*update_rolling)(const float* mean, const float* variance, int channels, int samples_per_channel,
                            float* rolling_mean, float* rolling_variance);
-    void (*batchnorm_backward)(float* delta, const float* x_norm, const float* scales, const float* variance,
-                               int batch, int channels, int spatial);
+    void (*batchnorm_backward)(float* delta, const float* x_norm, const float* scales, const float* variance, int batch,
+                               int channels, int spatial);
     // dst[i] += src[i] (per-thread gradient sums reduced in a fixed order, pass-through gradients).
     void (*add)(const float* src, std::size_t n, float* dst);
 
@@ -87,9 +87,9 @@ struct Ops {
     void (*weights_to_channels_last)(const ConvGeometry& g, int filters, const float* weights, float* hwc_weights);
     void (*add_weights_from_channels_last)(const ConvGeometry& g, int filters, const float* hwc_weights,
                                            float* weights);
-    void (*pooled_conv_backward_channels_last)(const PooledConvShape& s, const float* delta,
-                                               const std::int32_t* argmax, const float* image, const float* weights,
-                                               float* weight_grad, float* image_grad, float* scratch);
+    void (*pooled_conv_backward_channels_last)(const PooledConvShape& s, const float* delta, const std::int32_t* argmax,
+                                               const float* image, const float* weights, float* weight_grad,
+                                               float* image_grad, float* scratch);
 
     // ops/adam.h
     void (*adam_update)(const AdamArgs& args, float* value, float* grad, float* m, float* v, std::size_t n);
@@ -106,10 +106,10 @@ struct Ops {
     float (*abs_mean)(const float* x, std::size_t n);
     void (*abs_mean_gradient)(const float* x, std::size_t n, float dbeta, float* dx);
     void (*binary_output)(const BinaryOutput& o, const float* dots, float* out);
-    void (*xnor_conv_scale_gradient)(int filters, int positions, const float* alpha, const float* dots,
-                                     const float* k, float* delta, float* k_grad);
-    void (*xnor_dense_scale_gradient)(int batch, int outputs, const float* alpha, const float* dots,
-                                      const float* betas, float* delta, float* beta_grad);
+    void (*xnor_conv_scale_gradient)(int filters, int positions, const float* alpha, const float* dots, const float* k,
+                                     float* delta, float* k_grad);
+    void (*xnor_dense_scale_gradient)(int batch, int outputs, const float* alpha, const float* dots, const float* betas,
+                                      float* delta, float* beta_grad);
 
     // binary/xnor.h: bit-packed XNOR kernels. Workspace sizes are per backend (the layers size
     // theirs for every backend built: xnor_conv_workspace_bytes in xnor.h).

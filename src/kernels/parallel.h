@@ -35,9 +35,8 @@ void for_blocks(const Compute& compute, std::size_t n, Body body) {
 // body(first, last) over the channels, one range per thread.
 template <class Body>
 void for_channels(const Compute& compute, int channels, Body body) {
-    compute.pool->parallel_for(std::size_t(channels), [&](std::size_t begin, std::size_t end, int) {
-        body(int(begin), int(end));
-    });
+    compute.pool->parallel_for(std::size_t(channels),
+                               [&](std::size_t begin, std::size_t end, int) { body(int(begin), int(end)); });
 }
 
 // body(first, last, thread) over [0, count) in multiples of `block`, one range per thread.
@@ -83,7 +82,8 @@ void gemm(const Compute& compute, const GemmArgs& args) {
 template <void (*Kernel)(Activation, float*, std::size_t)>
 void activate(const Compute& compute, Activation activation, float* x, std::size_t n) {
     if (activation != Activation::linear && worth_splitting(compute, n))
-        return for_blocks(compute, n, [&](std::size_t first, std::size_t count) { Kernel(activation, x + first, count); });
+        return for_blocks(compute, n,
+                          [&](std::size_t first, std::size_t count) { Kernel(activation, x + first, count); });
     Kernel(activation, x, n);
 }
 

@@ -26,7 +26,7 @@ public:
         const kernels::Ops& ops = *pass.compute.ops;
         if (pass.input_grad)
             ops.global_avgpool_backward_add(pass.batch, input_.c, input_.h * input_.w, pass.output_grad,
-                                                 pass.input_grad);
+                                            pass.input_grad);
     }
 };
 

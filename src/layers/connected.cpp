@@ -25,8 +25,12 @@ namespace lenet {
 Activation parse_activation_key(const CfgSection& section, std::string_view fallback);
 
 ConnectedLayer::ConnectedLayer(Shape input, int outputs, Activation activation, bool batch_normalize, BinaryMode mode)
-    : inputs_(int(input.size())), outputs_(outputs), activation_(activation), batch_normalize_(batch_normalize),
-      mode_(mode), binary_(mode, outputs, int(input.size())) {
+    : inputs_(int(input.size())),
+      outputs_(outputs),
+      activation_(activation),
+      batch_normalize_(batch_normalize),
+      mode_(mode),
+      binary_(mode, outputs, int(input.size())) {
     input_ = input;
     output_ = Shape{outputs, 1, 1};
     weights_.assign(std::size_t(inputs_) * std::size_t(outputs_), 0.0f);
@@ -44,7 +48,9 @@ ConnectedLayer::ConnectedLayer(Shape input, int outputs, Activation activation, 
 }
 
 LayerSummary ConnectedLayer::summary() const {
-    const char* kind = mode_ == BinaryMode::xnor ? "conn xnor" : mode_ == BinaryMode::weights ? "conn bwn" : "connected";
+    const char* kind = mode_ == BinaryMode::xnor      ? "conn xnor"
+                       : mode_ == BinaryMode::weights ? "conn bwn"
+                                                      : "connected";
     return {kind, "", "", weights_.size() + biases_.size() + scales_.size(), 2.0 * double(weights_.size())};
 }
 
@@ -121,23 +127,23 @@ void ConnectedLayer::forward(const ForwardPass& pass) {
     if (mode_ != BinaryMode::none) return binary_forward(pass);
     const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
     float* out = batch_normalize_ && pass.train ? x_.data() : pass.output;
-    ops.gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, pass.input, inputs_,
-                                 weights_.data(), inputs_, 0.0f, out, outputs_});
+    ops.gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, pass.input, inputs_, weights_.data(),
+                            inputs_, 0.0f, out, outputs_});
     if (batch_normalize_) {
         // Batch-norm statistics per output unit, over the batch: channels = outputs, spatial = 1.
         if (pass.train) {
             ops.channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
             ops.update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
-                                    rolling_variance_.data());
+                               rolling_variance_.data());
             ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
             std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
         } else {
             ops.normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, outputs_, 1,
-                               pass.output);
+                          pass.output);
         }
     }
-    ops.scale_add_bias(pass.output, batch_normalize_ ? scales_.data() : nullptr,
-                            biases_.data(), pass.batch, outputs_, 1);
+    ops.scale_add_bias(pass.output, batch_normalize_ ? scales_.data() : nullptr, biases_.data(), pass.batch, outputs_,
+                       1);
     ops.activate(pass.compute, activation_, pass.output, total);
 }
 
@@ -146,12 +152,12 @@ void ConnectedLayer::backward(const BackwardPass& pass) {
     if (mode_ != BinaryMode::none) return binary_backward(pass);
     gradient_before_weights(pass);
     // dW[out x in] += delta^T[out x batch] * input[batch x in]
-    ops.gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_,
-                                 pass.input, inputs_, weight_grad_stale_ ? 0.0f : 1.0f, weight_grad_.data(), inputs_});
+    ops.gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_, pass.input,
+                            inputs_, weight_grad_stale_ ? 0.0f : 1.0f, weight_grad_.data(), inputs_});
     weight_grad_stale_ = false;
     if (pass.input_grad)  // dX[batch x in] = delta[batch x out] * W[out x in]
         ops.gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
-                                     weights_.data(), inputs_, 0.0f, pass.input_grad, inputs_});
+                                weights_.data(), inputs_, 0.0f, pass.input_grad, inputs_});
 }
 
 void ConnectedLayer::gradient_before_weights(const BackwardPass& pass) {
@@ -160,10 +166,9 @@ void ConnectedLayer::gradient_before_weights(const BackwardPass& pass) {
     ops.activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
     ops.bias_gradient(pass.compute, pass.output_grad, pass.batch, outputs_, 1, bias_grad_.data());
     if (batch_normalize_) {
-        ops.scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, outputs_, 1,
-                                scale_grad_.data());
-        ops.batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
-                                    outputs_, 1);
+        ops.scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, outputs_, 1, scale_grad_.data());
+        ops.batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch, outputs_,
+                               1);
     }
 }
 

@@ -25,8 +25,8 @@ void ConnectedLayer::prepare_binary(const kernels::Ops& ops, bool train, bool pa
         packed_ = kernels::pack_rows(weights_.data(), outputs_, inputs_);
 }
 
-void ConnectedLayer::output_transform(const kernels::Ops& ops, const float* dots, const float* scale, const float* betas,
-                      const float* shift, int batch, float* out) const {
+void ConnectedLayer::output_transform(const kernels::Ops& ops, const float* dots, const float* scale,
+                                      const float* betas, const float* shift, int batch, float* out) const {
     ops.binary_output({batch, outputs_, false, scale, betas, shift}, dots, out);
 }
 
@@ -48,18 +48,19 @@ void ConnectedLayer::binary_forward(const ForwardPass& pass) {
     }
     if (packed) {
         ops.xnor_dense(pass.compute, packed_, pass.input, pass.batch, dots,
-                            align64(pass.workspace + 2 * samples + weights_.size()));
+                       align64(pass.workspace + 2 * samples + weights_.size()));
     } else {
         const float* source = pass.input;
         if (xnor) {
             ops.sign(pass.input, samples, signed_input);
             source = signed_input;
         }
-        ops.gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, source, inputs_,
-                                     binary_.signs.data(), inputs_, 0.0f, dots, outputs_});
+        ops.gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, source, inputs_, binary_.signs.data(),
+                                inputs_, 0.0f, dots, outputs_});
     }
     if (!pass.train) {
-        output_transform(*pass.compute.ops, dots, binary_.eval_scale.data(), betas, binary_.eval_shift.data(), pass.batch, out);
+        output_transform(*pass.compute.ops, dots, binary_.eval_scale.data(), betas, binary_.eval_shift.data(),
+                         pass.batch, out);
         ops.activate(pass.compute, activation_, out, total);
         return;
     }
@@ -67,12 +68,12 @@ void ConnectedLayer::binary_forward(const ForwardPass& pass) {
     if (batch_normalize_) {
         ops.channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
         ops.update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
-                                rolling_variance_.data());
+                           rolling_variance_.data());
         ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
         std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
     }
-    ops.scale_add_bias(pass.output, batch_normalize_ ? scales_.data() : nullptr,
-                            biases_.data(), pass.batch, outputs_, 1);
+    ops.scale_add_bias(pass.output, batch_normalize_ ? scales_.data() : nullptr, biases_.data(), pass.batch, outputs_,
+                       1);
     ops.activate(pass.compute, activation_, pass.output, total);
 }
 
@@ -89,28 +90,28 @@ void ConnectedLayer::binary_backward(const BackwardPass& pass) {
     if (xnor) {
         // g is dL/d(beta * alpha * dots): beta's gradient first, then g * beta for W~ and s(x).
         ops.xnor_dense_scale_gradient(pass.batch, outputs_, binary_.alpha.data(), dots_.data(), betas_.data(),
-                                                    pass.output_grad, beta_grads);
+                                      pass.output_grad, beta_grads);
         ops.sign(pass.input, samples, signed_input);
         source = signed_input;
     }
     // dL/dW~[out x in] = delta^T[out x batch] * input~[batch x in]
     ops.gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_, source,
-                                 inputs_, 0.0f, weight_grad_binary, inputs_});
+                            inputs_, 0.0f, weight_grad_binary, inputs_});
     ops.binary_weight_gradient(weights_.data(), binary_.alpha.data(), weight_grad_binary, outputs_, inputs_,
-                                    weight_grad_.data());
+                               weight_grad_.data());
     if (!pass.input_grad) return;
     ops.scale_rows(binary_.signs.data(), binary_.alpha.data(), outputs_, inputs_, binary_.effective.data());
     if (!xnor) {
         ops.gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
-                                     binary_.effective.data(), inputs_, 1.0f, pass.input_grad, inputs_});
+                                binary_.effective.data(), inputs_, 1.0f, pass.input_grad, inputs_});
         return;
     }
     ops.gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
-                                 binary_.effective.data(), inputs_, 0.0f, input_grad_binary, inputs_});
+                            binary_.effective.data(), inputs_, 0.0f, input_grad_binary, inputs_});
     ops.sign_gradient_add(pass.input, input_grad_binary, samples, pass.input_grad);
     for (int b = 0; b < pass.batch; ++b)
         ops.abs_mean_gradient(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_),
-                                   beta_grads[std::size_t(b)], pass.input_grad + std::size_t(b) * std::size_t(inputs_));
+                              beta_grads[std::size_t(b)], pass.input_grad + std::size_t(b) * std::size_t(inputs_));
 }
 
 }  // namespace lenet

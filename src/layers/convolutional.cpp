@@ -33,9 +33,13 @@
 namespace lenet {
 
 ConvolutionalLayer::ConvolutionalLayer(Shape input, int filters, int size, int stride, int pad, Activation activation,
-                   bool batch_normalize, BinaryMode mode)
-    : filters_(filters), activation_(activation), batch_normalize_(batch_normalize), mode_(mode),
-      geometry_{input.c, input.h, input.w, size, stride, pad}, binary_(mode, filters, input.c * size * size) {
+                                       bool batch_normalize, BinaryMode mode)
+    : filters_(filters),
+      activation_(activation),
+      batch_normalize_(batch_normalize),
+      mode_(mode),
+      geometry_{input.c, input.h, input.w, size, stride, pad},
+      binary_(mode, filters, input.c * size * size) {
     input_ = input;
     output_ = Shape{filters, geometry_.out_h(), geometry_.out_w()};
     weights_.assign(std::size_t(filters) * patch(), 0.0f);
@@ -59,10 +63,8 @@ ConvolutionalLayer::ConvolutionalLayer(Shape input, int filters, int size, int s
 
 LayerSummary ConvolutionalLayer::summary() const {
     const char* kind = mode_ == BinaryMode::xnor ? "conv xnor" : mode_ == BinaryMode::weights ? "conv bwn" : "conv";
-    return {kind, std::to_string(filters_),
-            cat(geometry_.size, " x ", geometry_.size, " / ", geometry_.stride),
-            weights_.size() + biases_.size() + scales_.size(),
-            2.0 * double(weights_.size()) * double(spatial())};
+    return {kind, std::to_string(filters_), cat(geometry_.size, " x ", geometry_.size, " / ", geometry_.stride),
+            weights_.size() + biases_.size() + scales_.size(), 2.0 * double(weights_.size()) * double(spatial())};
 }
 
 void ConvolutionalLayer::reserve(int max_batch) {
@@ -171,7 +173,6 @@ const float* ConvolutionalLayer::lowered(const kernels::Ops& ops, const float* i
     ops.im2col(geometry_, image, columns);
     return columns;
 }
-
 
 Activation parse_activation_key(const CfgSection& section, std::string_view fallback) {
     const std::string name = section.get_string("activation", fallback);

@@ -83,8 +83,7 @@ void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
                     source = signed_image;
                 }
                 ops.gemm_single({false, false, filters_, spatial(), patch(), 1.0f, binary_.signs.data(), patch(),
-                                      lowered(*pass.compute.ops, source, columns), spatial(), 0.0f, dots,
-                                      spatial()});
+                                 lowered(ops, source, columns), spatial(), 0.0f, dots, spatial()});
             }
             if (!pass.train) {
                 output_transform(*pass.compute.ops, dots, binary_.eval_scale.data(), k, binary_.eval_shift.data(), out);
@@ -102,16 +101,15 @@ void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
     const std::size_t total = std::size_t(pass.batch) * out_size;
     ops.channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
     ops.update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(), rolling_mean_.data(),
-                            rolling_variance_.data());
+                       rolling_variance_.data());
     ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
     std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
-    ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_,
-                            spatial());
+    ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_, spatial());
     ops.activate(pass.compute, activation_, pass.output, total);
 }
 
-void ConvolutionalLayer::output_transform(const kernels::Ops& ops, const float* dots, const float* scale, const float* k,
-                      const float* shift, float* out) const {
+void ConvolutionalLayer::output_transform(const kernels::Ops& ops, const float* dots, const float* scale,
+                                          const float* k, const float* shift, float* out) const {
     ops.binary_output({filters_, spatial(), true, scale, k, shift}, dots, out);
 }
 
@@ -140,22 +138,21 @@ void ConvolutionalLayer::binary_backward(const BackwardPass& pass) {
             if (xnor) {
                 const float* k = k_maps_.data() + b * std::size_t(spatial());
                 const float* dots = dots_.data() + b * out_size;
-                ops.xnor_conv_scale_gradient(filters_, spatial(), binary_.alpha.data(), dots, k, delta,
-                                                           k_grad);
+                ops.xnor_conv_scale_gradient(filters_, spatial(), binary_.alpha.data(), dots, k, delta, k_grad);
                 ops.sign(image, in_size, signed_image);
                 source = signed_image;
             }
             ops.gemm_single({false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
-                                  lowered(*pass.compute.ops, source, columns), spatial(), 1.0f, grad, patch()});
+                             lowered(ops, source, columns), spatial(), 1.0f, grad, patch()});
             if (!pass.input_grad) continue;
             float* target = xnor ? image_grad : pass.input_grad + b * in_size;
             if (xnor) std::fill(image_grad, image_grad + in_size, 0.0f);
             if (is_pointwise()) {
                 ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, binary_.effective.data(), patch(),
-                                      delta, spatial(), 1.0f, target, spatial()});
+                                 delta, spatial(), 1.0f, target, spatial()});
             } else {
                 ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, binary_.effective.data(), patch(),
-                                      delta, spatial(), 0.0f, columns, spatial()});
+                                 delta, spatial(), 0.0f, columns, spatial()});
                 ops.col2im_add(geometry_, columns, target);
             }
             if (!xnor) continue;
@@ -168,10 +165,9 @@ void ConvolutionalLayer::binary_backward(const BackwardPass& pass) {
     float* total_grad = pass.workspace + columns_size();
     const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
     for (int t = 1; t < used; ++t)
-        ops.add(pass.workspace + std::size_t(t) * thread_floats() + columns_size(), weights_.size(),
-                              total_grad);
+        ops.add(pass.workspace + std::size_t(t) * thread_floats() + columns_size(), weights_.size(), total_grad);
     ops.binary_weight_gradient(weights_.data(), binary_.alpha.data(), total_grad, filters_, patch(),
-                                    weight_grad_.data());
+                               weight_grad_.data());
 }
 
 ConvolutionalLayer::XnorScratch ConvolutionalLayer::xnor_scratch(float* thread_base) const {
@@ -184,4 +180,3 @@ ConvolutionalLayer::XnorScratch ConvolutionalLayer::xnor_scratch(float* thread_b
 }
 
 }  // namespace lenet
-

@@ -35,9 +35,9 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
         // Too few images to share out: one at a time, the GEMM split over the pool.
         for (std::size_t b = 0; b < std::size_t(pass.batch); ++b) {
             float* out = conv_out + b * out_size;
-            ops.gemm(pass.compute, {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
-                                         lowered(*pass.compute.ops, pass.input + b * in_size, pass.workspace),
-                                         spatial(), 0.0f, out, spatial()});
+            ops.gemm(pass.compute,
+                     {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                      lowered(ops, pass.input + b * in_size, pass.workspace), spatial(), 0.0f, out, spatial()});
             if (fuse_bias) {
                 ops.scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
                 ops.activate_single(activation_, out, out_size);
@@ -50,11 +50,9 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
                 const float* image = pass.input + b * in_size;
                 float* out = conv_out + b * out_size;
                 ops.gemm_single({false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
-                                      lowered(*pass.compute.ops, image, columns), spatial(), 0.0f, out,
-                                      spatial()});
+                                 lowered(ops, image, columns), spatial(), 0.0f, out, spatial()});
                 if (fuse_bias) {
-                    ops.scale_add_bias(out, nullptr, biases_.data(), 1, filters_,
-                                            spatial());
+                    ops.scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
                     ops.activate_single(activation_, out, out_size);
                 }
             }
@@ -65,16 +63,15 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
     const std::size_t total = std::size_t(pass.batch) * out_size;
     if (pass.train) {
         ops.channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
-        ops.update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(),
-                                rolling_mean_.data(), rolling_variance_.data());
+        ops.update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(), rolling_mean_.data(),
+                           rolling_variance_.data());
         ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
         std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
     } else {
-        ops.normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, filters_,
-                           spatial(), pass.output);
+        ops.normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, filters_, spatial(),
+                      pass.output);
     }
-    ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_,
-                            spatial());
+    ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_, spatial());
     ops.activate(pass.compute, activation_, pass.output, total);
 }
 
@@ -92,18 +89,17 @@ void ConvolutionalLayer::float_backward(const BackwardPass& pass) {
             const float* delta = pass.output_grad + b * out_size;
             // dW += delta[filters x spatial] * columns^T[spatial x patch]
             ops.gemm_single({false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
-                                  lowered(*pass.compute.ops, pass.input + b * in_size, columns), spatial(),
-                                  1.0f, grad, patch()});
+                             lowered(ops, pass.input + b * in_size, columns), spatial(), 1.0f, grad, patch()});
             if (!pass.input_grad) continue;
             float* image_grad = pass.input_grad + b * in_size;
             if (is_pointwise()) {
-                ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
-                                      delta, spatial(), 1.0f, image_grad, spatial()});
+                ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
+                                 spatial(), 1.0f, image_grad, spatial()});
                 continue;
             }
             // columns = W^T[patch x filters] * delta[filters x spatial], then scattered back
             ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
-                                  spatial(), 0.0f, columns, spatial()});
+                             spatial(), 0.0f, columns, spatial()});
             ops.col2im_add(geometry_, columns, image_grad);
         }
     });
@@ -119,11 +115,10 @@ void ConvolutionalLayer::gradient_before_weights(const BackwardPass& pass) {
     ops.bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, spatial(), bias_grad_.data());
     if (batch_normalize_) {
         ops.scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, filters_, spatial(),
-                                scale_grad_.data());
-        ops.batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
-                                    filters_, spatial());
+                           scale_grad_.data());
+        ops.batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch, filters_,
+                               spatial());
     }
 }
 
 }  // namespace lenet
-

@@ -84,7 +84,9 @@ private:
         return direct_fits() && ops.conv_maxpool_direct_fits(geometry_, filters_, *pool_);
     }
     bool direct_fits() const { return pool_first() && kernels::conv_maxpool_direct_fits(geometry_, filters_, *pool_); }
-    std::size_t direct_thread_floats() const { return kernels::conv_maxpool_direct_scratch_floats(geometry_, filters_); }
+    std::size_t direct_thread_floats() const {
+        return kernels::conv_maxpool_direct_scratch_floats(geometry_, filters_);
+    }
 
     // The fused layer's scratch, after the per-thread columns and gradients: per thread the
     // convolution output, the pooled-gradient rows and a bias gradient; for the channels-last

@@ -35,36 +35,37 @@ void ConvolutionalLayer::pooled_forward(const ForwardPass& pass) {
     const bool direct = direct_forward(*pass.compute.ops);
     if (direct) kernels::weights_taps_major(weights_.data(), filters_, patch(), scratch.taps_major);
     // Images are handed out one at a time (each image's outputs depend on it alone).
-    pass.compute.pool->parallel_dynamic(std::size_t(pass.batch), 1, [&](std::size_t begin, std::size_t end, int thread) {
-        float* columns = pass.workspace + std::size_t(thread) * columns_size();
-        float* conv = scratch.conv + std::size_t(thread) * conv_size;
-        for (std::size_t b = begin; b < end; ++b) {
-            if (direct) {
+    pass.compute.pool->parallel_dynamic(
+        std::size_t(pass.batch), 1, [&](std::size_t begin, std::size_t end, int thread) {
+            float* columns = pass.workspace + std::size_t(thread) * columns_size();
+            float* conv = scratch.conv + std::size_t(thread) * conv_size;
+            for (std::size_t b = begin; b < end; ++b) {
+                if (direct) {
+                    float* pooled = pass.output + b * out_size;
+                    // Inference needs no winners.
+                    ops.conv_maxpool_direct(geometry_, filters_, scratch.taps_major, pass.input + b * in_size, pooled,
+                                            pass.train ? argmax_.data() + b * out_size : nullptr,
+                                            scratch.direct + std::size_t(thread) * direct_thread_floats());
+                    ops.scale_add_bias(pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
+                    ops.activate_single(activation_, pooled, out_size);
+                    continue;
+                }
+                const float* image = pass.input + b * in_size;
                 float* pooled = pass.output + b * out_size;
-                // Inference needs no winners.
-                ops.conv_maxpool_direct(geometry_, filters_, scratch.taps_major, pass.input + b * in_size,
-                                                      pooled, pass.train ? argmax_.data() + b * out_size : nullptr,
-                                                      scratch.direct + std::size_t(thread) * direct_thread_floats());
-                ops.scale_add_bias(pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
-                ops.activate_single(activation_, pooled, out_size);
-                continue;
-            }
-            const float* image = pass.input + b * in_size;
-            float* pooled = pass.output + b * out_size;
-            ops.gemm_single({false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
-                                  lowered(*pass.compute.ops, image, columns), spatial(), 0.0f, conv, spatial()});
-            if (pool_first()) {
-                // max(f(x + bias)) is f(max(x) + bias), the same float, for these f: 1/4 of the work.
+                ops.gemm_single({false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                                 lowered(ops, image, columns), spatial(), 0.0f, conv, spatial()});
+                if (pool_first()) {
+                    // max(f(x + bias)) is f(max(x) + bias), the same float, for these f: 1/4 of the work.
+                    ops.maxpool_forward(*pool_, 1, conv, pooled, argmax_.data() + b * out_size);
+                    ops.scale_add_bias(pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
+                    ops.activate_single(activation_, pooled, out_size);
+                    continue;
+                }
+                ops.scale_add_bias(conv, nullptr, biases_.data(), 1, filters_, spatial());
+                ops.activate_single(activation_, conv, conv_size);
                 ops.maxpool_forward(*pool_, 1, conv, pooled, argmax_.data() + b * out_size);
-                ops.scale_add_bias(pooled, nullptr, biases_.data(), 1, filters_, pooled_spatial());
-                ops.activate_single(activation_, pooled, out_size);
-                continue;
             }
-            ops.scale_add_bias(conv, nullptr, biases_.data(), 1, filters_, spatial());
-            ops.activate_single(activation_, conv, conv_size);
-            ops.maxpool_forward(*pool_, 1, conv, pooled, argmax_.data() + b * out_size);
-        }
-    });
+        });
 }
 
 void ConvolutionalLayer::pooled_backward(const BackwardPass& pass) {
@@ -89,19 +90,19 @@ void ConvolutionalLayer::pooled_backward(const BackwardPass& pass) {
         for (std::size_t b = begin; b < end; ++b) {
             float* pooled_grad = pooled_output_gradient(pass, b, bias_grad);
             const std::int32_t* winners = argmax_.data() + b * out_size;
-            ops.pooled_weight_gradient(shape, pooled_grad, winners,
-                                            lowered(ops, pass.input + b * in_size, columns), grad, rows);
+            ops.pooled_weight_gradient(shape, pooled_grad, winners, lowered(ops, pass.input + b * in_size, columns),
+                                       grad, rows);
             if (!pass.input_grad) continue;
             float* image_grad = pass.input_grad + b * in_size;
             ops.maxpool_backward_set(*pool_, 1, pooled_grad, winners, delta);
             if (is_pointwise()) {
-                ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(),
-                                               patch(), delta, spatial(), 1.0f, image_grad, spatial()});
+                ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
+                                 spatial(), 1.0f, image_grad, spatial()});
                 continue;
             }
             // columns = W^T * delta, then scattered back
-            ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(),
-                                           delta, spatial(), 0.0f, columns, spatial()});
+            ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
+                             spatial(), 0.0f, columns, spatial()});
             ops.col2im_add(geometry_, columns, image_grad);
         }
     });
@@ -137,16 +138,15 @@ void ConvolutionalLayer::pooled_backward_channels_last(const BackwardPass& pass)
             const std::int32_t* winners = argmax_.data() + b * out_size;
             ops.to_channels_last(geometry_, pass.input + b * in_size, image);
             if (pass.input_grad) std::fill(image_grad, image_grad + image_floats, 0.0f);
-            ops.pooled_conv_backward_channels_last(shape, pooled_grad, winners, image, hwc_weights,
-                                                        grad, pass.input_grad ? image_grad : nullptr, terms);
-            if (pass.input_grad)
-                ops.from_channels_last(geometry_, image_grad, pass.input_grad + b * in_size);
+            ops.pooled_conv_backward_channels_last(shape, pooled_grad, winners, image, hwc_weights, grad,
+                                                   pass.input_grad ? image_grad : nullptr, terms);
+            if (pass.input_grad) ops.from_channels_last(geometry_, image_grad, pass.input_grad + b * in_size);
         }
     });
     const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
     for (int t = 0; t < used; ++t) {
         ops.add_weights_from_channels_last(geometry_, filters_, thread_grads + std::size_t(t) * weights_.size(),
-                                                weight_grad_.data());
+                                           weight_grad_.data());
         ops.add(bias_scratch + std::size_t(t) * std::size_t(filters_), biases_.size(), bias_grad_.data());
     }
 }
@@ -168,8 +168,7 @@ float* ConvolutionalLayer::pooled_output_gradient(const BackwardPass& pass, std:
     const kernels::Ops& ops = *pass.compute.ops;
     const std::size_t out_size = pooled_size();
     float* pooled_grad = pass.output_grad + b * out_size;
-    ops.activation_gradient_single(activation_, pass.output + b * out_size, pooled_grad,
-                                 out_size);
+    ops.activation_gradient_single(activation_, pass.output + b * out_size, pooled_grad, out_size);
     ops.bias_gradient_single(pooled_grad, 1, filters_, pooled_spatial(), bias_grad);
     return pooled_grad;
 }
@@ -185,4 +184,3 @@ std::size_t ConvolutionalLayer::channels_last_thread_floats() const {
 }
 
 }  // namespace lenet
-

@@ -28,9 +28,8 @@ public:
     void forward(const ForwardPass& pass) override {
         const kernels::Ops& ops = *pass.compute.ops;
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int) {
-            ops.maxpool_forward(geometry_, int(end - begin),
-                                     pass.input + begin * input_.size(), pass.output + begin * output_.size(),
-                                     argmax_.data() + begin * output_.size());
+            ops.maxpool_forward(geometry_, int(end - begin), pass.input + begin * input_.size(),
+                                pass.output + begin * output_.size(), argmax_.data() + begin * output_.size());
         });
     }
 
@@ -38,10 +37,8 @@ public:
         const kernels::Ops& ops = *pass.compute.ops;
         if (!pass.input_grad) return;
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int) {
-            ops.maxpool_backward_add(geometry_, int(end - begin),
-                                          pass.output_grad + begin * output_.size(),
-                                          argmax_.data() + begin * output_.size(),
-                                          pass.input_grad + begin * input_.size());
+            ops.maxpool_backward_add(geometry_, int(end - begin), pass.output_grad + begin * output_.size(),
+                                     argmax_.data() + begin * output_.size(), pass.input_grad + begin * input_.size());
         });
     }
 

@@ -42,7 +42,8 @@ struct Guarded {
     std::vector<T> body() const { return {all.begin() + kGuard, all.begin() + std::ptrdiff_t(kGuard + n)}; }
     bool intact(T guard) const {
         for (std::size_t i = 0; i < kGuard; ++i)
-            if (std::memcmp(&all[i], &guard, sizeof(T)) != 0 || std::memcmp(&all[kGuard + n + i], &guard, sizeof(T)) != 0)
+            if (std::memcmp(&all[i], &guard, sizeof(T)) != 0 ||
+                std::memcmp(&all[kGuard + n + i], &guard, sizeof(T)) != 0)
                 return false;
         return true;
     }
@@ -180,7 +181,8 @@ void check_channel_sum(const k::Ops& ops, Rng& rng, int kind) {
             for (int b = 0; b < batch; ++b)
                 for (int p = 0; p < spatial; ++p) {
                     const std::size_t i = (std::size_t(b) * channels + c) * spatial + p;
-                    sum += kind == 2 ? std::abs(double(delta.data()[i]) * x_norm.data()[i]) : std::abs(double(delta.data()[i]));
+                    sum += kind == 2 ? std::abs(double(delta.data()[i]) * x_norm.data()[i])
+                                     : std::abs(double(delta.data()[i]));
                 }
             bound[std::size_t(c)] = 2.0 * (double(batch) * spatial + 1) * kUlp * sum + 1e-30;
         }
@@ -199,7 +201,7 @@ void check_channel_sum(const k::Ops& ops, Rng& rng, int kind) {
     }
 }
 
-const k::ConvGeometry kConvs[] = {{3, 7, 9, 3, 1, 1}, {2, 8, 5, 2, 2, 0}, {1, 5, 5, 5, 3, 2},
+const k::ConvGeometry kConvs[] = {{3, 7, 9, 3, 1, 1},  {2, 8, 5, 2, 2, 0}, {1, 5, 5, 5, 3, 2},
                                   {4, 6, 11, 1, 1, 0}, {8, 9, 7, 3, 2, 1}, {16, 5, 6, 2, 1, 1}};
 
 std::size_t image_floats(const k::ConvGeometry& g) { return std::size_t(g.channels) * g.height * g.width; }
@@ -227,8 +229,8 @@ void check_col2im(const k::Ops& ops, Rng& rng) {
     }
 }
 
-const k::PoolGeometry kPools[] = {{3, 7, 9, 2, 2, 0}, {2, 8, 5, 2, 2, 1}, {5, 13, 13, 3, 2, 1}, {1, 4, 4, 2, 2, 0},
-                                  {16, 27, 26, 2, 2, 0}};
+const k::PoolGeometry kPools[] = {
+    {3, 7, 9, 2, 2, 0}, {2, 8, 5, 2, 2, 1}, {5, 13, 13, 3, 2, 1}, {1, 4, 4, 2, 2, 0}, {16, 27, 26, 2, 2, 0}};
 
 std::size_t pool_out(const k::PoolGeometry& g, int batch) {
     return std::size_t(batch) * g.channels * std::size_t(g.out_h()) * std::size_t(g.out_w());
@@ -267,8 +269,8 @@ void check_maxpool_backward_set(const k::Ops& ops, Rng& rng) {
 // The direct kernel on the shapes its table says it fits, against im2col + the same table's GEMM +
 // max pool (what the layer runs otherwise); it may only claim shapes the layers size scratch for.
 void check_conv_maxpool_direct(const k::Ops& ops, Rng& rng) {
-    const k::ConvGeometry convs[] = {{3, 10, 10, 3, 1, 1}, {1, 28, 28, 3, 1, 0}, {32, 13, 13, 2, 1, 0},
-                                     {5, 9, 9, 2, 1, 0}, {2, 19, 19, 5, 2, 2}};
+    const k::ConvGeometry convs[] = {
+        {3, 10, 10, 3, 1, 1}, {1, 28, 28, 3, 1, 0}, {32, 13, 13, 2, 1, 0}, {5, 9, 9, 2, 1, 0}, {2, 19, 19, 5, 2, 2}};
     int taken = 0;
     for (const k::ConvGeometry& g : convs)
         for (const int filters : {8, 16, 24}) {
@@ -282,8 +284,8 @@ void check_conv_maxpool_direct(const k::Ops& ops, Rng& rng) {
             Guarded<float> want(pooled, kGuardValue), got = want, plain = want;
             Guarded<std::int32_t> want_arg(pooled, -99), got_arg = want_arg;
             std::vector<float> columns(std::size_t(patch) * spatial), conv(std::size_t(filters) * spatial);
-            k::conv_maxpool_reference(ops, g, filters, pool, weights.data(), image.data(), want.data(),
-                                      want_arg.data(), columns.data(), conv.data());
+            k::conv_maxpool_reference(ops, g, filters, pool, weights.data(), image.data(), want.data(), want_arg.data(),
+                                      columns.data(), conv.data());
             std::vector<float> taps_major(weights.n);
             k::weights_taps_major(weights.data(), filters, patch, taps_major.data());
             Guarded<float> scratch(k::conv_maxpool_direct_scratch_floats(g, filters), kGuardValue);
@@ -355,7 +357,8 @@ void check_channels_last(const k::Ops& ops, Rng& rng, bool to) {
 }
 
 void check_pooled_conv_backward(const k::Ops& ops, Rng& rng) {
-    const k::ConvGeometry convs[] = {{8, 9, 7, 3, 1, 1}, {16, 6, 6, 2, 2, 0}, {3, 7, 5, 3, 1, 1}, {32, 13, 13, 2, 1, 0}};
+    const k::ConvGeometry convs[] = {
+        {8, 9, 7, 3, 1, 1}, {16, 6, 6, 2, 2, 0}, {3, 7, 5, 3, 1, 1}, {32, 13, 13, 2, 1, 0}};
     for (const k::ConvGeometry& g : convs)
         for (const bool with_image_grad : {true, false}) {
             const int filters = 8, spatial = g.out_h() * g.out_w(), pooled = (spatial + 3) / 4;
@@ -363,7 +366,8 @@ void check_pooled_conv_backward(const k::Ops& ops, Rng& rng) {
             const int taps = g.channels * g.size * g.size;
             const auto delta = floats(rng, std::size_t(filters) * pooled);
             const auto argmax = random_winners(rng, filters, pooled, spatial);
-            const auto image = floats(rng, k::channels_last_floats(g)), weights = floats(rng, std::size_t(filters) * taps);
+            const auto image = floats(rng, k::channels_last_floats(g)),
+                       weights = floats(rng, std::size_t(filters) * taps);
             Guarded<float> want_w = floats(rng, weights.n), got_w = want_w;
             Guarded<float> want_i = floats(rng, image.n), got_i = want_i;
             Guarded<float> scratch(k::pooled_conv_scratch_floats(s), kGuardValue);
@@ -386,7 +390,8 @@ void check_adam(const k::Ops& ops, Rng& rng) {
     for (const std::size_t n : {std::size_t(1), std::size_t(13), std::size_t(1031)})
         for (const bool zero_grad : {true, false}) {
             const k::AdamArgs args{0.9f, 0.999f, 1e-8f, 5e-4f, 1e-3f, zero_grad};
-            Guarded<float> value = floats(rng, n), grad = floats(rng, n), m = floats(rng, n), v = floats(rng, n, 0.0f, 1.0f);
+            Guarded<float> value = floats(rng, n), grad = floats(rng, n), m = floats(rng, n),
+                           v = floats(rng, n, 0.0f, 1.0f);
             Guarded<float> value2 = value, grad2 = grad, m2 = m, v2 = v;
             ref().adam_update(args, value.data(), grad.data(), m.data(), v.data(), n);
             ops.adam_update(args, value2.data(), grad2.data(), m2.data(), v2.data(), n);
@@ -403,8 +408,8 @@ Guarded<float> signs_with_zeros(Rng& rng, std::size_t n) {
     return x;
 }
 
-const k::ConvGeometry kXnorConvs[] = {{3, 7, 9, 3, 1, 1}, {64, 6, 5, 3, 2, 1}, {130, 5, 5, 1, 1, 0},
-                                      {33, 9, 8, 2, 1, 2}, {8, 11, 13, 3, 1, 0}};
+const k::ConvGeometry kXnorConvs[] = {
+    {3, 7, 9, 3, 1, 1}, {64, 6, 5, 3, 2, 1}, {130, 5, 5, 1, 1, 0}, {33, 9, 8, 2, 1, 2}, {8, 11, 13, 3, 1, 0}};
 
 void check_xnor_conv(const k::Ops& ops, Rng& rng, bool threaded) {
     for (const k::ConvGeometry& g : kXnorConvs)
@@ -424,8 +429,8 @@ void check_xnor_conv(const k::Ops& ops, Rng& rng, bool threaded) {
                 ops.xnor_conv({&pool, &ops}, g, packed, image.data(), got.data(), ws.data());
             else
                 ops.xnor_conv_single(g, packed, image.data(), got.data(), ws.data());
-            INFO("c=" << g.channels << " h=" << g.height << " w=" << g.width << " size=" << g.size << " filters="
-                      << filters << " threads=" << threads);
+            INFO("c=" << g.channels << " h=" << g.height << " w=" << g.width << " size=" << g.size
+                      << " filters=" << filters << " threads=" << threads);
             CHECK(ws.intact(kGuardByte));
             check_exact(got, want, "xnor_conv");
         }

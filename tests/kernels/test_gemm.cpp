@@ -115,7 +115,8 @@ void check_against_reference(const Case& cs, Kernel&& kernel, std::uint64_t seed
 void check_backends(const Case& cs, std::uint64_t seed = 1) {
     for (const lenet::kernels::Ops* backend : lenet::test::optimized_backends()) {
         INFO("backend " << backend->name);
-        check_against_reference(cs, [&](const GemmArgs& g) { backend->gemm_single(g); }, seed);
+        check_against_reference(
+            cs, [&](const GemmArgs& g) { backend->gemm_single(g); }, seed);
     }
 }
 
@@ -262,26 +263,26 @@ TEST_CASE("threaded gemm of each optimized backend matches the reference", "[gem
     for (int threads : {2, 3}) {
         lenet::ThreadPool pool(threads);
         for (const auto* backend : lenet::test::optimized_backends()) {
-        const lenet::Compute compute{&pool, backend};
-        // m >= n splits C by rows, n > m by columns; both are large enough to be split.
-        const Case shapes[] = {{false, false, 200, 51, 40, 0.5f, 0.25f, 1, 2, 3},
-                               {false, false, 31, 301, 70, -2.0f, 1.0f, 2, 1, 5},
-                               {false, false, 97, 97, 97, 1.0f, 0.0f, 0, 0, 1}};
-        for (const Case& shape : shapes)
-            for (bool trans_a : {false, true})
-                for (bool trans_b : {false, true}) {
-                    Case cs = shape;
-                    cs.trans_a = trans_a;
-                    cs.trans_b = trans_b;
-                    INFO("threads=" << threads);
-                    check_against_reference(cs, [&](const GemmArgs& g) { compute.ops->gemm(compute, g); });
+            const lenet::Compute compute{&pool, backend};
+            // m >= n splits C by rows, n > m by columns; both are large enough to be split.
+            const Case shapes[] = {{false, false, 200, 51, 40, 0.5f, 0.25f, 1, 2, 3},
+                                   {false, false, 31, 301, 70, -2.0f, 1.0f, 2, 1, 5},
+                                   {false, false, 97, 97, 97, 1.0f, 0.0f, 0, 0, 1}};
+            for (const Case& shape : shapes)
+                for (bool trans_a : {false, true})
+                    for (bool trans_b : {false, true}) {
+                        Case cs = shape;
+                        cs.trans_a = trans_a;
+                        cs.trans_b = trans_b;
+                        INFO("threads=" << threads);
+                        check_against_reference(cs, [&](const GemmArgs& g) { compute.ops->gemm(compute, g); });
 
-                    // The split is fixed for a thread count, so a repeat gives the same bits.
-                    Operands first(cs, 9), second(cs, 9);
-                    compute.ops->gemm(compute, first.args);
-                    compute.ops->gemm(compute, second.args);
-                    CHECK(first.c == second.c);
-                }
+                        // The split is fixed for a thread count, so a repeat gives the same bits.
+                        Operands first(cs, 9), second(cs, 9);
+                        compute.ops->gemm(compute, first.args);
+                        compute.ops->gemm(compute, second.args);
+                        CHECK(first.c == second.c);
+                    }
         }
     }
 }

@@ -256,7 +256,8 @@ const Activation kActivations[] = {Activation::linear, Activation::relu, Activat
 
 }  // namespace
 
-TEST_CASE("each backend's 2x2 stride-2 maxpool matches the reference bit for bit, ties and NaN included", "[kernels][backends]") {
+TEST_CASE("each backend's 2x2 stride-2 maxpool matches the reference bit for bit, ties and NaN included",
+          "[kernels][backends]") {
     if (skip_without_optimized_backend()) return;
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
@@ -283,8 +284,11 @@ TEST_CASE("maxpool dispatch matches the reference on random geometries", "[kerne
         INFO("backend " << ops.name);
         Rng rng(12);
         for (int i = 0; i < 400; ++i) {
-            const k::PoolGeometry g{1 + int(rng.below(5)), pick(rng, {1, 3, 5, 7, 13, 27, 8, 12}),
-                                    pick(rng, {1, 3, 5, 7, 13, 27, 8, 12}), 1 + int(rng.below(5)), 1 + int(rng.below(3)),
+            const k::PoolGeometry g{1 + int(rng.below(5)),
+                                    pick(rng, {1, 3, 5, 7, 13, 27, 8, 12}),
+                                    pick(rng, {1, 3, 5, 7, 13, 27, 8, 12}),
+                                    1 + int(rng.below(5)),
+                                    1 + int(rng.below(3)),
                                     int(rng.below(3))};
             if (g.height + g.padding < g.size || g.width + g.padding < g.size) continue;
             check_pool(g, 1 + int(rng.below(3)), rng, ops);
@@ -319,8 +323,9 @@ TEST_CASE("im2col / col2im_add dispatch matches the reference for strides 1-3", 
         INFO("backend " << ops.name);
         Rng rng(22);
         for (int i = 0; i < 400; ++i) {
-            const k::ConvGeometry g{1 + int(rng.below(5)), pick(rng, {1, 3, 5, 7, 13, 27}), pick(rng, {1, 3, 5, 7, 13, 27}),
-                                    1 + int(rng.below(5)), 1 + int(rng.below(3)), int(rng.below(3))};
+            const k::ConvGeometry g{1 + int(rng.below(5)),           pick(rng, {1, 3, 5, 7, 13, 27}),
+                                    pick(rng, {1, 3, 5, 7, 13, 27}), 1 + int(rng.below(5)),
+                                    1 + int(rng.below(3)),           int(rng.below(3))};
             if (g.out_h() < 1 || g.out_w() < 1) continue;
             check_im2col(g, rng, ops);
         }
@@ -425,11 +430,11 @@ TEST_CASE("threaded bias and scale gradients equal the single-threaded kernel", 
                 const std::size_t n = std::size_t(batch) * channels * spatial;
                 const std::vector<float> delta = random_floats(rng, n, false), x_norm = random_floats(rng, n, false);
                 std::vector<float> single(std::size_t(channels), 0.5f), split = single, scale_single = single,
-                                                                         scale_split = single;
+                                                                        scale_split = single;
                 ops.bias_gradient_single(delta.data(), batch, channels, spatial, single.data());
                 ops.bias_gradient(threaded, delta.data(), batch, channels, spatial, split.data());
                 ops.scale_gradient({nullptr, &ops}, delta.data(), x_norm.data(), batch, channels, spatial,
-                                  scale_single.data());
+                                   scale_single.data());
                 ops.scale_gradient(threaded, delta.data(), x_norm.data(), batch, channels, spatial, scale_split.data());
                 INFO("threads=" << threads << " channels=" << channels);
                 CHECK(first_difference(split, single) < 0);
@@ -453,14 +458,13 @@ TEST_CASE("the reference backend dispatches to the reference kernels", "[kernels
     const k::PoolGeometry g{2, 7, 7, 2, 2, 1};
     const std::vector<float> in = random_floats(rng, std::size_t(g.channels) * g.height * g.width, true);
     const PoolResult pool_want = run_pool(g, 1, in, k::maxpool_forward_reference);
-    const PoolResult pool_got = run_pool(g, 1, in, [](auto&&... args) {
-        k::reference_ops().maxpool_forward(args...);
-    });
+    const PoolResult pool_got = run_pool(g, 1, in, [](auto&&... args) { k::reference_ops().maxpool_forward(args...); });
     CHECK(first_difference(pool_got.out, pool_want.out) < 0);
     CHECK(pool_got.argmax == pool_want.argmax);
 }
 
-TEST_CASE("each backend's Adam update matches the reference bit for bit and zeroes the gradients when told", "[kernels][backends]") {
+TEST_CASE("each backend's Adam update matches the reference bit for bit and zeroes the gradients when told",
+          "[kernels][backends]") {
     if (skip_without_optimized_backend()) return;
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
@@ -469,22 +473,23 @@ TEST_CASE("each backend's Adam update matches the reference bit for bit and zero
         for (const std::size_t n : {std::size_t(1), std::size_t(7), std::size_t(8), std::size_t(9), std::size_t(31),
                                     std::size_t(100), std::size_t(1003)})
             for (const float decay : {0.0f, 0.0005f})
-            for (const bool zero_grad : {true, false}) {
-                INFO("n=" << n << " decay=" << decay << " zero_grad=" << zero_grad);
-                const k::AdamArgs args{0.9f, 0.999f, 1e-8f, decay, 0.00123f, zero_grad};
-                const std::vector<float> value = random_floats(rng, n, false), grad = random_floats(rng, n, false);
-                std::vector<float> m = random_floats(rng, n, false), v = random_floats(rng, n, false);
-                for (float& x : v) x = std::abs(x);  // a second moment is never negative
-                std::vector<float> value_want = value, grad_want = grad, m_want = m, v_want = v;
-                std::vector<float> value_got = value, grad_got = grad, m_got = m, v_got = v;
-                k::adam_update_reference(args, value_want.data(), grad_want.data(), m_want.data(), v_want.data(), n);
-                ops.adam_update(args, value_got.data(), grad_got.data(), m_got.data(), v_got.data(), n);
-                CHECK(first_difference(value_got, value_want) < 0);
-                CHECK(first_difference(m_got, m_want) < 0);
-                CHECK(first_difference(v_got, v_want) < 0);
-                CHECK(grad_got == (zero_grad ? std::vector<float>(n, 0.0f) : grad));
-                CHECK(first_difference(grad_want, grad_got) < 0);
-            }
+                for (const bool zero_grad : {true, false}) {
+                    INFO("n=" << n << " decay=" << decay << " zero_grad=" << zero_grad);
+                    const k::AdamArgs args{0.9f, 0.999f, 1e-8f, decay, 0.00123f, zero_grad};
+                    const std::vector<float> value = random_floats(rng, n, false), grad = random_floats(rng, n, false);
+                    std::vector<float> m = random_floats(rng, n, false), v = random_floats(rng, n, false);
+                    for (float& x : v) x = std::abs(x);  // a second moment is never negative
+                    std::vector<float> value_want = value, grad_want = grad, m_want = m, v_want = v;
+                    std::vector<float> value_got = value, grad_got = grad, m_got = m, v_got = v;
+                    k::adam_update_reference(args, value_want.data(), grad_want.data(), m_want.data(), v_want.data(),
+                                             n);
+                    ops.adam_update(args, value_got.data(), grad_got.data(), m_got.data(), v_got.data(), n);
+                    CHECK(first_difference(value_got, value_want) < 0);
+                    CHECK(first_difference(m_got, m_want) < 0);
+                    CHECK(first_difference(v_got, v_want) < 0);
+                    CHECK(grad_got == (zero_grad ? std::vector<float>(n, 0.0f) : grad));
+                    CHECK(first_difference(grad_want, grad_got) < 0);
+                }
     }
 }
 
@@ -500,28 +505,33 @@ TEST_CASE("each backend's pooled weight gradient matches the reference", "[kerne
                 const k::PooledGradientShape s{1 + int(rng.below(5)), patch, 1 + int(rng.below(200)), 0};
                 const int pooled = 1 + int(rng.below(std::uint32_t(s.spatial)));
                 const k::PooledGradientShape shape{s.filters, s.patch, s.spatial, pooled};
-                INFO("filters=" << shape.filters << " patch=" << patch << " spatial=" << shape.spatial << " pooled=" << pooled);
+                INFO("filters=" << shape.filters << " patch=" << patch << " spatial=" << shape.spatial
+                                << " pooled=" << pooled);
                 const std::vector<float> columns = random_floats(rng, std::size_t(patch) * shape.spatial, false);
                 std::vector<float> delta = random_floats(rng, std::size_t(shape.filters) * pooled, false);
                 std::vector<std::int32_t> argmax(delta.size());
                 for (std::size_t i = 0; i < argmax.size(); ++i) {
                     const int f = int(i / std::size_t(pooled));
-                    argmax[i] = rng.below(9) == 0 ? -1 : std::int32_t(f * shape.spatial + int(rng.below(std::uint32_t(shape.spatial))));
+                    argmax[i] = rng.below(9) == 0
+                                    ? -1
+                                    : std::int32_t(f * shape.spatial + int(rng.below(std::uint32_t(shape.spatial))));
                     if (rng.below(4) == 0) delta[i] = 0.0f;  // relu zeros
                 }
                 const std::vector<float> start = random_floats(rng, std::size_t(shape.filters) * patch, false);
                 std::vector<float> want = start, got = start;
                 std::vector<float> scratch(k::pooled_weight_gradient_scratch_floats(shape));
                 k::pooled_weight_gradient_reference(shape, delta.data(), argmax.data(), columns.data(), want.data());
-                ops.pooled_weight_gradient(shape, delta.data(), argmax.data(), columns.data(), got.data(), scratch.data());
+                ops.pooled_weight_gradient(shape, delta.data(), argmax.data(), columns.data(), got.data(),
+                                           scratch.data());
                 for (int f = 0; f < shape.filters; ++f)
                     for (int p = 0; p < patch; ++p) {
                         double magnitude = std::abs(double(start[std::size_t(f) * patch + p]));
                         for (int o = 0; o < pooled; ++o) {
                             const std::size_t i = std::size_t(f) * pooled + o;
                             if (argmax[i] >= 0)
-                                magnitude += std::abs(double(delta[i]) *
-                                                      columns[std::size_t(p) * shape.spatial + std::size_t(argmax[i] - f * shape.spatial)]);
+                                magnitude +=
+                                    std::abs(double(delta[i]) * columns[std::size_t(p) * shape.spatial +
+                                                                        std::size_t(argmax[i] - f * shape.spatial)]);
                         }
                         const std::size_t w = std::size_t(f) * patch + p;
                         const double tolerance = 2.0 * (pooled + 1) * std::ldexp(1.0, -24) * magnitude + 1e-30;
@@ -620,8 +630,8 @@ void run_channels_last(const PooledConvCase& c, const k::Ops& backend, std::vect
     std::vector<float> scratch(k::pooled_conv_scratch_floats(c.shape));
     backend.to_channels_last(g, c.image.data(), image.data());
     k::weights_to_channels_last(g, c.shape.filters, c.weights.data(), weights.data());
-    backend.pooled_conv_backward_channels_last(c.shape, c.delta.data(), c.argmax.data(), image.data(),
-                                          weights.data(), hwc_weight_grad.data(), grad.data(), scratch.data());
+    backend.pooled_conv_backward_channels_last(c.shape, c.delta.data(), c.argmax.data(), image.data(), weights.data(),
+                                               hwc_weight_grad.data(), grad.data(), scratch.data());
     for (std::size_t i = image.size() - kGuardFloats; i < image.size(); ++i) REQUIRE(image[i] == kGuard);
     weight_grad = c.weight_grad;
     image_grad = c.image_grad;
@@ -680,7 +690,8 @@ TEST_CASE("each backend's channels-last layout changes match the reference bit f
 
 // ---- direct convolution + max pool ----
 
-TEST_CASE("each backend's direct convolution + max pool equals im2col, GEMM and max pool bit for bit", "[kernels][backends]") {
+TEST_CASE("each backend's direct convolution + max pool equals im2col, GEMM and max pool bit for bit",
+          "[kernels][backends]") {
     if (skip_without_optimized_backend()) return;
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
@@ -690,8 +701,8 @@ TEST_CASE("each backend's direct convolution + max pool equals im2col, GEMM and 
         for (int trial = 0; trial < 400 && tested < 60; ++trial) {
             const int channels = pick(rng, {1, 2, 3, 8, 13, 32}), size = 1 + int(rng.below(5));
             const int filters = 8 * (1 + int(rng.below(5)));
-            const k::ConvGeometry g{channels, 2 + int(rng.below(20)), 2 + int(rng.below(20)), size, 1 + int(rng.below(2)),
-                                    int(rng.below(3))};
+            const k::ConvGeometry g{channels, 2 + int(rng.below(20)), 2 + int(rng.below(20)),
+                                    size,     1 + int(rng.below(2)),  int(rng.below(3))};
             if (g.height + 2 * g.pad < size || g.width + 2 * g.pad < size) continue;
             const k::PoolGeometry pool{filters, g.out_h(), g.out_w(), 2, 2, int(rng.below(2))};
             if (!ops.conv_maxpool_direct_fits(g, filters, pool)) continue;
@@ -712,12 +723,12 @@ TEST_CASE("each backend's direct convolution + max pool equals im2col, GEMM and 
             std::vector<float> taps_major(weights.size()), scratch(k::conv_maxpool_direct_scratch_floats(g, filters));
             k::weights_taps_major(weights.data(), filters, patch, taps_major.data());
             ops.conv_maxpool_direct(g, filters, taps_major.data(), image.data(), got.data(), got_argmax.data(),
-                                        scratch.data());
+                                    scratch.data());
             for (std::size_t i = want.size(); i < got.size(); ++i) REQUIRE(got[i] == kGuard);
             // Without argmax (inference): the same maxima.
             std::vector<float> got_plain(want.size());
             ops.conv_maxpool_direct(g, filters, taps_major.data(), image.data(), got_plain.data(), nullptr,
-                                        scratch.data());
+                                    scratch.data());
             CHECK(first_difference(got_plain, want) < 0);
             got.resize(want.size());
             const long at_value = first_difference(got, want);

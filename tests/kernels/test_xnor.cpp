@@ -92,7 +92,6 @@ struct Workspace {
     }
 };
 
-
 std::vector<Backend> backends() {
     std::vector<Backend> list = lenet::kernels::available_backends();
     return list;

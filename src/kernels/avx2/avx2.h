@@ -82,8 +82,8 @@ std::size_t xnor_conv_scratch_bytes_avx2(const ConvGeometry& g);
 void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, std::uint8_t* planes, int first_step,
                            int last_step);
 // Output positions [first_position, last_position) of one image, on the calling thread.
-void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes,
-                           float* dots, void* scratch, int first_position, int last_position);
+void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes, float* dots,
+                           void* scratch, int first_position, int last_position);
 // The AVX2 convolution covers g if its per-filter popcount fits 16 bits.
 bool xnor_conv_avx2_covers(const ConvGeometry& g);
 void xnor_dense_avx2(const PackedRows& rows, const BitWord* packed_input, int batch, float* dots, int first_row,

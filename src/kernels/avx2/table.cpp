@@ -65,8 +65,9 @@ void pooled_conv_backward(const PooledConvShape& s, const float* delta, const st
 // The XNOR convolution: the image as byte planes of sign nibbles (shared; each thread packs some
 // steps of 8 channels), then output positions split between threads, each with its own scratch.
 std::size_t xnor_conv_workspace(const ConvGeometry& g, int threads) {
-    return std::max(xnor_conv_workspace_reference(g, threads),
-                    64 + xnor_conv_planes_bytes_avx2(g) + std::size_t(std::max(threads, 1)) * xnor_conv_scratch_bytes_avx2(g));
+    return std::max(
+        xnor_conv_workspace_reference(g, threads),
+        64 + xnor_conv_planes_bytes_avx2(g) + std::size_t(std::max(threads, 1)) * xnor_conv_scratch_bytes_avx2(g));
 }
 
 void xnor_conv_single(const ConvGeometry& g, const PackedFilters& filters, const float* image, float* dots,

@@ -18,8 +18,8 @@ void activation_gradient_whole(const Compute&, Activation activation, const floa
 void bias_gradient_whole(const Compute&, const float* delta, int batch, int channels, int spatial, float* grad) {
     bias_gradient_reference(delta, batch, channels, spatial, grad);
 }
-void scale_gradient_whole(const Compute&, const float* delta, const float* x_norm, int batch, int channels,
-                          int spatial, float* grad) {
+void scale_gradient_whole(const Compute&, const float* delta, const float* x_norm, int batch, int channels, int spatial,
+                          float* grad) {
     scale_gradient_reference(delta, x_norm, batch, channels, spatial, grad);
 }
 bool no_direct_kernel(const ConvGeometry&, int, const PoolGeometry&) { return false; }

@@ -11,7 +11,8 @@ namespace lenet::kernels {
 
 void check_packed_shape(const ConvGeometry& g, const PackedFilters& filters) {
     LENET_CHECK(filters.channels == g.channels && filters.size == g.size, "packed filters ", filters.channels, "x",
-                filters.size, "x", filters.size, " for a ", g.channels, "-channel ", g.size, "x", g.size, " convolution");
+                filters.size, "x", filters.size, " for a ", g.channels, "-channel ", g.size, "x", g.size,
+                " convolution");
 }
 
 std::size_t xnor_conv_workspace_reference(const ConvGeometry& g, int /*threads*/) {
@@ -29,7 +30,8 @@ void xnor_conv_single_reference(const ConvGeometry& g, const PackedFilters& filt
 
 void xnor_conv_threads_reference(const Compute& compute, const ConvGeometry& g, const PackedFilters& filters,
                                  const float* image, float* dots, void* workspace) {
-    if (!compute.pool || compute.pool->size() == 1) return xnor_conv_single_reference(g, filters, image, dots, workspace);
+    if (!compute.pool || compute.pool->size() == 1)
+        return xnor_conv_single_reference(g, filters, image, dots, workspace);
     check_packed_shape(g, filters);
     if (g.out_h() <= 0 || g.out_w() <= 0) return;
     auto* hwc = static_cast<BitWord*>(parallel::align64(workspace));
