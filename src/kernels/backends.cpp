@@ -43,6 +43,7 @@ bool always() { return true; }
     X(global_avgpool_forward)             \
     X(global_avgpool_backward_add)        \
     X(conv_maxpool_direct_fits)           \
+    X(weights_taps_major)                 \
     X(conv_maxpool_direct)                \
     X(pooled_weight_gradient)             \
     X(to_channels_last)                   \

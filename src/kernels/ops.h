@@ -75,6 +75,7 @@ struct Ops {
     // shape (the reference has no direct kernel and takes none: layers then run im2col + GEMM +
     // pool, which is what the direct kernel must equal).
     bool (*conv_maxpool_direct_fits)(const ConvGeometry& g, int filters, const PoolGeometry& pool);
+    void (*weights_taps_major)(const float* weights, int filters, int taps, float* taps_major);
     void (*conv_maxpool_direct)(const ConvGeometry& g, int filters, const float* taps_major, const float* image,
                                 float* pooled, std::int32_t* argmax, float* scratch);
 

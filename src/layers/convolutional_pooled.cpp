@@ -33,7 +33,7 @@ void ConvolutionalLayer::pooled_forward(const ForwardPass& pass) {
     const int threads = pass.compute.pool->size();
     const PooledScratch scratch = pooled_scratch(pass.workspace, threads);
     const bool direct = direct_forward(*pass.compute.ops);
-    if (direct) kernels::weights_taps_major(weights_.data(), filters_, patch(), scratch.taps_major);
+    if (direct) ops.weights_taps_major(weights_.data(), filters_, patch(), scratch.taps_major);
     // Images are handed out one at a time (each image's outputs depend on it alone).
     pass.compute.pool->parallel_dynamic(
         std::size_t(pass.batch), 1, [&](std::size_t begin, std::size_t end, int thread) {

@@ -59,6 +59,7 @@ Ops make_table() {
     t.global_avgpool_forward = global_avgpool_forward;
     t.global_avgpool_backward_add = global_avgpool_backward_add;
     t.conv_maxpool_direct_fits = no_direct_kernel;
+    t.weights_taps_major = weights_taps_major;
     t.conv_maxpool_direct = nullptr;
     t.pooled_weight_gradient = pooled_weight_gradient_whole;
     t.to_channels_last = to_channels_last_reference;
