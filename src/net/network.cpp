@@ -53,7 +53,8 @@ std::unique_ptr<Network> Network::from_sections(const std::vector<CfgSection>& s
     net->ends_in_softmax_ = sections.back().name == "softmax" || sections.back().name == "soft";
 
     net->pool_ = std::make_unique<ThreadPool>(build.threads);
-    net->compute_ = Compute{net->pool_.get(), build.backend ? build.backend : best_backend()};  // the kernel table, bound once
+    // The kernel table is bound here, once; layers reach it through compute_.
+    net->compute_ = Compute{net->pool_.get(), build.backend ? build.backend : best_backend()};
     net->packed_binary_ = build.packed_binary;
     const std::size_t count = net->layers_.size();
     net->absorbs_next_.assign(count, 0);
