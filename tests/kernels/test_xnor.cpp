@@ -1,5 +1,5 @@
-// The bit-packed XNOR kernels (src/kernels/binary/) against a plain float simulation of the same
-// binary arithmetic: sign the input (s(x) = +1 for x >= 0, so 0 and -0 are +1), zero-pad, and sum
+// The bit-packed XNOR kernels of every backend (through its table) against a plain float
+// simulation of the same binary arithmetic: sign the input (s(x) = +1 for x >= 0, so 0 and -0 are +1), zero-pad, and sum
 // the +-1 products. Results are integers, so every backend and thread count must match exactly.
 // Shapes sweep channel counts around the packing units (1, 3, 32, 63, 64, 65, 130 against nibbles
 // of 4, steps of 8, words of 64), windows 1-5, strides 1-3, paddings 0-2, odd image sizes and

@@ -11,7 +11,7 @@
 // kernels and for export) and `tables` (the AVX2 kernel's). The AVX2 convolution looks up
 // popcount(w XOR x) for 32 output positions' 4-bit input nibbles x at once in a 16-entry table
 // built from one filter nibble w (vpshufb): a shuffle and an add per 128 bit-products, the tables
-// made once when the filters are packed, the counts landing along output rows (see avx2.cpp).
+// made once when the filters are packed, the counts landing along output rows (see avx2/xnor_avx2.cpp).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -20,8 +20,9 @@ struct Ops;
 // Up to the AVX2 GEMM's k block, so both sum every output in one FMA chain (bit-identical results).
 constexpr int kConvPoolMaxTaps = 256;
 
-// Whether a direct kernel of the AVX2 kind can take this layer (its fits op may use this): taps <= kConvPoolMaxTaps, filters % 8 == 0, a
-// 2x2 stride-2 pool whose windows tile the convolution's output exactly (even height and width).
+// The shapes a direct kernel may take (layers size its scratch for these; a table's
+// conv_maxpool_direct_fits says which of them its kernel takes): taps <= kConvPoolMaxTaps,
+// filters % 8 == 0, a 2x2 stride-2 pool whose windows tile the convolution's output exactly.
 bool conv_maxpool_direct_fits(const ConvGeometry& g, int filters, const PoolGeometry& pool);
 // Weights [filters][taps] -> [taps][filters], the layout the kernel reads.
 void weights_taps_major(const float* weights, int filters, int taps, float* taps_major);
