@@ -7,6 +7,7 @@
 
 #include "cfg/cfg.h"
 #include "core/error.h"
+#include "kernels/ops.h"
 #include "net/network.h"
 
 namespace {
@@ -45,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         lenet::BuildOptions build;
         build.threads = 1;
-        build.backend = lenet::Backend::reference;
+        build.backend = &lenet::kernels::reference_ops();
         build.max_batch = 1;
         auto net = lenet::Network::from_sections(sections, build);
         (void)net->summary_table();

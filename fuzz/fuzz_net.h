@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cfg/cfg.h"
+#include "kernels/ops.h"
 #include "net/network.h"
 
 namespace lenet_fuzz {
@@ -56,7 +57,7 @@ activation=linear
 inline std::unique_ptr<lenet::Network> make_weights_net() {
     lenet::BuildOptions build;
     build.threads = 1;
-    build.backend = lenet::Backend::reference;
+    build.backend = &lenet::kernels::reference_ops();
     build.max_batch = 1;
     return lenet::Network::from_sections(lenet::parse_cfg(kWeightsCfg, "fuzz_weights.cfg"), build);
 }

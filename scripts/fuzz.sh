@@ -36,8 +36,8 @@ SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 CXXFLAGS="-std=c++20 -g -O1 -fno-omit-frame-pointer -I$ROOT/include -I$ROOT/src $(pkg-config --cflags opencv4)"
 LIBS="-lz $(pkg-config --libs opencv4) -pthread"
 
-# --- the library: lenet's sources minus main.cpp and the AVX2 kernels (LENET_HAVE_AVX2 stays
-# undefined, so only reference kernels are selected) ---
+# --- the library: lenet's sources minus main.cpp and the avx2 backend folder (its registry row
+# in src/kernels/backends.cpp stays out, so only the reference table exists) ---
 mkdir -p "$BUILD/obj"
 mapfile -t SOURCES < <(cd "$ROOT" && find src -name '*.cpp' ! -name main.cpp ! -path '*avx2*' | sort)
 compile() {  # src/a/b.cpp -> build-fuzz/obj/src_a_b.o, rebuilt when the source or any header is newer

@@ -20,6 +20,7 @@
 #include "cfg/cfg.h"
 #include "core/rng.h"
 #include "kernels/backend.h"
+#include "kernels/ops.h"
 #include "net/network.h"
 
 namespace {
@@ -93,7 +94,7 @@ TEST_CASE("a convolution fused with its max pool computes what the two layers co
         {2, 12, 9, "filters=3\nsize=1\nactivation=logistic\n", "size=2\nstride=1\n"},
         {1, 19, 19, "filters=4\nsize=5\npad=1\nactivation=linear\n", "size=2\nstride=2\n"},
         {1, 9, 10, "filters=2\nsize=2\nactivation=relu\n", "size=2\nstride=2\npadding=4\n"},  // empty windows
-        // Few taps, filters in multiples of 8 and an even output take the direct forward (AVX2).
+        // Few taps, filters in multiples of 8 and an even output take the direct forward (where a backend has one).
         {1, 19, 19, "filters=16\nsize=5\npadding=2\nstride=2\nactivation=relu\n", "size=2\nstride=2\n"},
         // Channels in multiples of 8 take the channels-last backward.
         {3, 14, 12, "filters=8\nsize=3\npad=1\nactivation=leaky\n", "size=2\nstride=2\n"},
@@ -101,10 +102,8 @@ TEST_CASE("a convolution fused with its max pool computes what the two layers co
         {8, 9, 9, "filters=8\nsize=1\nactivation=relu\n", "size=2\nstride=2\npadding=4\n"},
         {32, 13, 13, "filters=32\nsize=2\nactivation=relu\n", "size=2\nstride=2\n"},  // the seed's second
     };
-    const Backend backends[] = {Backend::reference, Backend::avx2};
     for (const Case& c : cases)
-        for (const Backend backend : backends) {
-            if (!lenet::backend_available(backend)) continue;
+        for (const Backend backend : lenet::kernels::available_backends()) {
             for (const int threads : {1, 2}) {
                 const std::string cfg = cfg_for(c.channels, c.height, c.width, c.conv, c.pool);
                 INFO(cfg << "backend " << lenet::backend_name(backend) << ", " << threads << " threads");

@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "kernels/ops.h"
 #include "net/network.h"
 
 namespace {
@@ -295,7 +296,7 @@ TEST_CASE("gradients through a graph agree across fusion and backends", "[graph]
                             "[connected]\noutput=3\nactivation=linear\n";
     const std::vector<float> x = random_values(2 * 1 * 4 * 4, 8);
     BuildOptions fused, unfused, best;
-    fused.backend = unfused.backend = Backend::reference;
+    fused.backend = unfused.backend = &lenet::kernels::reference_ops();
     unfused.fuse = false;
     best.threads = 2;
     auto net = make_net(cfg, 2, fused);

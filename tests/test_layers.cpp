@@ -1,4 +1,4 @@
-// Layer tests, on the reference backend:
+// Layer tests, on every backend this CPU runs (each test case once per backend, the reference first):
 //   1. forward passes against values computed by hand (each expected number is written out, with
 //      how it was derived);
 //   2. backward passes against central differences of L = sum_i r_i * y_i (r fixed and random),
@@ -27,6 +27,7 @@
 #include "cfg/cfg.h"
 #include "core/rng.h"
 #include "io/weights.h"
+#include "backends.h"
 #include "kernels/backend.h"
 #include "layers/layer.h"
 #include "net/network.h"
@@ -47,11 +48,21 @@ constexpr float kStep = 1e-2f;  // central-difference step for single layers
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-// A net on the reference backend with `threads` threads, planned for batches up to `batch`.
+// The backend the running test case is on: each test case runs once per available backend
+// (EACH_BACKEND below, a Catch generator), the reference first.
+Backend& backend_under_test() {
+    static Backend backend = nullptr;
+    return backend;
+}
+#define EACH_BACKEND()                                                        \
+    backend_under_test() = GENERATE(from_range(lenet::test::all_backends())); \
+    INFO("backend " << lenet::backend_name(backend_under_test()))
+
+// A net on the backend under test with `threads` threads, planned for batches up to `batch`.
 std::unique_ptr<Network> make_net(const std::string& cfg_text, int batch, int threads) {
     BuildOptions build;
     build.threads = threads;
-    build.backend = Backend::reference;
+    build.backend = backend_under_test();
     build.max_batch = batch;
     return Network::from_sections(lenet::parse_cfg(cfg_text, "test.cfg"), build);
 }
@@ -357,6 +368,7 @@ void check_layer_gradients_threads(const std::string& cfg_text, int batch, const
 // 1. Forward against hand-computed values
 
 TEST_CASE("convolution 3x3, stride 2, pad 1, two input channels, by hand", "[layers]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(2, 4, 4) +
                             "[convolutional]\nfilters=2\nsize=3\nstride=2\npad=1\nactivation=linear\n",
                         2, 2);
@@ -392,6 +404,7 @@ TEST_CASE("convolution 3x3, stride 2, pad 1, two input channels, by hand", "[lay
 }
 
 TEST_CASE("1x1 convolution, by hand", "[layers]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(2, 2, 2) + "[convolutional]\nfilters=3\nsize=1\nstride=1\nactivation=linear\n",
                         2, 1);
     // W[f][c] = [[1, 0], [0, 1], [2, -0.5]], b = [0, 1, -1].
@@ -405,6 +418,7 @@ TEST_CASE("1x1 convolution, by hand", "[layers]") {
 }
 
 TEST_CASE("connected, by hand", "[layers]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(3, 1, 1) + "[connected]\noutput=2\nactivation=linear\n", 2, 1);
     // One weight row per output: W = [[1, 2, 3], [-1, 0, 0.5]], b = [0.5, -1].
     set_param(net->layer(0), 0, {1, 2, 3, -1, 0, 0.5f});
@@ -414,6 +428,7 @@ TEST_CASE("connected, by hand", "[layers]") {
 }
 
 TEST_CASE("maxpool 2/2 on 4x4, by hand", "[layers]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(2, 4, 4) + "[maxpool]\nsize=2\nstride=2\n", 1, 1);
     // Default padding = size - 1 = 1: out = (4 + 1 - 2) / 2 + 1 = 2, windows start at -1/2 = 0.
     REQUIRE(net->output_shape() == lenet::Shape{2, 2, 2});
@@ -426,6 +441,7 @@ TEST_CASE("maxpool 2/2 on 4x4, by hand", "[layers]") {
 }
 
 TEST_CASE("maxpool 2/2 on odd 5x5 with Darknet's default padding, by hand", "[layers]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(1, 5, 5) + "[maxpool]\nsize=2\nstride=2\n", 1, 1);
     // padding = 1: out = (5 + 1 - 2) / 2 + 1 = 3; the last row/column of windows sees only row/col 4.
     REQUIRE(net->output_shape() == lenet::Shape{1, 3, 3});
@@ -442,6 +458,7 @@ TEST_CASE("maxpool 2/2 on odd 5x5 with Darknet's default padding, by hand", "[la
 }
 
 TEST_CASE("global avgpool, by hand", "[layers]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(2, 2, 3) + "[avgpool]\n", 2, 1);
     REQUIRE(net->output_shape() == lenet::Shape{2, 1, 1});
     const std::vector<float> x = {1, 2, 3, 4, 5, 6,  0, 0, 0, 0, 0, 12,  //
@@ -451,6 +468,7 @@ TEST_CASE("global avgpool, by hand", "[layers]") {
 }
 
 TEST_CASE("softmax with groups and temperature, by hand", "[layers]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(6, 1, 1) + "[softmax]\ngroups=2\ntemperature=2\n", 2, 1);
     const float ln2 = std::log(2.0f), ln3 = std::log(3.0f), ln5 = std::log(5.0f);
     // Image 0: x / T = [0, ln2, ln5 | 2 ln2, 0, ln3] -> exp [1, 2, 5 | 4, 1, 3] / [8 | 8].
@@ -463,6 +481,7 @@ TEST_CASE("softmax with groups and temperature, by hand", "[layers]") {
 }
 
 TEST_CASE("dropout: identity at inference, 0 or x / (1 - p) in training", "[layers]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(4, 10, 25) + "[dropout]\nprobability=0.25\n", 2, 1);
     std::vector<float> x = random_values(2000, 3, 0.5f, 1.5f);  // nonzero, so a kept value is visible
     CHECK(run_forward(*net, x, 2, false) == x);
@@ -491,6 +510,7 @@ TEST_CASE("dropout: identity at inference, 0 or x / (1 - p) in training", "[laye
 }
 
 TEST_CASE("batchnorm layer in training mode uses batch statistics, by hand", "[layers]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(2, 1, 2) + "[batchnorm]\n", 2, 1);
     Layer& bn = net->layer(0);
     set_param(bn, 0, {2, 1});     // scales
@@ -513,6 +533,7 @@ TEST_CASE("batchnorm layer in training mode uses batch statistics, by hand", "[l
 }
 
 TEST_CASE("batchnorm layer in inference mode uses the rolling statistics, by hand", "[layers]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(2, 1, 2) + "[batchnorm]\n", 1, 1);
     // scales [2, 1], rolling mean [1, -2], rolling variance [4, 0.25], biases [0.5, 0].
     load_arrays(net->layer(0), {{2, 1}, {1, -2}, {4, 0.25f}});
@@ -523,6 +544,7 @@ TEST_CASE("batchnorm layer in inference mode uses the rolling statistics, by han
 }
 
 TEST_CASE("convolution with batch_normalize in inference mode, by hand", "[layers]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(1, 1, 2) +
                             "[convolutional]\nfilters=1\nsize=1\nstride=1\nbatch_normalize=1\nactivation=linear\n",
                         1, 1);
@@ -534,6 +556,7 @@ TEST_CASE("convolution with batch_normalize in inference mode, by hand", "[layer
 }
 
 TEST_CASE("activations, by hand", "[layers]") {
+    EACH_BACKEND();
     struct Case {
         const char* name;
         std::vector<float> expected;
@@ -561,18 +584,21 @@ TEST_CASE("activations, by hand", "[layers]") {
 // 2. Backward against numeric gradients
 
 TEST_CASE("convolution gradients: 3 channels, 5x7, size 3, stride 2, pad 1, 4 filters, batch 3", "[layers]") {
+    EACH_BACKEND();
     const std::string cfg = net_section(3, 5, 7) +
                             "[convolutional]\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=logistic\n";
     check_layer_gradients_threads(cfg, 3, random_values(3 * 3 * 5 * 7, 21), 22);
 }
 
 TEST_CASE("convolution gradients with batch_normalize", "[layers]") {
+    EACH_BACKEND();
     const std::string cfg = net_section(3, 5, 7) +
                             "[convolutional]\nfilters=4\nsize=3\nstride=2\npad=1\nbatch_normalize=1\nactivation=tanh\n";
     check_layer_gradients_threads(cfg, 3, random_values(3 * 3 * 5 * 7, 23), 24);
 }
 
 TEST_CASE("convolution gradients: 1x1 (the pointwise path) and 2x2 unpadded", "[layers]") {
+    EACH_BACKEND();
     check_layer_gradients_threads(
         net_section(3, 4, 5) + "[convolutional]\nfilters=2\nsize=1\nstride=1\nactivation=tanh\n", 3,
         random_values(3 * 3 * 4 * 5, 25), 26);
@@ -582,6 +608,7 @@ TEST_CASE("convolution gradients: 1x1 (the pointwise path) and 2x2 unpadded", "[
 }
 
 TEST_CASE("connected gradients, with and without batch_normalize", "[layers]") {
+    EACH_BACKEND();
     check_layer_gradients_threads(net_section(2, 3, 2) + "[connected]\noutput=5\nactivation=logistic\n", 3,
                                   random_values(3 * 12, 31), 32);
     check_layer_gradients_threads(
@@ -590,6 +617,7 @@ TEST_CASE("connected gradients, with and without batch_normalize", "[layers]") {
 }
 
 TEST_CASE("maxpool gradients (no ties), including partial and overlapping windows", "[layers]") {
+    EACH_BACKEND();
     // size 2 / stride 2 on 5x7 (default padding 1: 3x4 output, the last windows partial).
     check_layer_gradients_threads(net_section(3, 5, 7) + "[maxpool]\nsize=2\nstride=2\n", 2,
                                   distinct_values(2 * 3 * 5 * 7, 41), 42);
@@ -599,14 +627,17 @@ TEST_CASE("maxpool gradients (no ties), including partial and overlapping window
 }
 
 TEST_CASE("avgpool gradients", "[layers]") {
+    EACH_BACKEND();
     check_layer_gradients_threads(net_section(3, 4, 5) + "[avgpool]\n", 2, random_values(2 * 3 * 4 * 5, 51), 52);
 }
 
 TEST_CASE("batchnorm layer gradients", "[layers]") {
+    EACH_BACKEND();
     check_layer_gradients_threads(net_section(3, 2, 3) + "[batchnorm]\n", 2, random_values(2 * 3 * 2 * 3, 61), 62);
 }
 
 TEST_CASE("activation gradients, relu and leaky away from their kink", "[layers]") {
+    EACH_BACKEND();
     // A connected layer with identity weights and zero biases: pre-activation = input, with
     // |input| in [0.3, 1.5] and random signs. A step of 1e-2 in any weight or input moves a
     // pre-activation by at most 1.5e-2, never across 0.
@@ -639,6 +670,7 @@ TEST_CASE("activation gradients, relu and leaky away from their kink", "[layers]
 }
 
 TEST_CASE("backward adds into parameter gradients, and into the input gradient unless it sets it whole", "[layers]") {
+    EACH_BACKEND();
     const std::vector<std::string> layers = {
         "[convolutional]\nfilters=2\nsize=3\nstride=2\npad=1\nactivation=logistic\n",
         "[convolutional]\nfilters=2\nsize=1\nstride=1\nbatch_normalize=1\nactivation=linear\n",
@@ -675,6 +707,7 @@ TEST_CASE("backward adds into parameter gradients, and into the input gradient u
 }
 
 TEST_CASE("whole network gradients: batchnorm, conv, maxpool, 1x1 conv+bn, avgpool, connected x2", "[layers]") {
+    EACH_BACKEND();
     // Each layer's parameters reach the loss through a nonlinearity or a channel mix, so none has a
     // vanishing gradient (a batch norm right after per-channel biases would cancel them).
     const std::string cfg = net_section(2, 6, 7) +
@@ -699,6 +732,7 @@ TEST_CASE("whole network gradients: batchnorm, conv, maxpool, 1x1 conv+bn, avgpo
 // 3. Softmax + cross-entropy
 
 TEST_CASE("softmax + cross-entropy: input gradient equals d(mean CE)/d(logits)", "[layers]") {
+    EACH_BACKEND();
     const std::vector<float> logits = random_values(3 * 6, 101, -2.0f, 2.0f);
     SECTION("one group, temperature 1") {
         const Loss loss = cross_entropy_loss(3, 1, {4, 0, 5});
@@ -762,6 +796,7 @@ SingleOutputGrads single_output_grads(Network& net, const std::vector<float>& x)
 }  // namespace
 
 TEST_CASE("binary-weight convolution, by hand", "[layers][binary]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(1, 3, 3) + "[convolutional]\nbinary=1\nfilters=1\nsize=2\nactivation=linear\n", 1, 1);
     // W = [0.5, -1.5, -2, 1]: alpha = (0.5 + 1.5 + 2 + 1) / 4 = 1.25, s(W) = [1, -1, -1, 1]; bias 0.5.
     set_param(net->layer(0), 0, {0.5f, -1.5f, -2.0f, 1.0f});
@@ -776,10 +811,11 @@ TEST_CASE("binary-weight convolution, by hand", "[layers][binary]") {
 }
 
 TEST_CASE("XNOR convolution, by hand, training and bit-packed inference", "[layers][binary]") {
+    EACH_BACKEND();
     for (const bool packed : {true, false}) {
         BuildOptions build;
         build.threads = 1;
-        build.backend = Backend::reference;
+        build.backend = backend_under_test();
         build.max_batch = 1;
         build.packed_binary = packed;
         auto net = Network::from_sections(
@@ -801,6 +837,7 @@ TEST_CASE("XNOR convolution, by hand, training and bit-packed inference", "[laye
 }
 
 TEST_CASE("XNOR connected, by hand", "[layers][binary]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(4, 1, 1) + "[connected]\nxnor=1\noutput=2\nactivation=linear\n", 1, 1);
     // W = [[1, -0.5, 0.25, -2], [-1, 1, 1, 0.5]]: alpha = [3.75/4, 3.5/4] = [0.9375, 0.875].
     set_param(net->layer(0), 0, {1, -0.5f, 0.25f, -2, -1, 1, 1, 0.5f});
@@ -812,6 +849,7 @@ TEST_CASE("XNOR connected, by hand", "[layers][binary]") {
 }
 
 TEST_CASE("binary-weight connected: straight-through and alpha gradient terms, by hand", "[layers][binary]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(2, 1, 1) + "[connected]\nbinary=1\noutput=1\nactivation=linear\n", 1, 1);
     // W = [0.5, -2]: alpha = 1.25, s(W) = [1, -1]; x = [1, 2]: y = 1.25 * (1 - 2) = -1.25. L = y.
     set_param(net->layer(0), 0, {0.5f, -2.0f});
@@ -825,6 +863,7 @@ TEST_CASE("binary-weight connected: straight-through and alpha gradient terms, b
 }
 
 TEST_CASE("XNOR connected: straight-through, alpha and beta gradient terms, by hand", "[layers][binary]") {
+    EACH_BACKEND();
     auto net = make_net(net_section(2, 1, 1) + "[connected]\nxnor=1\noutput=1\nactivation=linear\n", 1, 1);
     // W = [0.5, -2], x = [0.5, -2]: alpha = beta = 1.25, s(W) = s(x) = [1, -1], dots = 2,
     // y = 2 * 1.25 * 1.25 = 3.125. L = y.
@@ -842,6 +881,7 @@ TEST_CASE("XNOR connected: straight-through, alpha and beta gradient terms, by h
 // Linear activations: outputs of +-1.6 weights reach tens, where tanh or logistic would saturate and
 // leave nothing to check. (With batch_normalize the output does not depend on alpha at all.)
 TEST_CASE("binary-weight layer gradients away from the sign's kink (alpha term)", "[layers][binary]") {
+    EACH_BACKEND();
     check_layer_gradients_threads(
         net_section(3, 5, 7) + "[convolutional]\nbinary=1\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=linear\n", 3,
         random_values(3 * 3 * 5 * 7, 71), 72, weights_away_from_kink(73));
@@ -850,6 +890,7 @@ TEST_CASE("binary-weight layer gradients away from the sign's kink (alpha term)"
 }
 
 TEST_CASE("XNOR layer gradients away from the sign's kink (alpha and K/beta terms)", "[layers][binary]") {
+    EACH_BACKEND();
     check_layer_gradients_threads(
         net_section(3, 5, 7) + "[convolutional]\nxnor=1\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=linear\n", 3,
         away_from_kink(3 * 3 * 5 * 7, 81), 82, weights_away_from_kink(83));
@@ -864,6 +905,7 @@ TEST_CASE("XNOR layer gradients away from the sign's kink (alpha and K/beta term
 }
 
 TEST_CASE("XNOR convolution: straight-through input and weight terms match a float convolution", "[layers][binary]") {
+    EACH_BACKEND();
     // With |W| <= 1 and |x| <= 1 everywhere the straight-through terms are on. For a convolution of
     // K = 1 inputs... K varies, so compare against the decomposition: analytic = numeric (alpha/K
     // terms, signs fixed under the step) + straight-through terms computed from a float layer.
@@ -943,8 +985,7 @@ TEST_CASE("bit-packed inference equals the float simulation bit for bit", "[laye
                             "[convolutional]\nbinary=1\nfilters=6\nsize=2\nstride=1\npad=1\nactivation=relu\n"
                             "[connected]\nxnor=1\nbatch_normalize=1\noutput=33\nactivation=tanh\n"
                             "[connected]\noutput=4\nactivation=linear\n";
-    std::vector<Backend> backends{Backend::reference};
-    if (lenet::backend_available(Backend::avx2)) backends.push_back(Backend::avx2);
+    const std::vector<Backend> backends = lenet::test::all_backends();
     const std::vector<float> x = random_values(5 * 3 * 9 * 11, 111);
     for (const Backend backend : backends)
         for (const int threads : {1, 3}) {

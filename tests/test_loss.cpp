@@ -8,6 +8,7 @@
 
 #include "cfg/cfg.h"
 #include "data/truth.h"
+#include "kernels/ops.h"
 #include "net/network.h"
 
 using namespace lenet;
@@ -17,7 +18,7 @@ namespace {
 std::unique_ptr<Network> softmax_net(int batch) {
     BuildOptions build;
     build.threads = 1;
-    build.backend = Backend::reference;
+    build.backend = &kernels::reference_ops();
     build.max_batch = batch;
     return Network::from_sections(
         parse_cfg("[net]\nbatch=2\nwidth=1\nheight=1\nchannels=3\n[softmax]\n", "loss.cfg"),

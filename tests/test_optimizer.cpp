@@ -104,9 +104,9 @@ TEST_CASE("updating each layer right after its backward equals one step after th
     auto per_layer = Network::from_sections(parse_cfg(cfg, "update.cfg"), build);
     // Gradients zeroed before every backward: what overwriting stale gradients must equal.
     auto zeroed = Network::from_sections(parse_cfg(cfg, "update.cfg"), build);
-    Optimizer zeroed_optimizer(zeroed->options(), zeroed->params(), zeroed->compute().backend);
-    Optimizer whole_optimizer(whole->options(), whole->params(), whole->compute().backend);
-    Optimizer layer_optimizer(per_layer->options(), per_layer->params(), per_layer->compute().backend);
+    Optimizer zeroed_optimizer(zeroed->options(), zeroed->params(), zeroed->compute().ops);
+    Optimizer whole_optimizer(whole->options(), whole->params(), whole->compute().ops);
+    Optimizer layer_optimizer(per_layer->options(), per_layer->params(), per_layer->compute().ops);
     const Network::LayerDone update_layer = [&](std::size_t first, std::size_t count) {
         layer_optimizer.update_arrays(first, count, &per_layer->pool());
     };

@@ -11,10 +11,7 @@
 #include "commands/commands.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
-#include "kernels/binary/xnor.h"
-#include "kernels/gemm/gemm.h"
-#include "kernels/ops/im2col.h"
-#include "kernels/peak.h"
+#include "kernels/ops.h"
 #include "net/network.h"
 #include "net/optimizer.h"
 
@@ -42,11 +39,11 @@ int bench_gemm(int size, int iterations, int threads, Backend backend, bool json
     for (auto& x : b) x = rng.uniform(-1, 1);
     const kernels::GemmArgs args{false, false, size, size, size, 1.0f, a.data(), size, b.data(), size, 0.0f, c.data(), size};
     const double flops = 2.0 * double(size) * size * size;
-    const double peak = kernels::measure_core_peak_gflops(backend == Backend::avx2);
+    const double peak = backend->core_peak_gflops();
     auto measure = [&](const Compute& compute) {
-        kernels::gemm(compute, args);  // warm-up: packing buffers, caches
+        compute.ops->gemm(compute, args);  // warm-up: packing buffers, caches
         std::vector<double> times;
-        for (int i = 0; i < iterations; ++i) times.push_back(seconds_of([&] { kernels::gemm(compute, args); }));
+        for (int i = 0; i < iterations; ++i) times.push_back(seconds_of([&] { compute.ops->gemm(compute, args); }));
         return flops / median(times) / 1e9;
     };
     ThreadPool single(1);
@@ -126,10 +123,10 @@ int bench_xnor(const std::string& shape, int iterations, int threads, Backend ba
         return measure(
             compute,
             [&] {
-                kernels::im2col(compute.backend, g, image.data(), columns.data());
-                kernels::gemm(compute, gemm);
+                compute.ops->im2col(g, image.data(), columns.data());
+                compute.ops->gemm(compute, gemm);
             },
-            [&] { kernels::xnor_conv(compute, g, packed, image.data(), out.data(), workspace.data()); });
+            [&] { compute.ops->xnor_conv(compute, g, packed, image.data(), out.data(), workspace.data()); });
     };
     const double ops = 2.0 * filters * double(patch) * spatial;
     std::vector<XnorBenchRow> rows{measure_both({&single, backend})};
@@ -231,7 +228,7 @@ int run_bench(const std::vector<std::string>& argv) {
     Rng rng(7);
     std::vector<float> input(std::size_t(batch) * net->input_shape().size());
     for (auto& x : input) x = rng.uniform();
-    Optimizer optimizer(net->options(), net->params(), net->compute().backend);
+    Optimizer optimizer(net->options(), net->params(), net->compute().ops);
     const Network::LayerDone update_layer = [&](std::size_t first, std::size_t count) {
         optimizer.update_arrays(first, count, &net->pool());
     };
@@ -252,14 +249,14 @@ int run_bench(const std::vector<std::string>& argv) {
     for (int i = 0; i < iterations; ++i)
         inference_times.push_back(seconds_of([&] { net->forward(input.data(), batch, false); }));
 
-    const double peak = kernels::measure_core_peak_gflops(net->compute().backend == Backend::avx2) * net->pool().size();
+    const double peak = net->compute().ops->core_peak_gflops() * net->pool().size();
     const double train_rate = batch / median(step_times), infer_rate = batch / median(inference_times);
     if (json) std::printf("{\"cfg\":\"%s\",\"batch\":%d,\"threads\":%d,\"backend\":\"%s\",\"peak_gflops\":%.1f,\"layers\":[",
-                          args.positionals()[0].c_str(), batch, net->pool().size(), backend_name(net->compute().backend), peak);
+                          args.positionals()[0].c_str(), batch, net->pool().size(), backend_name(net->compute().ops), peak);
     else
         std::printf("%s: batch %d, %d threads, backend %s, measured peak %.1f GFLOP/s; mean of %d iterations\n"
                     "%5s %-10s %10s %10s %10s %10s %8s\n",
-                    args.positionals()[0].c_str(), batch, net->pool().size(), backend_name(net->compute().backend), peak,
+                    args.positionals()[0].c_str(), batch, net->pool().size(), backend_name(net->compute().ops), peak,
                     iterations, "layer", "type", "fwd ms", "fwd GF/s", "bwd ms", "bwd GF/s", "% peak");
     for (int i = 0; i < net->layer_count(); ++i) {
         const LayerSummary s = net->layer(i).summary();
@@ -290,6 +287,16 @@ int run_bench(const std::vector<std::string>& argv) {
         std::printf("training: %.0f images/s (median step %.3f ms incl. optimizer)\ninference: %.0f images/s (median %.3f ms per batch)\n",
                     train_rate, 1e3 * median(step_times), infer_rate, 1e3 * median(inference_times));
     bench_binary_layers(args.positionals()[0], build, *net, input, iterations, json);
+    // Which ops this backend runs on the reference's kernels (an op it has no kernel for).
+    std::string fallbacks;
+    for (const kernels::OpOrigin& op : kernels::op_origins(*net->compute().ops))
+        if (std::string_view(op.origin) == "reference" && net->compute().ops != &kernels::reference_ops())
+            fallbacks += cat(fallbacks.empty() ? "" : json ? "\",\"" : ", ", op.op);
+    if (json)
+        std::printf(",\"reference_ops\":[%s]", fallbacks.empty() ? "" : cat("\"", fallbacks, "\"").c_str());
+    else if (!fallbacks.empty())
+        std::printf("ops on the reference kernels (backend %s has none of its own): %s\n",
+                    backend_name(net->compute().ops), fallbacks.c_str());
     if (json) std::printf("}\n");
     return 0;
 }

@@ -19,7 +19,7 @@ const std::vector<Command>& commands() {
          "  -epochs <n>         train n epochs (overrides epochs=/max_batches= in the cfg)\n"
          "  -threads <n>        worker threads (default: all cores)\n"
          "  -seed <s>           seed for initial weights and shuffling (default: the cfg's seed=, else 1)\n"
-         "  -backend <b>        auto, avx2 or reference (default auto)\n"
+         "  -backend <b>        a kernel table by name (reference, or one this CPU runs) or auto (default)\n"
          "  -log <file>         append one JSON line per epoch\n"
          "  -backup <dir>       checkpoint directory (default: the .data file's backup=, else backup)\n"
          "  -train-limit <n>    use only the first n training images\n"

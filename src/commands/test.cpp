@@ -32,7 +32,7 @@ int run_test(const std::vector<std::string>& argv) {
 
     std::printf("accuracy: %.4f (%d/%d)\nloss: %.4f\nimages/s: %.0f (batch %d, %d threads, %s)\n", eval.accuracy(),
                 eval.correct, eval.total, eval.loss, eval.total / seconds, net->max_batch(), net->pool().size(),
-                backend_name(net->compute().backend));
+                backend_name(net->compute().ops));
     std::printf("\nper-class accuracy:\n");
     for (std::size_t k = 0; k < eval.confusion.size(); ++k) {
         int count = 0;

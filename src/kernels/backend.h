@@ -1,29 +1,30 @@
-// Which family of kernels runs the arithmetic. The reference kernels are plain C++ and are the
-// truth every optimized family is tested against; the choice is made once, at run time, from the
-// CPU's features or the user's -backend option.
+// Which table of kernels runs the arithmetic (kernels/ops.h). The reference kernels are plain C++
+// and are the truth every other backend is tested against; the choice is made once, at run time,
+// from the CPU's features or the user's -backend option.
 #pragma once
-#include <string>
 #include <string_view>
 
 namespace lenet {
 
 class ThreadPool;
+namespace kernels {
+struct Ops;
+}
 
-enum class Backend { reference, avx2 };
+// A backend is its table of kernels.
+using Backend = const kernels::Ops*;
 
 const char* backend_name(Backend backend);
-// Parses "reference", "avx2" or "auto"; throws Error naming the option on anything else or on a
+// Parses "auto" or a backend's name; throws Error naming the option on anything else or on a
 // backend this CPU or build cannot run.
 Backend parse_backend(std::string_view name);
-bool backend_available(Backend backend);
+// The fastest backend this CPU runs.
 Backend best_backend();
 
-bool cpu_has_avx2_fma();
-
-// What every kernel call needs besides its operands.
+// What every kernel call needs besides its operands: the bound table and the threads.
 struct Compute {
     ThreadPool* pool = nullptr;
-    Backend backend = Backend::reference;
+    const kernels::Ops* ops = nullptr;
 };
 
 }  // namespace lenet

@@ -4,6 +4,7 @@
 #include "cfg/cfg.h"
 #include "io/weights.h"
 #include "kernels/ops/batchnorm.h"
+#include "kernels/ops.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -54,28 +55,30 @@ public:
     std::vector<FloatArray> lenet_only_arrays() override { return {{biases_.data(), biases_.size()}}; }
 
     void forward(const ForwardPass& pass) override {
+        const kernels::Ops& ops = *pass.compute.ops;
         const int spatial = input_.h * input_.w;
         const std::size_t total = std::size_t(pass.batch) * input_.size();
         if (pass.train) {
-            kernels::channel_mean_variance(pass.input, pass.batch, input_.c, spatial, mean_.data(), variance_.data());
-            kernels::update_rolling(mean_.data(), variance_.data(), input_.c, pass.batch * spatial,
+            ops.channel_mean_variance(pass.input, pass.batch, input_.c, spatial, mean_.data(), variance_.data());
+            ops.update_rolling(mean_.data(), variance_.data(), input_.c, pass.batch * spatial,
                                     rolling_mean_.data(), rolling_variance_.data());
-            kernels::normalize(pass.input, mean_.data(), variance_.data(), pass.batch, input_.c, spatial, x_norm_.data());
+            ops.normalize(pass.input, mean_.data(), variance_.data(), pass.batch, input_.c, spatial, x_norm_.data());
             std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
         } else {
-            kernels::normalize(pass.input, rolling_mean_.data(), rolling_variance_.data(), pass.batch, input_.c, spatial,
+            ops.normalize(pass.input, rolling_mean_.data(), rolling_variance_.data(), pass.batch, input_.c, spatial,
                                pass.output);
         }
-        kernels::scale_add_bias(pass.compute.backend, pass.output, scales_.data(), biases_.data(), pass.batch, input_.c,
+        ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, input_.c,
                                 spatial);
     }
 
     void backward(const BackwardPass& pass) override {
+        const kernels::Ops& ops = *pass.compute.ops;
         const int spatial = input_.h * input_.w;
-        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, input_.c, spatial, bias_grad_.data());
-        kernels::scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, input_.c, spatial,
+        ops.bias_gradient(pass.compute, pass.output_grad, pass.batch, input_.c, spatial, bias_grad_.data());
+        ops.scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, input_.c, spatial,
                                 scale_grad_.data());
-        kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
+        ops.batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
                                     input_.c, spatial);
         if (!pass.input_grad) return;
         const std::size_t total = std::size_t(pass.batch) * input_.size();

@@ -15,332 +15,162 @@
 #include "kernels/ops/activation.h"
 #include "kernels/ops/batchnorm.h"
 #include "kernels/ops/binarize.h"
+#include "kernels/ops.h"
+#include "layers/binary.h"
+#include "layers/connected_layer.h"
 #include "layers/layer.h"
 
 namespace lenet {
 
 Activation parse_activation_key(const CfgSection& section, std::string_view fallback);
 
-namespace {
-
-enum class BinaryMode { none, weights, xnor };
-
-class ConnectedLayer final : public Layer {
-public:
-    ConnectedLayer(Shape input, int outputs, Activation activation, bool batch_normalize, BinaryMode mode)
-        : inputs_(int(input.size())), outputs_(outputs), activation_(activation), batch_normalize_(batch_normalize),
-          mode_(mode) {
-        input_ = input;
-        output_ = Shape{outputs, 1, 1};
-        weights_.assign(std::size_t(inputs_) * std::size_t(outputs_), 0.0f);
-        weight_grad_.assign(weights_.size(), 0.0f);
-        biases_.assign(std::size_t(outputs_), 0.0f);
-        bias_grad_.assign(biases_.size(), 0.0f);
-        if (batch_normalize_) {
-            scales_.assign(std::size_t(outputs_), 1.0f);
-            scale_grad_.assign(scales_.size(), 0.0f);
-            rolling_mean_.assign(std::size_t(outputs_), 0.0f);
-            rolling_variance_.assign(std::size_t(outputs_), 1.0f);
-            mean_.assign(std::size_t(outputs_), 0.0f);
-            variance_.assign(std::size_t(outputs_), 0.0f);
-        }
-        if (mode_ != BinaryMode::none) {
-            signs_.assign(weights_.size(), 0.0f);
-            effective_.assign(weights_.size(), 0.0f);
-            alpha_.assign(std::size_t(outputs_), 0.0f);
-            eval_scale_.assign(std::size_t(outputs_), 0.0f);
-            eval_shift_.assign(std::size_t(outputs_), 0.0f);
-        }
+ConnectedLayer::ConnectedLayer(Shape input, int outputs, Activation activation, bool batch_normalize, BinaryMode mode)
+    : inputs_(int(input.size())),
+      outputs_(outputs),
+      activation_(activation),
+      batch_normalize_(batch_normalize),
+      mode_(mode),
+      binary_(mode, outputs, int(input.size())) {
+    input_ = input;
+    output_ = Shape{outputs, 1, 1};
+    weights_.assign(std::size_t(inputs_) * std::size_t(outputs_), 0.0f);
+    weight_grad_.assign(weights_.size(), 0.0f);
+    biases_.assign(std::size_t(outputs_), 0.0f);
+    bias_grad_.assign(biases_.size(), 0.0f);
+    if (batch_normalize_) {
+        scales_.assign(std::size_t(outputs_), 1.0f);
+        scale_grad_.assign(scales_.size(), 0.0f);
+        rolling_mean_.assign(std::size_t(outputs_), 0.0f);
+        rolling_variance_.assign(std::size_t(outputs_), 1.0f);
+        mean_.assign(std::size_t(outputs_), 0.0f);
+        variance_.assign(std::size_t(outputs_), 0.0f);
     }
+}
 
-    LayerSummary summary() const override {
-        const char* kind = mode_ == BinaryMode::xnor ? "conn xnor" : mode_ == BinaryMode::weights ? "conn bwn" : "connected";
-        return {kind, "", "", weights_.size() + biases_.size() + scales_.size(), 2.0 * double(weights_.size())};
+LayerSummary ConnectedLayer::summary() const {
+    const char* kind = mode_ == BinaryMode::xnor      ? "conn xnor"
+                       : mode_ == BinaryMode::weights ? "conn bwn"
+                                                      : "connected";
+    return {kind, "", "", weights_.size() + biases_.size() + scales_.size(), 2.0 * double(weights_.size())};
+}
+
+void ConnectedLayer::reserve(int max_batch) {
+    if (batch_normalize_) {
+        x_.assign(std::size_t(max_batch) * std::size_t(outputs_), 0.0f);
+        x_norm_.assign(x_.size(), 0.0f);
     }
-
-    void reserve(int max_batch) override {
-        if (batch_normalize_) {
-            x_.assign(std::size_t(max_batch) * std::size_t(outputs_), 0.0f);
-            x_norm_.assign(x_.size(), 0.0f);
-        }
-        if (mode_ == BinaryMode::xnor) {
-            dots_.assign(std::size_t(max_batch) * std::size_t(outputs_), 0.0f);
-            betas_.assign(std::size_t(max_batch), 0.0f);
-            beta_grads_.assign(std::size_t(max_batch), 0.0f);
-        }
+    if (mode_ == BinaryMode::xnor) {
+        dots_.assign(std::size_t(max_batch) * std::size_t(outputs_), 0.0f);
+        betas_.assign(std::size_t(max_batch), 0.0f);
+        beta_grads_.assign(std::size_t(max_batch), 0.0f);
     }
+}
 
-    // Binary layers: the signed input and its gradient (batch x inputs), dL/dW~, then the packed
-    // kernel's bytes (aligned).
-    std::size_t workspace_floats(int batch, int /*threads*/) const override {
-        if (mode_ == BinaryMode::none) return 0;
-        const std::size_t samples = std::size_t(batch) * std::size_t(inputs_);
-        std::size_t floats = 2 * samples + weights_.size();
-        if (mode_ == BinaryMode::xnor) {
-            PackedShape shape{outputs_, inputs_};
-            floats += (kernels::xnor_dense_workspace_bytes(shape.packed(), batch) + 63) / sizeof(float) + 16;
-        }
-        return floats;
+std::size_t ConnectedLayer::workspace_floats(int batch, int /*threads*/) const {
+    if (mode_ == BinaryMode::none) return 0;
+    const std::size_t samples = std::size_t(batch) * std::size_t(inputs_);
+    std::size_t floats = 2 * samples + weights_.size();
+    if (mode_ == BinaryMode::xnor) {
+        PackedShape shape{outputs_, inputs_};
+        floats += (kernels::xnor_dense_workspace_bytes(shape.packed(), batch) + 63) / sizeof(float) + 16;
     }
+    return floats;
+}
 
-    BinaryWeights binary_weights() const override {
-        if (mode_ == BinaryMode::none) return {};
-        return {std::size_t(outputs_), std::size_t(inputs_), mode_ == BinaryMode::xnor};
+Layer::BinaryWeights ConnectedLayer::binary_weights() const {
+    if (mode_ == BinaryMode::none) return {};
+    return {std::size_t(outputs_), std::size_t(inputs_), mode_ == BinaryMode::xnor};
+}
+
+std::vector<Param> ConnectedLayer::params() {
+    std::vector<Param> list{{weights_.data(), weight_grad_.data(), weights_.size(), true,
+                             mode_ == BinaryMode::none ? &weight_grad_stale_ : nullptr},
+                            {biases_.data(), bias_grad_.data(), biases_.size(), false}};
+    if (batch_normalize_) list.push_back({scales_.data(), scale_grad_.data(), scales_.size(), false});
+    return list;
+}
+
+void ConnectedLayer::init_weights(Rng& rng) {
+    const float scale = std::sqrt(2.0f / float(inputs_));
+    for (auto& w : weights_) w = scale * rng.uniform(-1.0f, 1.0f);
+}
+
+void ConnectedLayer::read_weights(WeightsReader& reader) {
+    reader.read_floats(biases_.data(), biases_.size(), "biases");
+    if (mode_ == BinaryMode::none)
+        reader.read_floats(weights_.data(), weights_.size(), "weights");
+    else
+        read_binary_weights(reader, weights_.data(), outputs_, inputs_);
+    if (batch_normalize_) {
+        reader.read_floats(scales_.data(), scales_.size(), "scales");
+        reader.read_floats(rolling_mean_.data(), rolling_mean_.size(), "rolling mean");
+        reader.read_floats(rolling_variance_.data(), rolling_variance_.size(), "rolling variance");
     }
+    binary_.ready = false;
+}
 
-    std::vector<Param> params() override {
-        std::vector<Param> list{{weights_.data(), weight_grad_.data(), weights_.size(), true,
-                                 mode_ == BinaryMode::none ? &weight_grad_stale_ : nullptr},
-                                {biases_.data(), bias_grad_.data(), biases_.size(), false}};
-        if (batch_normalize_) list.push_back({scales_.data(), scale_grad_.data(), scales_.size(), false});
-        return list;
+void ConnectedLayer::write_weights(WeightsWriter& writer) const {
+    writer.write_floats(biases_.data(), biases_.size());
+    if (mode_ == BinaryMode::none)
+        writer.write_floats(weights_.data(), weights_.size());
+    else
+        write_binary_weights(writer, weights_.data(), outputs_, inputs_);
+    if (batch_normalize_) {
+        writer.write_floats(scales_.data(), scales_.size());
+        writer.write_floats(rolling_mean_.data(), rolling_mean_.size());
+        writer.write_floats(rolling_variance_.data(), rolling_variance_.size());
     }
+}
 
-    void init_weights(Rng& rng) override {
-        const float scale = std::sqrt(2.0f / float(inputs_));
-        for (auto& w : weights_) w = scale * rng.uniform(-1.0f, 1.0f);
-    }
-
-    // Darknet's order for connected layers: biases, weights, then the batch-norm arrays.
-    void read_weights(WeightsReader& reader) override {
-        reader.read_floats(biases_.data(), biases_.size(), "biases");
-        if (mode_ == BinaryMode::none)
-            reader.read_floats(weights_.data(), weights_.size(), "weights");
-        else
-            read_binary_weights(reader, weights_.data(), outputs_, inputs_);
-        if (batch_normalize_) {
-            reader.read_floats(scales_.data(), scales_.size(), "scales");
-            reader.read_floats(rolling_mean_.data(), rolling_mean_.size(), "rolling mean");
-            reader.read_floats(rolling_variance_.data(), rolling_variance_.size(), "rolling variance");
-        }
-        packed_ready_ = false;
-    }
-
-    void write_weights(WeightsWriter& writer) const override {
-        writer.write_floats(biases_.data(), biases_.size());
-        if (mode_ == BinaryMode::none)
-            writer.write_floats(weights_.data(), weights_.size());
-        else
-            write_binary_weights(writer, weights_.data(), outputs_, inputs_);
-        if (batch_normalize_) {
-            writer.write_floats(scales_.data(), scales_.size());
-            writer.write_floats(rolling_mean_.data(), rolling_mean_.size());
-            writer.write_floats(rolling_variance_.data(), rolling_variance_.size());
-        }
-    }
-
-    void forward(const ForwardPass& pass) override {
-        if (mode_ != BinaryMode::none) return binary_forward(pass);
-        const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
-        float* out = batch_normalize_ && pass.train ? x_.data() : pass.output;
-        kernels::gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, pass.input, inputs_,
-                                     weights_.data(), inputs_, 0.0f, out, outputs_});
-        if (batch_normalize_) {
-            // Batch-norm statistics per output unit, over the batch: channels = outputs, spatial = 1.
-            if (pass.train) {
-                kernels::channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
-                kernels::update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
-                                        rolling_variance_.data());
-                kernels::normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
-                std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
-            } else {
-                kernels::normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, outputs_, 1,
-                                   pass.output);
-            }
-        }
-        kernels::scale_add_bias(pass.compute.backend, pass.output, batch_normalize_ ? scales_.data() : nullptr,
-                                biases_.data(), pass.batch, outputs_, 1);
-        kernels::activate(pass.compute, activation_, pass.output, total);
-    }
-
-    // The float layer's input gradient is one GEMM that writes it (binary layers add in parts).
-    bool sets_input_grad() const override { return mode_ == BinaryMode::none; }
-
-    void backward(const BackwardPass& pass) override {
-        if (mode_ != BinaryMode::none) return binary_backward(pass);
-        gradient_before_weights(pass);
-        // dW[out x in] += delta^T[out x batch] * input[batch x in]
-        kernels::gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_,
-                                     pass.input, inputs_, weight_grad_stale_ ? 0.0f : 1.0f, weight_grad_.data(), inputs_});
-        weight_grad_stale_ = false;
-        if (pass.input_grad)  // dX[batch x in] = delta[batch x out] * W[out x in]
-            kernels::gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
-                                         weights_.data(), inputs_, 0.0f, pass.input_grad, inputs_});
-    }
-
-private:
-    // Through the activation, bias and batch norm: output_grad becomes dL/d(the product with W),
-    // and the bias and scale gradients are added.
-    void gradient_before_weights(const BackwardPass& pass) {
-        const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
-        kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
-        kernels::bias_gradient(pass.compute, pass.output_grad, pass.batch, outputs_, 1, bias_grad_.data());
-        if (batch_normalize_) {
-            kernels::scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, outputs_, 1,
-                                    scale_grad_.data());
-            kernels::batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch,
-                                        outputs_, 1);
-        }
-    }
-
-    // A zero-weight packing of the layer's shape, only to size the packed kernel's workspace.
-    struct PackedShape {
-        int rows, columns;
-        kernels::PackedRows packed() const {
-            std::vector<float> zeros(std::size_t(rows) * std::size_t(columns), 0.0f);
-            return kernels::pack_rows(zeros.data(), rows, columns);
-        }
-    };
-
-    static void* align64(float* p) {
-        const auto address = reinterpret_cast<std::uintptr_t>(p);
-        return reinterpret_cast<void*>((address + 63) & ~std::uintptr_t(63));
-    }
-
-    // alpha and s(W) from the latent weights; for inference also the packed signs and the folded
-    // per-unit transform out = dot * scale[o] * beta[b] + shift[o].
-    void prepare_binary(bool train, bool packed) {
-        if (!train && packed_ready_ && packed_kind_ == packed) return;
-        kernels::binarize_rows(weights_.data(), outputs_, inputs_, signs_.data(), alpha_.data());
-        if (train) {
-            packed_ready_ = false;
-            return;
-        }
-        for (int o = 0; o < outputs_; ++o) {
-            const std::size_t i = std::size_t(o);
-            float scale = alpha_[i], shift = biases_[i];
-            if (batch_normalize_) {
-                const float bn = scales_[i] / std::sqrt(rolling_variance_[i] + kernels::kBatchNormEpsilon);
-                scale *= bn;
-                shift -= rolling_mean_[i] * bn;
-            }
-            eval_scale_[i] = scale;
-            eval_shift_[i] = shift;
-        }
-        if (mode_ == BinaryMode::xnor && packed) packed_ = kernels::pack_rows(weights_.data(), outputs_, inputs_);
-        packed_kind_ = packed;
-        packed_ready_ = true;
-    }
-
-    // out[b][o] = dots[b][o] * scale[o] * beta[b] (+ shift[o]); betas null means 1, shift null none.
-    // Both inference paths end here, so packed and simulated outputs agree bit for bit.
-    void output_transform(const float* dots, const float* scale, const float* betas, const float* shift, int batch,
-                          float* out) const {
-        for (int b = 0; b < batch; ++b) {
-            const std::size_t row = std::size_t(b) * std::size_t(outputs_);
-            const float beta = betas ? betas[b] : 1.0f;
-            for (int o = 0; o < outputs_; ++o) {
-                const float t = shift ? shift[std::size_t(o)] : 0.0f;
-                out[row + std::size_t(o)] = betas ? dots[row + std::size_t(o)] * scale[std::size_t(o)] * beta + t
-                                                  : dots[row + std::size_t(o)] * scale[std::size_t(o)] + t;
-            }
-        }
-    }
-
-    void binary_forward(const ForwardPass& pass) {
-        const bool xnor = mode_ == BinaryMode::xnor;
-        const bool packed = xnor && !pass.train && pass.packed_binary;
-        prepare_binary(pass.train, packed);
-        const std::size_t samples = std::size_t(pass.batch) * std::size_t(inputs_);
-        const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
-        float* signed_input = pass.workspace;
-        float* betas = nullptr;
-        float* out = batch_normalize_ && pass.train ? x_.data() : pass.output;
-        float* dots = xnor && pass.train ? dots_.data() : out;
-        if (xnor) {
-            betas = pass.train ? betas_.data() : signed_input + samples;  // the gradient scratch is free at inference
-            for (int b = 0; b < pass.batch; ++b)
-                betas[b] = kernels::abs_mean(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_));
-        }
-        if (packed) {
-            kernels::xnor_dense(pass.compute, packed_, pass.input, pass.batch, dots,
-                                align64(pass.workspace + 2 * samples + weights_.size()));
-        } else {
-            const float* source = pass.input;
-            if (xnor) {
-                kernels::sign(pass.input, samples, signed_input);
-                source = signed_input;
-            }
-            kernels::gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, source, inputs_,
-                                         signs_.data(), inputs_, 0.0f, dots, outputs_});
-        }
-        if (!pass.train) {
-            output_transform(dots, eval_scale_.data(), betas, eval_shift_.data(), pass.batch, out);
-            kernels::activate(pass.compute, activation_, out, total);
-            return;
-        }
-        output_transform(dots, alpha_.data(), betas, nullptr, pass.batch, out);
-        if (batch_normalize_) {
-            kernels::channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
-            kernels::update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
-                                    rolling_variance_.data());
-            kernels::normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
+void ConnectedLayer::forward(const ForwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
+    if (mode_ != BinaryMode::none) return binary_forward(pass);
+    const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
+    float* out = batch_normalize_ && pass.train ? x_.data() : pass.output;
+    ops.gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, pass.input, inputs_, weights_.data(),
+                            inputs_, 0.0f, out, outputs_});
+    if (batch_normalize_) {
+        // Batch-norm statistics per output unit, over the batch: channels = outputs, spatial = 1.
+        if (pass.train) {
+            ops.channel_mean_variance(x_.data(), pass.batch, outputs_, 1, mean_.data(), variance_.data());
+            ops.update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
+                               rolling_variance_.data());
+            ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
             std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
+        } else {
+            ops.normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, outputs_, 1,
+                          pass.output);
         }
-        kernels::scale_add_bias(pass.compute.backend, pass.output, batch_normalize_ ? scales_.data() : nullptr,
-                                biases_.data(), pass.batch, outputs_, 1);
-        kernels::activate(pass.compute, activation_, pass.output, total);
     }
+    ops.scale_add_bias(pass.output, batch_normalize_ ? scales_.data() : nullptr, biases_.data(), pass.batch, outputs_,
+                       1);
+    ops.activate(pass.compute, activation_, pass.output, total);
+}
 
-    void binary_backward(const BackwardPass& pass) {
-        const bool xnor = mode_ == BinaryMode::xnor;
-        const std::size_t samples = std::size_t(pass.batch) * std::size_t(inputs_);
-        gradient_before_weights(pass);
-        float* signed_input = pass.workspace;
-        float* input_grad_binary = signed_input + samples;
-        float* weight_grad_binary = input_grad_binary + samples;
-        const float* source = pass.input;
-        float* beta_grads = beta_grads_.data();
-        if (xnor) {
-            // g is dL/d(beta * alpha * dots): beta's gradient first, then g * beta for W~ and s(x).
-            for (int b = 0; b < pass.batch; ++b) {
-                float* g = pass.output_grad + std::size_t(b) * std::size_t(outputs_);
-                const float* d = dots_.data() + std::size_t(b) * std::size_t(outputs_);
-                double sum = 0;
-                for (int o = 0; o < outputs_; ++o) {
-                    sum += double(g[o]) * alpha_[std::size_t(o)] * d[o];
-                    g[o] *= betas_[std::size_t(b)];
-                }
-                beta_grads[std::size_t(b)] = float(sum);
-            }
-            kernels::sign(pass.input, samples, signed_input);
-            source = signed_input;
-        }
-        // dL/dW~[out x in] = delta^T[out x batch] * input~[batch x in]
-        kernels::gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_, source,
-                                     inputs_, 0.0f, weight_grad_binary, inputs_});
-        kernels::binary_weight_gradient(weights_.data(), alpha_.data(), weight_grad_binary, outputs_, inputs_,
-                                        weight_grad_.data());
-        if (!pass.input_grad) return;
-        kernels::scale_rows(signs_.data(), alpha_.data(), outputs_, inputs_, effective_.data());
-        if (!xnor) {
-            kernels::gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
-                                         effective_.data(), inputs_, 1.0f, pass.input_grad, inputs_});
-            return;
-        }
-        kernels::gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
-                                     effective_.data(), inputs_, 0.0f, input_grad_binary, inputs_});
-        kernels::sign_gradient_add(pass.input, input_grad_binary, samples, pass.input_grad);
-        for (int b = 0; b < pass.batch; ++b)
-            kernels::abs_mean_gradient(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_),
-                                       beta_grads[std::size_t(b)], pass.input_grad + std::size_t(b) * std::size_t(inputs_));
+void ConnectedLayer::backward(const BackwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
+    if (mode_ != BinaryMode::none) return binary_backward(pass);
+    gradient_before_weights(pass);
+    // dW[out x in] += delta^T[out x batch] * input[batch x in]
+    ops.gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_, pass.input,
+                            inputs_, weight_grad_stale_ ? 0.0f : 1.0f, weight_grad_.data(), inputs_});
+    weight_grad_stale_ = false;
+    if (pass.input_grad)  // dX[batch x in] = delta[batch x out] * W[out x in]
+        ops.gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
+                                weights_.data(), inputs_, 0.0f, pass.input_grad, inputs_});
+}
+
+void ConnectedLayer::gradient_before_weights(const BackwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
+    const std::size_t total = std::size_t(pass.batch) * std::size_t(outputs_);
+    ops.activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
+    ops.bias_gradient(pass.compute, pass.output_grad, pass.batch, outputs_, 1, bias_grad_.data());
+    if (batch_normalize_) {
+        ops.scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, outputs_, 1, scale_grad_.data());
+        ops.batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch, outputs_,
+                               1);
     }
-
-    int inputs_, outputs_;
-    Activation activation_;
-    bool batch_normalize_;
-    BinaryMode mode_;
-    std::vector<float> weights_, weight_grad_, biases_, bias_grad_, scales_, scale_grad_;
-    bool weight_grad_stale_ = false;  // Param::grad_stale: the next float backward writes weight_grad_
-    std::vector<float> rolling_mean_, rolling_variance_, mean_, variance_, x_, x_norm_;
-    // Binary layers: s(W), alpha, alpha * s(W), the training forward's dots and betas (XNOR), the
-    // inference transform and the packed signs (valid until the weights change).
-    std::vector<float> signs_, effective_, alpha_, dots_, betas_, beta_grads_, eval_scale_, eval_shift_;
-    kernels::PackedRows packed_;
-    bool packed_ready_ = false, packed_kind_ = true;
-};
-
-}  // namespace
+}
 
 std::unique_ptr<Layer> make_connected(const CfgSection& section, Shape input) {
     const int outputs = section.get_int("output", 1, 1, 1 << 24);
@@ -350,9 +180,7 @@ std::unique_ptr<Layer> make_connected(const CfgSection& section, Shape input) {
     if (weight_count > double(1 << 28))
         section.fail("output", cat(outputs, " outputs from ", input.size(), " inputs need ", weight_count,
                                    " weights: too many (at most 2^28)"));
-    const bool binary = section.get_bool("binary", false);
-    const bool xnor = section.get_bool("xnor", false);
-    const BinaryMode mode = xnor ? BinaryMode::xnor : binary ? BinaryMode::weights : BinaryMode::none;
+    const BinaryMode mode = parse_binary_mode(section);
     return std::make_unique<ConnectedLayer>(input, outputs, activation, batch_normalize, mode);
 }
 

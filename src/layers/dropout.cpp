@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "cfg/cfg.h"
+#include "kernels/ops.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -21,26 +22,24 @@ public:
     void reserve(int max_batch) override { mask_.assign(std::size_t(max_batch) * input_.size(), 0.0f); }
 
     void forward(const ForwardPass& pass) override {
+        const kernels::Ops& ops = *pass.compute.ops;
         const std::size_t total = std::size_t(pass.batch) * input_.size();
         if (!pass.train || probability_ == 0.0f) {
             std::memcpy(pass.output, pass.input, total * sizeof(float));
             return;
         }
         const float keep_scale = 1.0f / (1.0f - probability_);
-        for (std::size_t i = 0; i < total; ++i) {
-            mask_[i] = pass.rng.uniform() < probability_ ? 0.0f : keep_scale;
-            pass.output[i] = pass.input[i] * mask_[i];
-        }
+        // The mask is drawn on the host, in order (the run's random stream); applying it is an op.
+        for (std::size_t i = 0; i < total; ++i) mask_[i] = pass.rng.uniform() < probability_ ? 0.0f : keep_scale;
+        ops.multiply(pass.input, mask_.data(), total, pass.output);
     }
 
     void backward(const BackwardPass& pass) override {
+        const kernels::Ops& ops = *pass.compute.ops;
         if (!pass.input_grad) return;
         const std::size_t total = std::size_t(pass.batch) * input_.size();
-        if (probability_ == 0.0f) {
-            for (std::size_t i = 0; i < total; ++i) pass.input_grad[i] += pass.output_grad[i];
-            return;
-        }
-        for (std::size_t i = 0; i < total; ++i) pass.input_grad[i] += pass.output_grad[i] * mask_[i];
+        if (probability_ == 0.0f) return ops.add(pass.output_grad, total, pass.input_grad);
+        ops.multiply_add(pass.output_grad, mask_.data(), total, pass.input_grad);
     }
 
 private:

@@ -2,6 +2,7 @@
 #include "cfg/cfg.h"
 #include "core/thread_pool.h"
 #include "kernels/ops/pool.h"
+#include "kernels/ops.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -25,20 +26,19 @@ public:
     void reserve(int max_batch) override { argmax_.assign(std::size_t(max_batch) * output_.size(), 0); }
 
     void forward(const ForwardPass& pass) override {
+        const kernels::Ops& ops = *pass.compute.ops;
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int) {
-            kernels::maxpool_forward(pass.compute.backend, geometry_, int(end - begin),
-                                     pass.input + begin * input_.size(), pass.output + begin * output_.size(),
-                                     argmax_.data() + begin * output_.size());
+            ops.maxpool_forward(geometry_, int(end - begin), pass.input + begin * input_.size(),
+                                pass.output + begin * output_.size(), argmax_.data() + begin * output_.size());
         });
     }
 
     void backward(const BackwardPass& pass) override {
+        const kernels::Ops& ops = *pass.compute.ops;
         if (!pass.input_grad) return;
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int) {
-            kernels::maxpool_backward_add(pass.compute.backend, geometry_, int(end - begin),
-                                          pass.output_grad + begin * output_.size(),
-                                          argmax_.data() + begin * output_.size(),
-                                          pass.input_grad + begin * input_.size());
+            ops.maxpool_backward_add(geometry_, int(end - begin), pass.output_grad + begin * output_.size(),
+                                     argmax_.data() + begin * output_.size(), pass.input_grad + begin * input_.size());
         });
     }
 

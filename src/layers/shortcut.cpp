@@ -8,7 +8,7 @@
 
 #include "cfg/cfg.h"
 #include "cfg/registry.h"
-#include "kernels/ops/activation.h"
+#include "kernels/ops.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -45,12 +45,12 @@ public:
                 pass.output[out] = alpha_ * pass.output[out] + beta_ * from[add];
             });
         }
-        kernels::activate(pass.compute, activation_, pass.output, total);
+        pass.compute.ops->activate(pass.compute, activation_, pass.output, total);
     }
 
     void backward(const BackwardPass& pass) override {
         const std::size_t total = std::size_t(pass.batch) * output_.size();
-        kernels::activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
+        pass.compute.ops->activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
         const float* delta = pass.output_grad;
         if (float* grad = pass.input_grads[0]) {
             if (same_) {

@@ -6,6 +6,7 @@
 
 #include "cfg/cfg.h"
 #include "data/truth.h"
+#include "kernels/ops.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -22,20 +23,9 @@ public:
     LayerSummary summary() const override { return {"softmax", "", "", 0, 3.0 * double(input_.size())}; }
 
     void forward(const ForwardPass& pass) override {
+        const kernels::Ops& ops = *pass.compute.ops;
         const int n = int(input_.size()), group_size = n / groups_;
-        for (int b = 0; b < pass.batch; ++b)
-            for (int g = 0; g < groups_; ++g) {
-                const float* x = pass.input + std::size_t(b) * n + std::size_t(g) * group_size;
-                float* y = pass.output + std::size_t(b) * n + std::size_t(g) * group_size;
-                float largest = x[0];
-                for (int i = 1; i < group_size; ++i) largest = std::max(largest, x[i]);
-                float sum = 0.0f;
-                for (int i = 0; i < group_size; ++i) {
-                    y[i] = std::exp((x[i] - largest) / temperature_);
-                    sum += y[i];
-                }
-                for (int i = 0; i < group_size; ++i) y[i] /= sum;
-            }
+        ops.softmax(pass.input, pass.batch * groups_, group_size, temperature_, pass.output);
     }
 
     bool has_loss() const override { return true; }

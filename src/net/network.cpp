@@ -93,7 +93,8 @@ std::unique_ptr<Network> Network::from_sections(const std::vector<CfgSection>& s
         if (readers[i].empty()) net->output_layers_.push_back(int(i));
 
     net->pool_ = std::make_unique<ThreadPool>(build.threads);
-    net->compute_ = Compute{net->pool_.get(), build.backend};
+    // The kernel table is bound here, once; layers reach it through compute_.
+    net->compute_ = Compute{net->pool_.get(), build.backend ? build.backend : best_backend()};
     net->packed_binary_ = build.packed_binary;
     net->plan_fusion(build.fuse && !build.summary_only, readers);
     net->plan_memory();

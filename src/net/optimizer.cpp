@@ -4,12 +4,12 @@
 #include <cmath>
 
 #include "core/thread_pool.h"
-#include "kernels/ops/adam.h"
+#include "kernels/ops.h"
 
 namespace lenet {
 
 Optimizer::Optimizer(const NetOptions& o, std::vector<Param> params, Backend backend)
-    : backend_(backend), adam_(o.adam), momentum_(o.momentum), decay_(o.decay), b1_(o.b1), b2_(o.b2), eps_(o.eps),
+    : backend_(backend ? backend : &kernels::reference_ops()), adam_(o.adam), momentum_(o.momentum), decay_(o.decay), b1_(o.b1), b2_(o.b2), eps_(o.eps),
       params_(std::move(params)) {
     for (const Param& p : params_) {
         first_.emplace_back(p.size, 0.0f);
@@ -20,7 +20,7 @@ Optimizer::Optimizer(const NetOptions& o, std::vector<Param> params, Backend bac
 void Optimizer::adam_update(std::size_t k, std::size_t begin, std::size_t end, float corrected) {
     const Param& p = params_[k];
     const kernels::AdamArgs args{b1_, b2_, eps_, p.decay ? decay_ : 0.0f, corrected, p.grad_stale == nullptr};
-    kernels::adam_update(backend_, args, p.value + begin, p.grad + begin, first_[k].data() + begin,
+    backend_->adam_update(args, p.value + begin, p.grad + begin, first_[k].data() + begin,
                          second_[k].data() + begin, end - begin);
 }
 

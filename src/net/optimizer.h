@@ -14,8 +14,8 @@ class ThreadPool;
 
 class Optimizer {
 public:
-    // backend: whose kernel runs the Adam update (the reference unless told).
-    Optimizer(const NetOptions& options, std::vector<Param> params, Backend backend = Backend::reference);
+    // backend: whose kernel runs the Adam update (the reference when null).
+    Optimizer(const NetOptions& options, std::vector<Param> params, Backend backend = nullptr);
 
     // Applies one update with learning rate `rate`, then zeroes the gradients (or, for arrays with
     // Param::grad_stale, marks them stale for the next backward to overwrite). Large arrays are

@@ -216,7 +216,7 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
     check_network_fits(*net_, config.cfg_path, *train_set_);
     check_network_fits(*net_, config.cfg_path, *test_set_);
     plan_ = plan_updates(config, options, train_set_->count());
-    optimizer_ = std::make_unique<Optimizer>(options, net_->params(), net_->compute().backend);
+    optimizer_ = std::make_unique<Optimizer>(options, net_->params(), net_->compute().ops);
     update_layer_ = [this](std::size_t first, std::size_t count) {
         optimizer_->update_arrays(first, count, &net_->pool());
     };
@@ -333,7 +333,7 @@ int Trainer::run() {
     std::cout << net_->summary_table();
     std::cout << "training " << config_.cfg_path << " on " << train_set_->count() << " images (" << test_set_->count()
               << " test) for " << plan_.total_epochs << " epochs, " << plan_.total_updates << " updates of batch "
-              << plan_.batch << ", backend " << backend_name(net_->compute().backend) << ", " << net_->pool().size()
+              << plan_.batch << ", backend " << backend_name(net_->compute().ops) << ", " << net_->pool().size()
               << " threads\n";
     std::cout.flush();
 

@@ -1,9 +1,9 @@
-// The AVX2 GEMM against the reference kernel: ragged and prime shapes, every transpose, alpha and
+// Each optimized backend's GEMM against the reference kernel: ragged and prime shapes, every transpose, alpha and
 // beta, padded leading dimensions, NaN-filled C with beta == 0, k == 0, shapes that cross the
 // kernel's cache blocks, and the threaded dispatcher splitting C by rows and by columns.
 //
-// Tolerance: |avx2 - reference| <= 1e-5 * (k + 1) * max(1, |reference|). The two sum the k products
-// in different orders (and the AVX2 kernel fuses multiply and add), so the rounding difference
+// Tolerance: |optimized - reference| <= 1e-5 * (k + 1) * max(1, |reference|). The two sum the k products
+// in different orders (and a vector kernel may fuse multiply and add), so the rounding difference
 // grows with k; operands are uniform in [-1, 1], so a wrong index or a lost term is off by O(1).
 #include <catch2/catch.hpp>
 
@@ -19,10 +19,10 @@
 #include "core/thread_pool.h"
 #include "kernels/backend.h"
 #include "kernels/gemm/gemm.h"
+#include "../backends.h"
 
 namespace {
 
-using lenet::Backend;
 using lenet::kernels::GemmArgs;
 
 constexpr float kSentinel = 12345.0f;  // fills the padding of C, which must never be written
@@ -111,15 +111,16 @@ void check_against_reference(const Case& cs, Kernel&& kernel, std::uint64_t seed
     CHECK(padding_written == 0);
 }
 
-void check_avx2(const Case& cs, std::uint64_t seed = 1) {
-    check_against_reference(cs, [](const GemmArgs& g) { lenet::kernels::gemm_avx2(g); }, seed);
+// Every optimized backend's single-threaded GEMM against the reference.
+void check_backends(const Case& cs, std::uint64_t seed = 1) {
+    for (const lenet::kernels::Ops* backend : lenet::test::optimized_backends()) {
+        INFO("backend " << backend->name);
+        check_against_reference(
+            cs, [&](const GemmArgs& g) { backend->gemm_single(g); }, seed);
+    }
 }
 
-bool skip_without_avx2() {
-    if (lenet::backend_available(Backend::avx2)) return false;
-    WARN("AVX2+FMA backend not available on this CPU or build; skipping");
-    return true;
-}
+bool skip_without_optimized_backend() { return lenet::test::skip_without_optimized_backend(); }
 
 const int kSizes[] = {1, 2, 3, 5, 7, 13, 17, 31, 33, 65, 127, 257};
 const float kAlphas[] = {1.0f, 0.5f, -2.0f};
@@ -127,8 +128,8 @@ const float kBetas[] = {0.0f, 1.0f, 0.25f};
 
 }  // namespace
 
-TEST_CASE("gemm_avx2 matches the reference on odd and prime shapes, all transposes", "[gemm][avx2]") {
-    if (skip_without_avx2()) return;
+TEST_CASE("optimized gemm matches the reference on odd and prime shapes, all transposes", "[gemm][backends]") {
+    if (skip_without_optimized_backend()) return;
     // k 257 and 300 span two k blocks, m or n 257 two row blocks of the kernel.
     const int ks[] = {1, 2, 5, 8, 9, 31, 64, 257, 300};
     int index = 0;
@@ -148,7 +149,7 @@ TEST_CASE("gemm_avx2 matches the reference on odd and prime shapes, all transpos
                     cs.pad_a = index % 4 == 1 ? 3 : 0;
                     cs.pad_b = index % 4 == 2 ? 5 : 0;
                     cs.pad_c = index % 4 == 3 ? 7 : index % 4;
-                    check_avx2(cs, std::uint64_t(index) + 1);
+                    check_backends(cs, std::uint64_t(index) + 1);
                     ++index;
                 }
             }
@@ -156,8 +157,8 @@ TEST_CASE("gemm_avx2 matches the reference on odd and prime shapes, all transpos
     }
 }
 
-TEST_CASE("gemm_avx2 handles every alpha and beta with every transpose", "[gemm][avx2]") {
-    if (skip_without_avx2()) return;
+TEST_CASE("optimized gemm handles every alpha and beta with every transpose", "[gemm][backends]") {
+    if (skip_without_optimized_backend()) return;
     // The second shape crosses the row and k blocks, so later k blocks must accumulate onto the first.
     const Case shapes[] = {{false, false, 37, 45, 29}, {false, false, 150, 70, 300}};
     for (const Case& shape : shapes)
@@ -173,22 +174,22 @@ TEST_CASE("gemm_avx2 handles every alpha and beta with every transpose", "[gemm]
                         cs.pad_a = 1;
                         cs.pad_b = 2;
                         cs.pad_c = 3;
-                        check_avx2(cs);
+                        check_backends(cs);
                     }
 }
 
-TEST_CASE("gemm_avx2 handles leading dimensions larger than the rows", "[gemm][avx2]") {
-    if (skip_without_avx2()) return;
+TEST_CASE("optimized gemm handles leading dimensions larger than the rows", "[gemm][backends]") {
+    if (skip_without_optimized_backend()) return;
     for (bool trans_a : {false, true})
         for (bool trans_b : {false, true})
             for (int pad : {1, 8, 16, 61}) {
                 Case cs{trans_a, trans_b, 19, 23, 41, 0.5f, 0.25f, pad, pad + 2, pad + 5};
-                check_avx2(cs);
+                check_backends(cs);
             }
 }
 
-TEST_CASE("gemm_avx2 with beta == 0 never reads C", "[gemm][avx2]") {
-    if (skip_without_avx2()) return;
+TEST_CASE("optimized gemm with beta == 0 never reads C", "[gemm][backends]") {
+    if (skip_without_optimized_backend()) return;
     // Operands fills C with NaN when beta == 0; any read of it would leak into the result.
     for (bool trans_a : {false, true})
         for (bool trans_b : {false, true})
@@ -199,25 +200,25 @@ TEST_CASE("gemm_avx2 with beta == 0 never reads C", "[gemm][avx2]") {
                 cs.trans_b = trans_b;
                 cs.beta = 0.0f;
                 cs.pad_c = 4;
-                check_avx2(cs);
+                check_backends(cs);
             }
 }
 
-TEST_CASE("gemm_avx2 with k == 0 scales C by beta", "[gemm][avx2]") {
-    if (skip_without_avx2()) return;
+TEST_CASE("optimized gemm with k == 0 scales C by beta", "[gemm][backends]") {
+    if (skip_without_optimized_backend()) return;
     for (float beta : kBetas) {
         Case cs{false, false, 7, 13, 0, 2.0f, beta, 0, 0, 3};
-        check_avx2(cs);
+        check_backends(cs);
         Operands ops(cs, 5);
-        lenet::kernels::gemm_avx2(ops.args);
+        for (const auto* backend : lenet::test::optimized_backends()) backend->gemm_single(ops.args);
         for (int i = 0; i < cs.m; ++i)
             for (int j = 0; j < cs.n; ++j)
                 if (beta == 0.0f) REQUIRE(ops.c[std::size_t(i) * ops.args.ldc + j] == 0.0f);
     }
 }
 
-TEST_CASE("gemm_avx2 with m or n == 0 changes nothing", "[gemm][avx2]") {
-    if (skip_without_avx2()) return;
+TEST_CASE("optimized gemm with m or n == 0 changes nothing", "[gemm][backends]") {
+    if (skip_without_optimized_backend()) return;
     std::vector<float> a(64, 1.0f), b(64, 1.0f), c(64, 7.0f);
     for (int which = 0; which < 2; ++which) {
         GemmArgs g;
@@ -230,56 +231,58 @@ TEST_CASE("gemm_avx2 with m or n == 0 changes nothing", "[gemm][avx2]") {
         g.ldb = 4;
         g.c = c.data();
         g.ldc = 4;
-        lenet::kernels::gemm_avx2(g);
+        for (const auto* backend : lenet::test::optimized_backends()) backend->gemm_single(g);
         CHECK(std::all_of(c.begin(), c.end(), [](float x) { return x == 7.0f; }));
     }
 }
 
-TEST_CASE("gemm_avx2 matches the reference across the column block", "[gemm][avx2]") {
-    if (skip_without_avx2()) return;
+TEST_CASE("optimized gemm matches the reference across the column block", "[gemm][backends]") {
+    if (skip_without_optimized_backend()) return;
     // n = 4099 spans two column panels of packed B.
     for (bool trans_a : {false, true})
         for (bool trans_b : {false, true}) {
             Case cs{trans_a, trans_b, 7, 4099, 20, -2.0f, 0.25f, 0, 1, 2};
-            check_avx2(cs);
+            check_backends(cs);
         }
-    check_avx2(Case{false, false, 13, 4100, 300, 1.0f, 1.0f, 0, 0, 0});
+    check_backends(Case{false, false, 13, 4100, 300, 1.0f, 1.0f, 0, 0, 0});
 }
 
-TEST_CASE("gemm_avx2 matches the reference on LeNet-sized products", "[gemm][avx2]") {
-    if (skip_without_avx2()) return;
+TEST_CASE("optimized gemm matches the reference on LeNet-sized products", "[gemm][backends]") {
+    if (skip_without_optimized_backend()) return;
     // Convolution forward and both backward products for a batch of 128.
     const Case shapes[] = {
         {false, false, 32, 676, 9, 1.0f, 0.0f},   {false, false, 32, 144, 128, 1.0f, 1.0f},
         {false, true, 128, 500, 1152, 1.0f, 0.0f}, {true, false, 500, 1152, 128, 1.0f, 0.0f},
         {false, false, 128, 1152, 500, 1.0f, 1.0f},
     };
-    for (const Case& cs : shapes) check_avx2(cs);
+    for (const Case& cs : shapes) check_backends(cs);
 }
 
-TEST_CASE("threaded gemm with the avx2 backend matches the reference", "[gemm][avx2][threads]") {
-    if (skip_without_avx2()) return;
+TEST_CASE("threaded gemm of each optimized backend matches the reference", "[gemm][backends][threads]") {
+    if (skip_without_optimized_backend()) return;
     for (int threads : {2, 3}) {
         lenet::ThreadPool pool(threads);
-        const lenet::Compute compute{&pool, Backend::avx2};
-        // m >= n splits C by rows, n > m by columns; both are large enough to be split.
-        const Case shapes[] = {{false, false, 200, 51, 40, 0.5f, 0.25f, 1, 2, 3},
-                               {false, false, 31, 301, 70, -2.0f, 1.0f, 2, 1, 5},
-                               {false, false, 97, 97, 97, 1.0f, 0.0f, 0, 0, 1}};
-        for (const Case& shape : shapes)
-            for (bool trans_a : {false, true})
-                for (bool trans_b : {false, true}) {
-                    Case cs = shape;
-                    cs.trans_a = trans_a;
-                    cs.trans_b = trans_b;
-                    INFO("threads=" << threads);
-                    check_against_reference(cs, [&](const GemmArgs& g) { lenet::kernels::gemm(compute, g); });
+        for (const auto* backend : lenet::test::optimized_backends()) {
+            const lenet::Compute compute{&pool, backend};
+            // m >= n splits C by rows, n > m by columns; both are large enough to be split.
+            const Case shapes[] = {{false, false, 200, 51, 40, 0.5f, 0.25f, 1, 2, 3},
+                                   {false, false, 31, 301, 70, -2.0f, 1.0f, 2, 1, 5},
+                                   {false, false, 97, 97, 97, 1.0f, 0.0f, 0, 0, 1}};
+            for (const Case& shape : shapes)
+                for (bool trans_a : {false, true})
+                    for (bool trans_b : {false, true}) {
+                        Case cs = shape;
+                        cs.trans_a = trans_a;
+                        cs.trans_b = trans_b;
+                        INFO("threads=" << threads);
+                        check_against_reference(cs, [&](const GemmArgs& g) { compute.ops->gemm(compute, g); });
 
-                    // The split is fixed for a thread count, so a repeat gives the same bits.
-                    Operands first(cs, 9), second(cs, 9);
-                    lenet::kernels::gemm(compute, first.args);
-                    lenet::kernels::gemm(compute, second.args);
-                    CHECK(first.c == second.c);
-                }
+                        // The split is fixed for a thread count, so a repeat gives the same bits.
+                        Operands first(cs, 9), second(cs, 9);
+                        compute.ops->gemm(compute, first.args);
+                        compute.ops->gemm(compute, second.args);
+                        CHECK(first.c == second.c);
+                    }
+        }
     }
 }

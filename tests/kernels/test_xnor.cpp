@@ -1,5 +1,5 @@
-// The bit-packed XNOR kernels (src/kernels/binary/) against a plain float simulation of the same
-// binary arithmetic: sign the input (s(x) = +1 for x >= 0, so 0 and -0 are +1), zero-pad, and sum
+// The bit-packed XNOR kernels of every backend (through its table) against a plain float
+// simulation of the same binary arithmetic: sign the input (s(x) = +1 for x >= 0, so 0 and -0 are +1), zero-pad, and sum
 // the +-1 products. Results are integers, so every backend and thread count must match exactly.
 // Shapes sweep channel counts around the packing units (1, 3, 32, 63, 64, 65, 130 against nibbles
 // of 4, steps of 8, words of 64), windows 1-5, strides 1-3, paddings 0-2, odd image sizes and
@@ -18,6 +18,7 @@
 #include "core/thread_pool.h"
 #include "kernels/backend.h"
 #include "kernels/binary/xnor.h"
+#include "kernels/ops.h"
 
 namespace {
 
@@ -91,11 +92,8 @@ struct Workspace {
     }
 };
 
-bool avx2_available() { return lenet::backend_available(Backend::avx2); }
-
 std::vector<Backend> backends() {
-    std::vector<Backend> list{Backend::reference};
-    if (avx2_available()) list.push_back(Backend::avx2);
+    std::vector<Backend> list = lenet::kernels::available_backends();
     return list;
 }
 
@@ -107,12 +105,12 @@ std::vector<float> run_conv(Backend backend, int threads, const k::ConvGeometry&
     std::vector<float> dots(outputs + kGuardFloats, kGuard);
     if (threads == 1) {
         Workspace ws(k::xnor_conv_workspace_bytes(g, packed));
-        k::xnor_conv_single(backend, g, packed, image.data(), dots.data(), ws.data());
+        backend->xnor_conv_single(g, packed, image.data(), dots.data(), ws.data());
         *workspace_ok = ws.guard_intact();
     } else {
         lenet::ThreadPool pool(threads);
         Workspace ws(k::xnor_conv_pool_workspace_bytes(g, packed, pool.size()));
-        k::xnor_conv({&pool, backend}, g, packed, image.data(), dots.data(), ws.data());
+        backend->xnor_conv({&pool, backend}, g, packed, image.data(), dots.data(), ws.data());
         *workspace_ok = ws.guard_intact();
     }
     return dots;
@@ -175,7 +173,7 @@ TEST_CASE("xnor dense: hand-computed 2x3", "[xnor]") {
     for (Backend backend : backends()) {
         std::vector<float> dots(2 + kGuardFloats, kGuard);
         Workspace ws(k::xnor_dense_workspace_bytes(packed, 1));
-        k::xnor_dense({nullptr, backend}, packed, input.data(), 1, dots.data(), ws.data());
+        backend->xnor_dense({nullptr, backend}, packed, input.data(), 1, dots.data(), ws.data());
         CHECK(dots[0] == 3.0f);
         CHECK(dots[1] == -1.0f);
         CHECK(dots[2] == kGuard);
@@ -228,38 +226,6 @@ TEST_CASE("xnor pack/unpack round trips", "[xnor]") {
         }
 }
 
-TEST_CASE("xnor popcount and sign packing: AVX2 against the reference", "[xnor]") {
-    if (!avx2_available()) {
-        WARN("AVX2+FMA backend not available on this CPU or build; skipping");
-        return;
-    }
-#ifdef LENET_HAVE_AVX2
-    Rng rng(5);
-    for (std::size_t words = 0; words < 300; words += 1 + words / 8) {
-        std::vector<k::BitWord> a(words + 1), b(words + 1);
-        for (std::size_t i = 0; i <= words; ++i) {
-            a[i] = rng.next();
-            b[i] = rng.next();
-        }
-        if (words > 2) b[1] = ~a[1], b[2] = a[2];  // all and none differing
-        // From an odd word, so the vector loads are unaligned.
-        INFO("words=" << words);
-        REQUIRE(k::xor_popcount_avx2(a.data() + 1, b.data() + 1, words) ==
-                k::xor_popcount_reference(a.data() + 1, b.data() + 1, words));
-    }
-    for (std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(7), std::size_t(8), std::size_t(63),
-                          std::size_t(64), std::size_t(65), std::size_t(130), std::size_t(1000)}) {
-        INFO("n=" << n);
-        const std::vector<float> x = random_values(rng, n + 1);
-        const std::size_t words = (n + 63) / 64;
-        std::vector<k::BitWord> expected(words + 1, 0x5555), got(words + 1, 0x5555);
-        k::pack_signs_reference(x.data(), n, expected.data());
-        k::pack_signs_avx2(x.data(), n, got.data());
-        REQUIRE(got == expected);
-    }
-#endif
-}
-
 TEST_CASE("xnor conv matches the float simulation on random shapes", "[xnor]") {
     std::uint64_t seed = 100;
     for (int channels : {1, 3, 32, 63, 64, 65, 130}) {
@@ -275,14 +241,14 @@ TEST_CASE("xnor conv matches the float simulation on random shapes", "[xnor]") {
             check_conv({channels, height, width, size, stride, pad}, filters, ++seed);
         }
     }
-    // Whole AVX2 tiles and partial ones, wider images.
+    // Whole vector-kernel tiles and partial ones, wider images.
     check_conv({64, 15, 13, 3, 1, 1}, 64, ++seed);
     check_conv({128, 9, 11, 3, 2, 1}, 48, ++seed);
     // Enough positions for several threads, each with its own ring of table rows.
     check_conv({32, 21, 19, 3, 2, 1}, 20, ++seed);
     check_conv({3, 23, 17, 5, 3, 2}, 7, ++seed);
     check_conv({65, 12, 3, 3, 1, 0}, 33, ++seed);  // rows narrower than a tile
-    // AVX2 planes: at stride 1 a row's right padding is the next row's left padding, unless the
+    // Byte-plane kernels: at stride 1 a row's right padding is the next row's left padding, unless the
     // outputs are wider (pad >= size); 1024-byte planes (moved to an odd number of cache lines);
     // an odd number of 32-position vectors (the last tile a single vector); strides split into phases.
     check_conv({16, 7, 9, 1, 1, 2}, 5, ++seed);
@@ -290,10 +256,10 @@ TEST_CASE("xnor conv matches the float simulation on random shapes", "[xnor]") {
     check_conv({256, 28, 28, 3, 1, 1}, 6, ++seed);
     check_conv({24, 5, 11, 3, 1, 1}, 9, ++seed);
     check_conv({40, 13, 17, 3, 3, 2}, 7, ++seed);
-    // More than 31 steps of 8 channels per tap: the AVX2 byte sums are widened within a tap.
+    // More than 31 steps of 8 channels per tap: a byte-sum kernel's sums are widened within a tap.
     check_conv({520, 5, 7, 1, 1, 0}, 17, ++seed);
     check_conv({513, 6, 5, 3, 2, 1}, 5, ++seed);
-    // Too many bits per output for the AVX2 kernel's 16-bit sums: the reference runs instead.
+    // Too many bits per output for a 16-bit-sum kernel: the reference runs instead.
     check_conv({1000, 9, 9, 9, 1, 0}, 3, ++seed);
 }
 
@@ -320,7 +286,7 @@ TEST_CASE("xnor dense matches the float simulation", "[xnor]") {
                 lenet::ThreadPool pool(threads);
                 std::vector<float> dots(expected.size(), kGuard);
                 Workspace ws(k::xnor_dense_workspace_bytes(packed, s.batch));
-                k::xnor_dense({&pool, backend}, packed, input.data(), s.batch, dots.data(), ws.data());
+                backend->xnor_dense({&pool, backend}, packed, input.data(), s.batch, dots.data(), ws.data());
                 CHECK(ws.guard_intact());
                 REQUIRE(dots == expected);
             }

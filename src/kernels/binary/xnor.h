@@ -11,7 +11,7 @@
 // kernels and for export) and `tables` (the AVX2 kernel's). The AVX2 convolution looks up
 // popcount(w XOR x) for 32 output positions' 4-bit input nibbles x at once in a 16-entry table
 // built from one filter nibble w (vpshufb): a shuffle and an add per 128 bit-products, the tables
-// made once when the filters are packed, the counts landing along output rows (see avx2.cpp).
+// made once when the filters are packed, the counts landing along output rows (see avx2/xnor_avx2.cpp).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -51,19 +51,22 @@ PackedFilters pack_filters(const float* weights, int filters, int channels, int 
 void unpack_filters(const PackedFilters& packed, float* signs);
 
 // dots[f * out_h*out_w + p] = exact integer dot (as float) of filter f with the window of output
-// position p, for one CHW float image (binarized and packed inside: that is part of the cost). The
-// workspace (caller-provided, any alignment) holds the packed image (as byte planes of sign nibbles
-// for the AVX2 kernel) and per-thread scratch; none of these allocate. Filters must have been packed for g's channels and size.
+// position p, for one CHW float image (binarized and packed inside: that is part of the cost): the
+// ops xnor_conv and xnor_conv_single (kernels/ops.h). The workspace (caller-provided, any
+// alignment) holds the packed image and per-thread scratch; none of these allocate. Filters must
+// have been packed for g's channels and size. The sizes below cover every backend built, for one
+// thread and for a pool of `threads`.
 std::size_t xnor_conv_workspace_bytes(const ConvGeometry& g, const PackedFilters& filters);
-// On the calling thread only.
-void xnor_conv_single(Backend backend, const ConvGeometry& g, const PackedFilters& filters, const float* image,
-                      float* dots, void* workspace);
-// On all the pool's threads (output positions split between them; integer results, so identical
-// for any thread count). The workspace must hold xnor_conv_pool_workspace_bytes(g, filters,
-// pool->size()) bytes.
 std::size_t xnor_conv_pool_workspace_bytes(const ConvGeometry& g, const PackedFilters& filters, int threads);
-void xnor_conv(const Compute& compute, const ConvGeometry& g, const PackedFilters& filters, const float* image,
-               float* dots, void* workspace);
+// The reference's ops (the truth), the whole image on the calling thread or split over the pool.
+std::size_t xnor_conv_workspace_reference(const ConvGeometry& g, int threads);
+void xnor_conv_single_reference(const ConvGeometry& g, const PackedFilters& filters, const float* image, float* dots,
+                                void* workspace);
+void xnor_conv_threads_reference(const Compute& compute, const ConvGeometry& g, const PackedFilters& filters,
+                                 const float* image, float* dots, void* workspace);
+// Threads take output positions in multiples of this.
+constexpr std::size_t kXnorPositionBlock = 64;
+void check_packed_shape(const ConvGeometry& g, const PackedFilters& filters);
 
 // Dense (connected) layer: weights [rows = outputs][columns = inputs], Darknet layout.
 // bits[r * row_words + i / 64], bit i % 64 = s(w[r][i]); bits past `columns` are 0.
@@ -73,11 +76,9 @@ struct PackedRows {
 };
 PackedRows pack_rows(const float* weights, int rows, int columns);
 void unpack_rows(const PackedRows& packed, float* signs);
-// dots[b * rows + o] = sum_i s(input[b * columns + i]) * s(w[o][i]) for b < batch. Rows are split
-// between the pool's threads (compute.pool may be null: calling thread only).
+// dots[b * rows + o] = sum_i s(input[b * columns + i]) * s(w[o][i]) for b < batch: the op
+// xnor_dense (kernels/ops.h), rows split between the pool's threads.
 std::size_t xnor_dense_workspace_bytes(const PackedRows& rows, int batch);
-void xnor_dense(const Compute& compute, const PackedRows& rows, const float* input, int batch, float* dots,
-                void* workspace);
 
 // Building blocks, exposed for tests and benchmarks.
 // Packs s(x[i]) for i < n into ceil(n / 64) words (bit i % 64 of word i / 64); bits past n are 0.
@@ -93,24 +94,5 @@ void xnor_conv_reference(const ConvGeometry& g, const PackedFilters& filters, co
 void xnor_dense_reference(const PackedRows& rows, const BitWord* packed_input, int batch, float* dots,
                           int first_row, int last_row);
 
-#ifdef LENET_HAVE_AVX2
-void pack_signs_avx2(const float* x, std::size_t n, BitWord* bits);
-std::uint64_t xor_popcount_avx2(const BitWord* a, const BitWord* b, std::size_t words);
-// The AVX2 convolution reads the image as byte planes of sign nibbles (xnor_pack_planes_avx2, shared
-// by all threads), then each thread counts its output positions with a small scratch of its own.
-// Both 64-byte aligned; the sizes are multiples of 64.
-std::size_t xnor_conv_planes_bytes_avx2(const ConvGeometry& g);
-std::size_t xnor_conv_scratch_bytes_avx2(const ConvGeometry& g);
-// Steps [first_step, last_step) of 8 channels.
-void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, std::uint8_t* planes, int first_step,
-                           int last_step);
-// Output positions [first_position, last_position) of one image, on the calling thread.
-void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes,
-                           float* dots, void* scratch, int first_position, int last_position);
-// The AVX2 convolution covers g if its per-filter popcount fits 16 bits.
-bool xnor_conv_avx2_covers(const ConvGeometry& g);
-void xnor_dense_avx2(const PackedRows& rows, const BitWord* packed_input, int batch, float* dots, int first_row,
-                     int last_row);
-#endif
 
 }  // namespace lenet::kernels

@@ -20,14 +20,6 @@ struct GemmArgs {
     int ldc = 0;
 };
 
-// Single-threaded kernels.
+// The reference kernel (the truth), single-threaded.
 void gemm_reference(const GemmArgs& args);
-void gemm_avx2(const GemmArgs& args);
-
-// Picks the backend's kernel; with a pool of more than one thread, splits C into row or column
-// blocks, one per thread (deterministic for a given thread count).
-void gemm(const Compute& compute, const GemmArgs& args);
-// The same on the calling thread only (for callers that already run one task per thread).
-void gemm_single(Backend backend, const GemmArgs& args);
-
 }  // namespace lenet::kernels

@@ -20,18 +20,13 @@ void activate_reference(Activation activation, float* x, std::size_t n);
 // delta[i] *= f'(x) where y = f(x) is given.
 void activation_gradient_reference(Activation activation, const float* y, float* delta, std::size_t n);
 
-// AVX2: bit-identical to the reference (the same float operations, lane by lane; logistic and
-// tanh forward call the same scalar libm functions).
-void activate_avx2(Activation activation, float* x, std::size_t n);
-void activation_gradient_avx2(Activation activation, const float* y, float* delta, std::size_t n);
-
-// Single-threaded; pick the backend's kernel.
-void activate(Backend backend, Activation activation, float* x, std::size_t n);
-void activation_gradient(Backend backend, Activation activation, const float* y, float* delta, std::size_t n);
-// For whole-batch calls outside a parallel loop: large arrays are split over compute.pool. The
-// reference backend stays single-threaded.
-void activate(const Compute& compute, Activation activation, float* x, std::size_t n);
-void activation_gradient(const Compute& compute, Activation activation, const float* y, float* delta, std::size_t n);
+// y[g] = softmax(x[g] / temperature) for each of `groups` consecutive groups of group_size values
+// (the largest value subtracted first).
+void softmax_reference(const float* x, int groups, int group_size, float temperature, float* y);
+// dst[i] = src[i] * factor[i]; dst[i] += src[i] * factor[i]; dst[i] += src[i].
+void multiply_reference(const float* src, const float* factor, std::size_t n, float* dst);
+void multiply_add_reference(const float* src, const float* factor, std::size_t n, float* dst);
+void add_reference(const float* src, std::size_t n, float* dst);
 }  // namespace kernels
 
 }  // namespace lenet

@@ -17,9 +17,4 @@ struct AdamArgs {
 
 // Reference kernel (the truth).
 void adam_update_reference(const AdamArgs& args, float* value, float* grad, float* m, float* v, std::size_t n);
-// AVX2: bit-identical to the reference (the same float operations in the same order, no FMA).
-void adam_update_avx2(const AdamArgs& args, float* value, float* grad, float* m, float* v, std::size_t n);
-// Single-threaded; pick the backend's kernel.
-void adam_update(Backend backend, const AdamArgs& args, float* value, float* grad, float* m, float* v, std::size_t n);
-
 }  // namespace lenet::kernels

@@ -43,4 +43,25 @@ void input_scale_gradient(const ConvGeometry& g, const float* image, const float
 float abs_mean(const float* x, std::size_t n);
 void abs_mean_gradient(const float* x, std::size_t n, float dbeta, float* dx);
 
+
+// out[r][c] = dots[r][c] * scale[channel] * k[position] + shift[channel] over rows x columns, with
+// channels along the rows (convolution: filters x positions) or along the columns (connected:
+// samples x outputs; the sample is the "position"). k null: 1; shift null: 0. Both inference
+// paths of an XNOR layer (packed and simulated) end here, so they agree bit for bit.
+struct BinaryOutput {
+    int rows, columns;
+    bool channel_rows;
+    const float *scale, *k, *shift;
+};
+void binary_output_reference(const BinaryOutput& o, const float* dots, float* out);
+
+// XNOR convolution backward through K, for one image: delta [filters x positions] is dL/d(alpha *
+// K * dots); k_grad[p] = sum over f of delta[f][p] * alpha[f] * dots[f][p], then delta *= K.
+void xnor_conv_scale_gradient_reference(int filters, int positions, const float* alpha, const float* dots,
+                                        const float* k, float* delta, float* k_grad);
+// XNOR connected backward through beta, delta [batch x outputs]: beta_grad[b] = sum over o of
+// delta[b][o] * alpha[o] * dots[b][o] (summed in double), then delta[b] *= beta[b].
+void xnor_dense_scale_gradient_reference(int batch, int outputs, const float* alpha, const float* dots,
+                                         const float* betas, float* delta, float* beta_grad);
+
 }  // namespace lenet::kernels

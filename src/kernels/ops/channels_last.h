@@ -20,9 +20,6 @@ namespace lenet::kernels {
 // Floats of one padded channels-last image of g's input.
 std::size_t channels_last_floats(const ConvGeometry& g);
 // chw [c x h x w] -> hwc [(h + 2 pad) x (w + 2 pad) x c], the border zero.
-void to_channels_last(Backend backend, const ConvGeometry& g, const float* chw, float* hwc);
-// chw = the interior of hwc (the border is dropped).
-void from_channels_last(Backend backend, const ConvGeometry& g, const float* hwc, float* chw);
 void to_channels_last_reference(const ConvGeometry& g, const float* chw, float* hwc);
 void from_channels_last_reference(const ConvGeometry& g, const float* hwc, float* chw);
 // Weights [f][c][ky][kx] <-> [f][ky][kx][c]; the way back adds.
@@ -39,18 +36,7 @@ struct PooledConvShape {
 void pooled_conv_backward_channels_last_reference(const PooledConvShape& s, const float* delta,
                                                   const std::int32_t* argmax, const float* image,
                                                   const float* weights, float* weight_grad, float* image_grad);
-// AVX2, channels a multiple of 8 only. Terms with delta 0 are skipped; FMA: rounding differences
-// from the reference only. scratch: pooled_conv_scratch_floats(s) floats.
+// Scratch floats a backend's kernel may use.
 std::size_t pooled_conv_scratch_floats(const PooledConvShape& s);
-void pooled_conv_backward_channels_last_avx2(const PooledConvShape& s, const float* delta, const std::int32_t* argmax,
-                                             const float* image, const float* weights, float* weight_grad,
-                                             float* image_grad, float* scratch);
-void to_channels_last_avx2(const ConvGeometry& g, const float* chw, float* hwc);
-void from_channels_last_avx2(const ConvGeometry& g, const float* hwc, float* chw);
-
-// Single-threaded; pick the backend's kernel.
-void pooled_conv_backward_channels_last(Backend backend, const PooledConvShape& s, const float* delta,
-                                        const std::int32_t* argmax, const float* image, const float* weights,
-                                        float* weight_grad, float* image_grad, float* scratch);
 
 }  // namespace lenet::kernels

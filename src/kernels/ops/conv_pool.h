@@ -15,26 +15,22 @@
 
 namespace lenet::kernels {
 
+struct Ops;
+
 // Up to the AVX2 GEMM's k block, so both sum every output in one FMA chain (bit-identical results).
 constexpr int kConvPoolMaxTaps = 256;
 
-// Whether conv_maxpool_direct_avx2 takes this layer: taps <= kConvPoolMaxTaps, filters % 8 == 0, a
-// 2x2 stride-2 pool whose windows tile the convolution's output exactly (even height and width).
+// The shapes a direct kernel may take (layers size its scratch for these; a table's
+// conv_maxpool_direct_fits says which of them its kernel takes): taps <= kConvPoolMaxTaps,
+// filters % 8 == 0, a 2x2 stride-2 pool whose windows tile the convolution's output exactly.
 bool conv_maxpool_direct_fits(const ConvGeometry& g, int filters, const PoolGeometry& pool);
 // Weights [filters][taps] -> [taps][filters], the layout the kernel reads.
 void weights_taps_major(const float* weights, int filters, int taps, float* taps_major);
 std::size_t conv_maxpool_direct_scratch_floats(const ConvGeometry& g, int filters);
 
-// Reference (the truth): im2col, the backend's GEMM, max pool: what the unfused layer computes.
+// What every direct kernel must equal: im2col, the table's GEMM, max pool (the unfused layer).
 // `columns` and `conv` are scratch of patch x spatial and filters x spatial floats.
-void conv_maxpool_reference(Backend backend, const ConvGeometry& g, int filters, const PoolGeometry& pool,
+void conv_maxpool_reference(const Ops& ops, const ConvGeometry& g, int filters, const PoolGeometry& pool,
                             const float* weights, const float* image, float* pooled, std::int32_t* argmax,
                             float* columns, float* conv);
-// AVX2, for conv_maxpool_direct_fits shapes only. Every tap is one FMA in the order of the im2col
-// rows from a zero accumulator, as the AVX2 GEMM sums them, so the outputs equal
-// conv_maxpool_reference(Backend::avx2, ...) bit for bit. scratch: conv_maxpool_direct_scratch_floats.
-// argmax may be null (inference): the winners are then not tracked.
-void conv_maxpool_direct_avx2(const ConvGeometry& g, int filters, const float* taps_major, const float* image,
-                              float* pooled, std::int32_t* argmax, float* scratch);
-
 }  // namespace lenet::kernels

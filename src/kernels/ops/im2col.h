@@ -18,13 +18,4 @@ void im2col_reference(const ConvGeometry& g, const float* image, float* columns)
 // Adds the columns back into image (image += col2im(columns)).
 void col2im_add_reference(const ConvGeometry& g, const float* columns, float* image);
 
-// Stride 1 only: each output row is a zero-filled border around one contiguous copy (or add) of an
-// image row. Bit-identical to the reference (col2im adds in the reference's order).
-void im2col_s1_avx2(const ConvGeometry& g, const float* image, float* columns);
-void col2im_add_s1_avx2(const ConvGeometry& g, const float* columns, float* image);
-
-// Single-threaded; pick the backend's kernel for g.
-void im2col(Backend backend, const ConvGeometry& g, const float* image, float* columns);
-void col2im_add(Backend backend, const ConvGeometry& g, const float* columns, float* image);
-
 }  // namespace lenet::kernels

@@ -29,27 +29,11 @@ void maxpool_backward_add_reference(const PoolGeometry& g, int batch, const floa
 // The common 2x2, stride 2 pool whose windows start at 0 (padding 0 or 1): windows tile the image
 // without overlap, the last row/column of windows may hang over an odd edge.
 bool is_maxpool_2x2s2(const PoolGeometry& g);
-// AVX2, for is_maxpool_2x2s2 geometries only; bit-identical to the reference (outputs, argmax and
-// tie-breaking). The backward pass has no fast variant: the reference's scatter of one add per
-// output is already cheaper than a vector gather over every input.
-void maxpool_2x2s2_avx2(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax);
 
 // in_grad = delta scattered to the argmax winners, 0 everywhere else: what zeroing in_grad and then
 // maxpool_backward_add computes, in one pass.
 void maxpool_backward_set_reference(const PoolGeometry& g, int batch, const float* delta, const std::int32_t* argmax,
                                     float* in_grad);
-// AVX2, for is_maxpool_2x2s2 geometries only; bit-identical to the reference.
-void maxpool_2x2s2_backward_set_avx2(const PoolGeometry& g, int batch, const float* delta, const std::int32_t* argmax,
-                                     float* in_grad);
-
-// Single-threaded; pick the backend's kernel for g.
-void maxpool_backward_set(Backend backend, const PoolGeometry& g, int batch, const float* delta,
-                          const std::int32_t* argmax, float* in_grad);
-void maxpool_forward(Backend backend, const PoolGeometry& g, int batch, const float* in, float* out,
-                     std::int32_t* argmax);
-// (The reference for every backend, for now.)
-void maxpool_backward_add(Backend backend, const PoolGeometry& g, int batch, const float* delta,
-                          const std::int32_t* argmax, float* in_grad);
 
 // Global average over each channel: out[b][c] = mean of in[b][c][:].
 void global_avgpool_forward(int batch, int channels, int spatial, const float* in, float* out);

@@ -20,15 +20,7 @@ struct PooledGradientShape {
 // Reference kernel (the truth): terms added in order of o for each weight.
 void pooled_weight_gradient_reference(const PooledGradientShape& s, const float* delta, const std::int32_t* argmax,
                                       const float* columns, float* grad);
-// AVX2: columns transposed into scratch first (a row of patch values per output position, padded to
-// a multiple of 8), then 8-lane rows scaled and summed; terms with delta 0 are skipped. The sum's
-// order differs from the reference (a few partial sums per weight): rounding differences only.
+// Scratch floats a backend's kernel may use.
 std::size_t pooled_weight_gradient_scratch_floats(const PooledGradientShape& s);
-void pooled_weight_gradient_avx2(const PooledGradientShape& s, const float* delta, const std::int32_t* argmax,
-                                 const float* columns, float* grad, float* scratch);
-// Single-threaded; pick the backend's kernel. scratch: pooled_weight_gradient_scratch_floats(s)
-// floats (unused by the reference).
-void pooled_weight_gradient(Backend backend, const PooledGradientShape& s, const float* delta,
-                            const std::int32_t* argmax, const float* columns, float* grad, float* scratch);
 
 }  // namespace lenet::kernels

@@ -1,6 +1,6 @@
 #include "kernels/ops/conv_pool.h"
 
-#include "kernels/gemm/gemm.h"
+#include "kernels/ops.h"
 
 namespace lenet::kernels {
 
@@ -22,14 +22,14 @@ std::size_t conv_maxpool_direct_scratch_floats(const ConvGeometry& g, int filter
     return padded + 2 * pooled;
 }
 
-void conv_maxpool_reference(Backend backend, const ConvGeometry& g, int filters, const PoolGeometry& pool,
+void conv_maxpool_reference(const Ops& ops, const ConvGeometry& g, int filters, const PoolGeometry& pool,
                             const float* weights, const float* image, float* pooled, std::int32_t* argmax,
                             float* columns, float* conv) {
     const int patch = g.channels * g.size * g.size, spatial = g.out_h() * g.out_w();
-    im2col(backend, g, image, columns);
-    gemm_single(backend, {false, false, filters, spatial, patch, 1.0f, weights, patch, columns, spatial, 0.0f, conv,
+    ops.im2col(g, image, columns);
+    ops.gemm_single({false, false, filters, spatial, patch, 1.0f, weights, patch, columns, spatial, 0.0f, conv,
                           spatial});
-    maxpool_forward(backend, pool, 1, conv, pooled, argmax);
+    ops.maxpool_forward(pool, 1, conv, pooled, argmax);
 }
 
 }  // namespace lenet::kernels

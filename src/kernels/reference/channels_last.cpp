@@ -77,33 +77,4 @@ std::size_t pooled_conv_scratch_floats(const PooledConvShape& s) {
     return 2 * std::size_t(s.pooled) + std::size_t(s.conv.out_h()) * std::size_t(s.conv.out_w());
 }
 
-void to_channels_last(Backend backend, const ConvGeometry& g, const float* chw, float* hwc) {
-#ifdef LENET_HAVE_AVX2
-    if (backend == Backend::avx2 && g.channels % 8 == 0) return to_channels_last_avx2(g, chw, hwc);
-#endif
-    (void)backend;
-    to_channels_last_reference(g, chw, hwc);
-}
-
-void from_channels_last(Backend backend, const ConvGeometry& g, const float* hwc, float* chw) {
-#ifdef LENET_HAVE_AVX2
-    if (backend == Backend::avx2 && g.channels % 8 == 0) return from_channels_last_avx2(g, hwc, chw);
-#endif
-    (void)backend;
-    from_channels_last_reference(g, hwc, chw);
-}
-
-void pooled_conv_backward_channels_last(Backend backend, const PooledConvShape& s, const float* delta,
-                                        const std::int32_t* argmax, const float* image, const float* weights,
-                                        float* weight_grad, float* image_grad, float* scratch) {
-#ifdef LENET_HAVE_AVX2
-    if (backend == Backend::avx2 && s.conv.channels % 8 == 0)
-        return pooled_conv_backward_channels_last_avx2(s, delta, argmax, image, weights, weight_grad, image_grad,
-                                                       scratch);
-#endif
-    (void)backend;
-    (void)scratch;
-    pooled_conv_backward_channels_last_reference(s, delta, argmax, image, weights, weight_grad, image_grad);
-}
-
 }  // namespace lenet::kernels

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/avx2/avx2.h"
 #include "kernels/ops/pool.h"
 
 namespace lenet::kernels {

@@ -7,9 +7,10 @@
 
 #include <algorithm>
 
-#include "kernels/accumulate_avx2.h"
+#include "kernels/avx2/avx2.h"
+#include "kernels/avx2/accumulate_avx2.h"
 #include "kernels/ops/pooled_gradient.h"
-#include "kernels/transpose_avx2.h"
+#include "kernels/avx2/transpose_avx2.h"
 
 namespace lenet::kernels {
 namespace {

@@ -6,9 +6,10 @@
 #include <algorithm>
 #include <bit>
 
-#include "kernels/accumulate_avx2.h"
+#include "kernels/avx2/avx2.h"
+#include "kernels/avx2/accumulate_avx2.h"
 #include "kernels/ops/channels_last.h"
-#include "kernels/transpose_avx2.h"
+#include "kernels/avx2/transpose_avx2.h"
 
 namespace lenet::kernels {
 

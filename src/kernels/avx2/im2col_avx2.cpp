@@ -8,6 +8,7 @@
 
 #include <cstddef>
 
+#include "kernels/avx2/avx2.h"
 #include "kernels/ops/im2col.h"
 
 namespace lenet::kernels {

@@ -77,3 +77,11 @@ void global_avgpool_backward_add(int batch, int channels, int spatial, const flo
 }
 
 }  // namespace lenet::kernels
+
+namespace lenet::kernels {
+
+bool is_maxpool_2x2s2(const PoolGeometry& g) {
+    return g.size == 2 && g.stride == 2 && (g.padding == 0 || g.padding == 1);
+}
+
+}  // namespace lenet::kernels

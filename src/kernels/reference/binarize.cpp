@@ -1,5 +1,6 @@
 #include "kernels/ops/binarize.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace lenet::kernels {
@@ -112,6 +113,54 @@ float abs_mean(const float* x, std::size_t n) {
 void abs_mean_gradient(const float* x, std::size_t n, float dbeta, float* dx) {
     const float share = dbeta / float(n);
     for (std::size_t i = 0; i < n; ++i) dx[i] += share * abs_slope(x[i]);
+}
+
+void binary_output_reference(const BinaryOutput& o, const float* dots, float* out) {
+    for (int r = 0; r < o.rows; ++r) {
+        const float* d = dots + std::size_t(r) * std::size_t(o.columns);
+        float* y = out + std::size_t(r) * std::size_t(o.columns);
+        if (o.channel_rows) {
+            const float s = o.scale[r], t = o.shift ? o.shift[r] : 0.0f;
+            if (o.k)
+                for (int p = 0; p < o.columns; ++p) y[p] = d[p] * s * o.k[p] + t;
+            else
+                for (int p = 0; p < o.columns; ++p) y[p] = d[p] * s + t;
+        } else {
+            const float beta = o.k ? o.k[r] : 1.0f;
+            for (int c = 0; c < o.columns; ++c) {
+                const float t = o.shift ? o.shift[c] : 0.0f;
+                y[c] = o.k ? d[c] * o.scale[c] * beta + t : d[c] * o.scale[c] + t;
+            }
+        }
+    }
+}
+
+void xnor_conv_scale_gradient_reference(int filters, int positions, const float* alpha, const float* dots,
+                                        const float* k, float* delta, float* k_grad) {
+    std::fill(k_grad, k_grad + positions, 0.0f);
+    for (int f = 0; f < filters; ++f) {
+        float* g = delta + std::size_t(f) * std::size_t(positions);
+        const float* d = dots + std::size_t(f) * std::size_t(positions);
+        const float a = alpha[f];
+        for (int p = 0; p < positions; ++p) {
+            k_grad[p] += g[p] * a * d[p];
+            g[p] *= k[p];
+        }
+    }
+}
+
+void xnor_dense_scale_gradient_reference(int batch, int outputs, const float* alpha, const float* dots,
+                                         const float* betas, float* delta, float* beta_grad) {
+    for (int b = 0; b < batch; ++b) {
+        float* g = delta + std::size_t(b) * std::size_t(outputs);
+        const float* d = dots + std::size_t(b) * std::size_t(outputs);
+        double sum = 0;
+        for (int o = 0; o < outputs; ++o) {
+            sum += double(g[o]) * alpha[o] * d[o];
+            g[o] *= betas[b];
+        }
+        beta_grad[b] = float(sum);
+    }
 }
 
 }  // namespace lenet::kernels

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/avx2/avx2.h"
 #include "kernels/binary/xnor.h"
 
 namespace lenet::kernels {

@@ -11,8 +11,9 @@
 #include <cstddef>
 #include <new>
 
+#include "kernels/avx2/avx2.h"
 #include "kernels/gemm/gemm.h"
-#include "kernels/transpose_avx2.h"
+#include "kernels/avx2/transpose_avx2.h"
 
 namespace lenet::kernels {
 namespace {

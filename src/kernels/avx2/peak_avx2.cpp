@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "kernels/avx2/avx2.h"
 #include "kernels/peak.h"
 
 namespace lenet::kernels {

@@ -1,5 +1,6 @@
 #include "kernels/ops/activation.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace lenet {
@@ -65,6 +66,33 @@ void activation_gradient_reference(Activation activation, const float* y, float*
             for (std::size_t i = 0; i < n; ++i) delta[i] *= 1.0f - y[i] * y[i];
             return;
     }
+}
+
+void softmax_reference(const float* x, int groups, int group_size, float temperature, float* y) {
+    for (int g = 0; g < groups; ++g) {
+        const float* in = x + std::size_t(g) * std::size_t(group_size);
+        float* out = y + std::size_t(g) * std::size_t(group_size);
+        float largest = in[0];
+        for (int i = 1; i < group_size; ++i) largest = std::max(largest, in[i]);
+        float sum = 0.0f;
+        for (int i = 0; i < group_size; ++i) {
+            out[i] = std::exp((in[i] - largest) / temperature);
+            sum += out[i];
+        }
+        for (int i = 0; i < group_size; ++i) out[i] /= sum;
+    }
+}
+
+void multiply_reference(const float* src, const float* factor, std::size_t n, float* dst) {
+    for (std::size_t i = 0; i < n; ++i) dst[i] = src[i] * factor[i];
+}
+
+void multiply_add_reference(const float* src, const float* factor, std::size_t n, float* dst) {
+    for (std::size_t i = 0; i < n; ++i) dst[i] += src[i] * factor[i];
+}
+
+void add_reference(const float* src, std::size_t n, float* dst) {
+    for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
 }  // namespace kernels

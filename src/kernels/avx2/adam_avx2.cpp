@@ -2,6 +2,7 @@
 // correctly rounded sqrt and divide), so the result is bit-identical; the tail runs the reference.
 #include <immintrin.h>
 
+#include "kernels/avx2/avx2.h"
 #include "kernels/ops/adam.h"
 
 namespace lenet::kernels {

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 
+#include "kernels/avx2/avx2.h"
 #include "kernels/ops/batchnorm.h"
 
 namespace lenet::kernels {

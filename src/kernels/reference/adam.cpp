@@ -14,12 +14,4 @@ void adam_update_reference(const AdamArgs& a, float* value, float* grad, float* 
     }
 }
 
-void adam_update(Backend backend, const AdamArgs& args, float* value, float* grad, float* m, float* v, std::size_t n) {
-#ifdef LENET_HAVE_AVX2
-    if (backend == Backend::avx2) return adam_update_avx2(args, value, grad, m, v, n);
-#endif
-    (void)backend;
-    adam_update_reference(args, value, grad, m, v, n);
-}
-
 }  // namespace lenet::kernels

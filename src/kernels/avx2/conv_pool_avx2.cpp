@@ -7,8 +7,9 @@
 #include <algorithm>
 #include <bit>
 
+#include "kernels/avx2/avx2.h"
 #include "kernels/ops/conv_pool.h"
-#include "kernels/transpose_avx2.h"
+#include "kernels/avx2/transpose_avx2.h"
 
 namespace lenet::kernels {
 namespace {

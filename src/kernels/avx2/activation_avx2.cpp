@@ -5,6 +5,7 @@
 
 #include <cstddef>
 
+#include "kernels/avx2/avx2.h"
 #include "kernels/ops/activation.h"
 
 namespace lenet::kernels {

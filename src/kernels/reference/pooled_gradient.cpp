@@ -18,14 +18,4 @@ std::size_t pooled_weight_gradient_scratch_floats(const PooledGradientShape& s) 
     return std::size_t(s.spatial) * std::size_t((s.patch + 7) / 8 * 8);
 }
 
-void pooled_weight_gradient(Backend backend, const PooledGradientShape& s, const float* delta,
-                            const std::int32_t* argmax, const float* columns, float* grad, float* scratch) {
-#ifdef LENET_HAVE_AVX2
-    if (backend == Backend::avx2) return pooled_weight_gradient_avx2(s, delta, argmax, columns, grad, scratch);
-#endif
-    (void)backend;
-    (void)scratch;
-    pooled_weight_gradient_reference(s, delta, argmax, columns, grad);
-}
-
 }  // namespace lenet::kernels

@@ -1,0 +1,139 @@
+// The AVX2/FMA backend's table, filled in this one place: the reference table with the ops this
+// folder has kernels for replaced. Where a kernel covers only some shapes, its entry checks the
+// shape and hands the rest to the reference kernel. This file is compiled without -mavx2 (it runs
+// before the CPU is known to have it); the kernels it points to are compiled with it.
+#include <algorithm>
+
+#include "core/thread_pool.h"
+#include "kernels/avx2/avx2.h"
+#include "kernels/ops.h"
+#include "kernels/parallel.h"
+
+namespace lenet::kernels {
+
+bool avx2_available() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return false;
+#endif
+}
+
+namespace {
+
+void scale_gradient_single(const float* delta, const float* x_norm, int batch, int channels, int spatial, int first,
+                           int last, float* grad) {
+    scale_gradient_avx2(delta, x_norm, batch, channels, spatial, first, last, grad);
+}
+
+void im2col(const ConvGeometry& g, const float* image, float* columns) {
+    if (g.stride == 1) return im2col_s1_avx2(g, image, columns);
+    im2col_reference(g, image, columns);
+}
+void col2im_add(const ConvGeometry& g, const float* columns, float* image) {
+    if (g.stride == 1) return col2im_add_s1_avx2(g, columns, image);
+    col2im_add_reference(g, columns, image);
+}
+
+void maxpool_forward(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax) {
+    if (is_maxpool_2x2s2(g)) return maxpool_2x2s2_avx2(g, batch, in, out, argmax);
+    maxpool_forward_reference(g, batch, in, out, argmax);
+}
+void maxpool_backward_set(const PoolGeometry& g, int batch, const float* delta, const std::int32_t* argmax,
+                          float* in_grad) {
+    if (is_maxpool_2x2s2(g)) return maxpool_2x2s2_backward_set_avx2(g, batch, delta, argmax, in_grad);
+    maxpool_backward_set_reference(g, batch, delta, argmax, in_grad);
+}
+
+void to_channels_last(const ConvGeometry& g, const float* chw, float* hwc) {
+    if (g.channels % 8 == 0) return to_channels_last_avx2(g, chw, hwc);
+    to_channels_last_reference(g, chw, hwc);
+}
+void from_channels_last(const ConvGeometry& g, const float* hwc, float* chw) {
+    if (g.channels % 8 == 0) return from_channels_last_avx2(g, hwc, chw);
+    from_channels_last_reference(g, hwc, chw);
+}
+void pooled_conv_backward(const PooledConvShape& s, const float* delta, const std::int32_t* argmax, const float* image,
+                          const float* weights, float* weight_grad, float* image_grad, float* scratch) {
+    if (s.conv.channels % 8 == 0)
+        return pooled_conv_backward_channels_last_avx2(s, delta, argmax, image, weights, weight_grad, image_grad,
+                                                       scratch);
+    pooled_conv_backward_channels_last_reference(s, delta, argmax, image, weights, weight_grad, image_grad);
+}
+
+// The XNOR convolution: the image as byte planes of sign nibbles (shared; each thread packs some
+// steps of 8 channels), then output positions split between threads, each with its own scratch.
+std::size_t xnor_conv_workspace(const ConvGeometry& g, int threads) {
+    return std::max(
+        xnor_conv_workspace_reference(g, threads),
+        64 + xnor_conv_planes_bytes_avx2(g) + std::size_t(std::max(threads, 1)) * xnor_conv_scratch_bytes_avx2(g));
+}
+
+void xnor_conv_single(const ConvGeometry& g, const PackedFilters& filters, const float* image, float* dots,
+                      void* workspace) {
+    if (!xnor_conv_avx2_covers(g)) return xnor_conv_single_reference(g, filters, image, dots, workspace);
+    check_packed_shape(g, filters);
+    if (g.out_h() <= 0 || g.out_w() <= 0) return;
+    auto* planes = static_cast<std::uint8_t*>(parallel::align64(workspace));
+    xnor_pack_planes_avx2(g, image, planes, 0, filters.steps);
+    xnor_conv_planes_avx2(g, filters, planes, dots, planes + xnor_conv_planes_bytes_avx2(g), 0, g.out_h() * g.out_w());
+}
+
+void xnor_conv(const Compute& compute, const ConvGeometry& g, const PackedFilters& filters, const float* image,
+               float* dots, void* workspace) {
+    if (!compute.pool || compute.pool->size() == 1) return xnor_conv_single(g, filters, image, dots, workspace);
+    if (!xnor_conv_avx2_covers(g)) return xnor_conv_threads_reference(compute, g, filters, image, dots, workspace);
+    check_packed_shape(g, filters);
+    if (g.out_h() <= 0 || g.out_w() <= 0) return;
+    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
+    auto* planes = static_cast<std::uint8_t*>(parallel::align64(workspace));
+    std::uint8_t* scratch = planes + xnor_conv_planes_bytes_avx2(g);
+    const std::size_t bytes = xnor_conv_scratch_bytes_avx2(g);
+    parallel::for_ranges(*compute.pool, std::size_t(filters.steps), 1,
+                         [&](int first, int last, int) { xnor_pack_planes_avx2(g, image, planes, first, last); });
+    parallel::for_ranges(*compute.pool, spatial, kXnorPositionBlock, [&](int first, int last, int chunk) {
+        xnor_conv_planes_avx2(g, filters, planes, dots, scratch + std::size_t(chunk) * bytes, first, last);
+    });
+}
+
+Ops make_table() {
+    Ops t = reference_ops();
+    t.name = "avx2";
+    t.gemm = parallel::gemm<gemm_avx2>;
+    t.gemm_single = parallel::gemm_single<gemm_avx2>;
+    t.activate = parallel::activate<activate_avx2>;
+    t.activate_single = activate_avx2;
+    t.activation_gradient = parallel::activation_gradient<activation_gradient_avx2>;
+    t.activation_gradient_single = activation_gradient_avx2;
+    t.scale_add_bias = scale_add_bias_avx2;
+    t.bias_gradient = parallel::bias_gradient<bias_gradient_avx2>;
+    t.bias_gradient_single = parallel::bias_gradient_single<bias_gradient_avx2>;
+    t.scale_gradient = parallel::scale_gradient<scale_gradient_single>;
+    t.im2col = im2col;
+    t.col2im_add = col2im_add;
+    t.maxpool_forward = maxpool_forward;
+    t.maxpool_backward_set = maxpool_backward_set;
+    t.conv_maxpool_direct_fits = conv_maxpool_direct_fits;
+    t.conv_maxpool_direct = conv_maxpool_direct_avx2;
+    t.pooled_weight_gradient = pooled_weight_gradient_avx2;
+    t.to_channels_last = to_channels_last;
+    t.from_channels_last = from_channels_last;
+    t.pooled_conv_backward_channels_last = pooled_conv_backward;
+    t.adam_update = adam_update_avx2;
+    t.xnor_conv_workspace = xnor_conv_workspace;
+    t.xnor_conv = xnor_conv;
+    t.xnor_conv_single = xnor_conv_single;
+    t.xnor_dense = parallel::xnor_dense<pack_signs_avx2, xnor_dense_avx2>;
+    t.core_peak_gflops = measure_core_peak_gflops_avx2;
+    return t;
+}
+
+}  // namespace
+
+const Ops& avx2_table() {
+    static const Ops table = make_table();
+    return table;
+}
+
+}  // namespace lenet::kernels

@@ -1,0 +1,182 @@
+// [convolutional] with binary=1 (BWN) or xnor=1: float simulation for training, bit-packed XNOR
+// kernels at inference, one folded output transform for both (DESIGN.md §4).
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+
+#include "cfg/cfg.h"
+#include "core/thread_pool.h"
+#include "io/weights.h"
+#include "kernels/binary/xnor.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/ops/activation.h"
+#include "kernels/ops/batchnorm.h"
+#include "kernels/ops/binarize.h"
+#include "kernels/ops/channels_last.h"
+#include "kernels/ops/conv_pool.h"
+#include "kernels/ops/im2col.h"
+#include "kernels/ops/pooled_gradient.h"
+#include "kernels/ops.h"
+#include "layers/binary.h"
+#include "layers/convolutional_layer.h"
+#include "layers/layer.h"
+
+namespace lenet {
+
+void ConvolutionalLayer::prepare_binary(const kernels::Ops& ops, bool train, bool packed) {
+    if (binary_.prepare(ops, weights_.data(), train, packed, biases_.data(),
+                        batch_normalize_ ? scales_.data() : nullptr, rolling_mean_.data(), rolling_variance_.data()))
+        packed_ = kernels::pack_filters(weights_.data(), filters_, input_.c, geometry_.size);
+}
+
+void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
+    const bool xnor = mode_ == BinaryMode::xnor;
+    const bool packed = xnor && !pass.train && pass.packed_binary;
+    prepare_binary(*pass.compute.ops, pass.train, packed);
+    const std::size_t in_size = input_.size(), out_size = output_.size();
+    const bool fuse_bias = !batch_normalize_;
+    float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;
+    const int threads = pass.compute.pool->size();
+    if (packed && pass.batch < threads) {
+        // Too few images to share out: each image's positions are split over the pool.
+        const XnorScratch scratch = xnor_scratch(pass.workspace);
+        float* abs_mean = scratch.abs_mean;
+        float* k_map = scratch.map;
+        void* pool_workspace = align64(pass.workspace + std::size_t(threads) * thread_floats());
+        for (int b = 0; b < pass.batch; ++b) {
+            const float* image = pass.input + std::size_t(b) * in_size;
+            float* out = pass.output + std::size_t(b) * out_size;
+            ops.input_scale_map(geometry_, image, abs_mean, k_map);
+            ops.xnor_conv(pass.compute, geometry_, packed_, image, out, pool_workspace);
+            output_transform(*pass.compute.ops, out, binary_.eval_scale.data(), k_map, binary_.eval_shift.data(), out);
+            ops.activate_single(activation_, out, out_size);
+        }
+        return;
+    }
+    pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
+        float* columns = pass.workspace + std::size_t(thread) * thread_floats();
+        const XnorScratch scratch = xnor_scratch(columns);
+        float* signed_image = scratch.signed_image;
+        float* abs_mean = scratch.abs_mean;
+        float* k_scratch = scratch.map;
+        void* packed_workspace = scratch.packed;
+        for (std::size_t b = begin; b < end; ++b) {
+            const float* image = pass.input + b * in_size;
+            float* out = conv_out + b * out_size;
+            float* dots = xnor && pass.train ? dots_.data() + b * out_size : out;
+            const float* k = nullptr;
+            if (xnor) {
+                float* k_map = pass.train ? k_maps_.data() + b * std::size_t(spatial()) : k_scratch;
+                ops.input_scale_map(geometry_, image, abs_mean, k_map);
+                k = k_map;
+            }
+            if (packed) {
+                ops.xnor_conv_single(geometry_, packed_, image, dots, packed_workspace);
+            } else {
+                const float* source = image;
+                if (xnor) {
+                    ops.sign(image, in_size, signed_image);
+                    source = signed_image;
+                }
+                ops.gemm_single({false, false, filters_, spatial(), patch(), 1.0f, binary_.signs.data(), patch(),
+                                 lowered(ops, source, columns), spatial(), 0.0f, dots, spatial()});
+            }
+            if (!pass.train) {
+                output_transform(*pass.compute.ops, dots, binary_.eval_scale.data(), k, binary_.eval_shift.data(), out);
+                ops.activate_single(activation_, out, out_size);
+                continue;
+            }
+            output_transform(*pass.compute.ops, dots, binary_.alpha.data(), k, nullptr, out);
+            if (fuse_bias) {
+                ops.scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
+                ops.activate_single(activation_, out, out_size);
+            }
+        }
+    });
+    if (!pass.train || fuse_bias) return;
+    const std::size_t total = std::size_t(pass.batch) * out_size;
+    ops.channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
+    ops.update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(), rolling_mean_.data(),
+                       rolling_variance_.data());
+    ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
+    std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
+    ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_, spatial());
+    ops.activate(pass.compute, activation_, pass.output, total);
+}
+
+void ConvolutionalLayer::output_transform(const kernels::Ops& ops, const float* dots, const float* scale,
+                                          const float* k, const float* shift, float* out) const {
+    ops.binary_output({filters_, spatial(), true, scale, k, shift}, dots, out);
+}
+
+void ConvolutionalLayer::binary_backward(const BackwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
+    const bool xnor = mode_ == BinaryMode::xnor;
+    const std::size_t in_size = input_.size(), out_size = output_.size();
+    gradient_before_weights(pass);
+    // output_grad is now dL/d(alpha * K * dots). With W~ = alpha * s(W) the layer computes
+    // K * (W~ conv input~), so the usual convolution gradients run on g * K and W~.
+    ops.scale_rows(binary_.signs.data(), binary_.alpha.data(), filters_, patch(), binary_.effective.data());
+    const int threads = pass.compute.pool->size();
+    pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
+        float* columns = pass.workspace + std::size_t(thread) * thread_floats();
+        float* grad = columns + columns_size();
+        const XnorScratch scratch = xnor_scratch(columns);
+        float* signed_image = scratch.signed_image;
+        float* image_grad = scratch.image_grad;
+        float* abs_mean_grad = scratch.abs_mean;
+        float* k_grad = scratch.map;
+        std::fill(grad, grad + weights_.size(), 0.0f);
+        for (std::size_t b = begin; b < end; ++b) {
+            float* delta = pass.output_grad + b * out_size;
+            const float* image = pass.input + b * in_size;
+            const float* source = image;
+            if (xnor) {
+                const float* k = k_maps_.data() + b * std::size_t(spatial());
+                const float* dots = dots_.data() + b * out_size;
+                ops.xnor_conv_scale_gradient(filters_, spatial(), binary_.alpha.data(), dots, k, delta, k_grad);
+                ops.sign(image, in_size, signed_image);
+                source = signed_image;
+            }
+            ops.gemm_single({false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
+                             lowered(ops, source, columns), spatial(), 1.0f, grad, patch()});
+            if (!pass.input_grad) continue;
+            float* target = xnor ? image_grad : pass.input_grad + b * in_size;
+            if (xnor) std::fill(image_grad, image_grad + in_size, 0.0f);
+            if (is_pointwise()) {
+                ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, binary_.effective.data(), patch(),
+                                 delta, spatial(), 1.0f, target, spatial()});
+            } else {
+                ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, binary_.effective.data(), patch(),
+                                 delta, spatial(), 0.0f, columns, spatial()});
+                ops.col2im_add(geometry_, columns, target);
+            }
+            if (!xnor) continue;
+            float* input_grad = pass.input_grad + b * in_size;
+            ops.sign_gradient_add(image, image_grad, in_size, input_grad);
+            ops.input_scale_gradient(geometry_, image, k_grad, abs_mean_grad, input_grad);
+        }
+    });
+    // Sum the threads' dL/dW~ in a fixed order, then map it onto the latent weights.
+    float* total_grad = pass.workspace + columns_size();
+    const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
+    for (int t = 1; t < used; ++t)
+        ops.add(pass.workspace + std::size_t(t) * thread_floats() + columns_size(), weights_.size(), total_grad);
+    ops.binary_weight_gradient(weights_.data(), binary_.alpha.data(), total_grad, filters_, patch(),
+                               weight_grad_.data());
+}
+
+ConvolutionalLayer::XnorScratch ConvolutionalLayer::xnor_scratch(float* thread_base) const {
+    if (mode_ != BinaryMode::xnor) return {};
+    const std::size_t pixels = std::size_t(input_.h) * std::size_t(input_.w);
+    float* signed_image = thread_base + columns_size() + weights_.size();
+    float* abs_mean = signed_image + 2 * input_.size();
+    return {signed_image, signed_image + input_.size(), abs_mean, abs_mean + pixels,
+            align64(abs_mean + pixels + spatial())};
+}
+
+}  // namespace lenet

@@ -1,0 +1,124 @@
+// [convolutional], the float path: im2col + GEMM per image (images spread over the pool), bias and
+// activation fused per image, or batch norm over the whole batch.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+
+#include "cfg/cfg.h"
+#include "core/thread_pool.h"
+#include "io/weights.h"
+#include "kernels/binary/xnor.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/ops/activation.h"
+#include "kernels/ops/batchnorm.h"
+#include "kernels/ops/binarize.h"
+#include "kernels/ops/channels_last.h"
+#include "kernels/ops/conv_pool.h"
+#include "kernels/ops/im2col.h"
+#include "kernels/ops/pooled_gradient.h"
+#include "kernels/ops.h"
+#include "layers/binary.h"
+#include "layers/convolutional_layer.h"
+#include "layers/layer.h"
+
+namespace lenet {
+
+void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
+    const std::size_t in_size = input_.size(), out_size = output_.size();
+    const bool fuse_bias = !batch_normalize_;
+    float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;
+    if (pass.batch < pass.compute.pool->size()) {
+        // Too few images to share out: one at a time, the GEMM split over the pool.
+        for (std::size_t b = 0; b < std::size_t(pass.batch); ++b) {
+            float* out = conv_out + b * out_size;
+            ops.gemm(pass.compute,
+                     {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                      lowered(ops, pass.input + b * in_size, pass.workspace), spatial(), 0.0f, out, spatial()});
+            if (fuse_bias) {
+                ops.scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
+                ops.activate_single(activation_, out, out_size);
+            }
+        }
+    } else {
+        const auto images = [&](std::size_t begin, std::size_t end, int thread) {
+            float* columns = pass.workspace + std::size_t(thread) * columns_size();
+            for (std::size_t b = begin; b < end; ++b) {
+                const float* image = pass.input + b * in_size;
+                float* out = conv_out + b * out_size;
+                ops.gemm_single({false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                                 lowered(ops, image, columns), spatial(), 0.0f, out, spatial()});
+                if (fuse_bias) {
+                    ops.scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
+                    ops.activate_single(activation_, out, out_size);
+                }
+            }
+        };
+        pass.compute.pool->parallel_dynamic(std::size_t(pass.batch), 1, images);
+    }
+    if (fuse_bias) return;
+    const std::size_t total = std::size_t(pass.batch) * out_size;
+    if (pass.train) {
+        ops.channel_mean_variance(x_.data(), pass.batch, filters_, spatial(), mean_.data(), variance_.data());
+        ops.update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(), rolling_mean_.data(),
+                           rolling_variance_.data());
+        ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
+        std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
+    } else {
+        ops.normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, filters_, spatial(),
+                      pass.output);
+    }
+    ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_, spatial());
+    ops.activate(pass.compute, activation_, pass.output, total);
+}
+
+void ConvolutionalLayer::float_backward(const BackwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
+    const std::size_t in_size = input_.size(), out_size = output_.size();
+    gradient_before_weights(pass);
+    const int threads = pass.compute.pool->size();
+    float* thread_grads = pass.workspace + std::size_t(threads) * columns_size();
+    pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
+        float* columns = pass.workspace + std::size_t(thread) * columns_size();
+        float* grad = thread_grads + std::size_t(thread) * weights_.size();
+        std::fill(grad, grad + weights_.size(), 0.0f);
+        for (std::size_t b = begin; b < end; ++b) {
+            const float* delta = pass.output_grad + b * out_size;
+            // dW += delta[filters x spatial] * columns^T[spatial x patch]
+            ops.gemm_single({false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
+                             lowered(ops, pass.input + b * in_size, columns), spatial(), 1.0f, grad, patch()});
+            if (!pass.input_grad) continue;
+            float* image_grad = pass.input_grad + b * in_size;
+            if (is_pointwise()) {
+                ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
+                                 spatial(), 1.0f, image_grad, spatial()});
+                continue;
+            }
+            // columns = W^T[patch x filters] * delta[filters x spatial], then scattered back
+            ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
+                             spatial(), 0.0f, columns, spatial()});
+            ops.col2im_add(geometry_, columns, image_grad);
+        }
+    });
+    const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
+    for (int t = 0; t < used; ++t)
+        ops.add(thread_grads + std::size_t(t) * weights_.size(), weights_.size(), weight_grad_.data());
+}
+
+void ConvolutionalLayer::gradient_before_weights(const BackwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
+    const std::size_t total = std::size_t(pass.batch) * output_.size();
+    ops.activation_gradient(pass.compute, activation_, pass.output, pass.output_grad, total);
+    ops.bias_gradient(pass.compute, pass.output_grad, pass.batch, filters_, spatial(), bias_grad_.data());
+    if (batch_normalize_) {
+        ops.scale_gradient(pass.compute, pass.output_grad, x_norm_.data(), pass.batch, filters_, spatial(),
+                           scale_grad_.data());
+        ops.batchnorm_backward(pass.output_grad, x_norm_.data(), scales_.data(), variance_.data(), pass.batch, filters_,
+                               spatial());
+    }
+}
+
+}  // namespace lenet
