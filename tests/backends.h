@@ -27,7 +27,7 @@ inline std::vector<const kernels::Ops*> optimized_backends() {
 }
 
 // True when there is nothing to test (the caller returns); under ctest it does not return.
-inline bool skip_without_optimized_backend() {
+inline bool no_optimized_backend_to_test() {
     if (!optimized_backends().empty()) return false;
     if (const char* code = std::getenv("LENET_TEST_SKIP_CODE")) std::_Exit(std::atoi(code));
     WARN("no backend but the reference on this CPU or build: nothing to compare");
@@ -35,3 +35,10 @@ inline bool skip_without_optimized_backend() {
 }
 
 }  // namespace lenet::test
+
+// At the top of a test that compares optimized backends with the reference: skipped (ctest shows
+// "Skipped") when there are none.
+#define SKIP_WITHOUT_OPTIMIZED_BACKEND()                              \
+    do {                                                              \
+        if (::lenet::test::no_optimized_backend_to_test()) return;    \
+    } while (0)

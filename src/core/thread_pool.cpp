@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "kernels/cpu_relax.h"
+
 namespace lenet {
 
 namespace {
@@ -10,21 +12,13 @@ namespace {
 // How long a thread spins for the next job (worker) or the last chunk (caller) before sleeping.
 constexpr auto kSpin = std::chrono::microseconds(300);
 
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-}
-
 // Spins until done() or kSpin has passed; returns done().
 template <class Done>
 bool spin_until(Done done) {
     const auto deadline = std::chrono::steady_clock::now() + kSpin;
     for (int i = 1;; ++i) {
         if (done()) return true;
-        cpu_relax();
+        kernels::cpu_relax();
         if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) return done();
     }
 }

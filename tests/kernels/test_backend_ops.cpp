@@ -493,7 +493,7 @@ const std::map<std::string, Checker>& checkers() {
 }  // namespace
 
 TEST_CASE("every op of every optimized backend matches the reference table, buffers guarded", "[kernels][backends]") {
-    if (lenet::test::skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         int own = 0;
         for (const k::OpOrigin& op : k::op_origins(*backend)) {

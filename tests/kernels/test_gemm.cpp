@@ -120,8 +120,6 @@ void check_backends(const Case& cs, std::uint64_t seed = 1) {
     }
 }
 
-bool skip_without_optimized_backend() { return lenet::test::skip_without_optimized_backend(); }
-
 const int kSizes[] = {1, 2, 3, 5, 7, 13, 17, 31, 33, 65, 127, 257};
 const float kAlphas[] = {1.0f, 0.5f, -2.0f};
 const float kBetas[] = {0.0f, 1.0f, 0.25f};
@@ -129,7 +127,7 @@ const float kBetas[] = {0.0f, 1.0f, 0.25f};
 }  // namespace
 
 TEST_CASE("optimized gemm matches the reference on odd and prime shapes, all transposes", "[gemm][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     // k 257 and 300 span two k blocks, m or n 257 two row blocks of the kernel.
     const int ks[] = {1, 2, 5, 8, 9, 31, 64, 257, 300};
     int index = 0;
@@ -158,7 +156,7 @@ TEST_CASE("optimized gemm matches the reference on odd and prime shapes, all tra
 }
 
 TEST_CASE("optimized gemm handles every alpha and beta with every transpose", "[gemm][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     // The second shape crosses the row and k blocks, so later k blocks must accumulate onto the first.
     const Case shapes[] = {{false, false, 37, 45, 29}, {false, false, 150, 70, 300}};
     for (const Case& shape : shapes)
@@ -179,7 +177,7 @@ TEST_CASE("optimized gemm handles every alpha and beta with every transpose", "[
 }
 
 TEST_CASE("optimized gemm handles leading dimensions larger than the rows", "[gemm][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (bool trans_a : {false, true})
         for (bool trans_b : {false, true})
             for (int pad : {1, 8, 16, 61}) {
@@ -189,7 +187,7 @@ TEST_CASE("optimized gemm handles leading dimensions larger than the rows", "[ge
 }
 
 TEST_CASE("optimized gemm with beta == 0 never reads C", "[gemm][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     // Operands fills C with NaN when beta == 0; any read of it would leak into the result.
     for (bool trans_a : {false, true})
         for (bool trans_b : {false, true})
@@ -205,7 +203,7 @@ TEST_CASE("optimized gemm with beta == 0 never reads C", "[gemm][backends]") {
 }
 
 TEST_CASE("optimized gemm with k == 0 scales C by beta", "[gemm][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (float beta : kBetas) {
         Case cs{false, false, 7, 13, 0, 2.0f, beta, 0, 0, 3};
         check_backends(cs);
@@ -218,7 +216,7 @@ TEST_CASE("optimized gemm with k == 0 scales C by beta", "[gemm][backends]") {
 }
 
 TEST_CASE("optimized gemm with m or n == 0 changes nothing", "[gemm][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     std::vector<float> a(64, 1.0f), b(64, 1.0f), c(64, 7.0f);
     for (int which = 0; which < 2; ++which) {
         GemmArgs g;
@@ -237,7 +235,7 @@ TEST_CASE("optimized gemm with m or n == 0 changes nothing", "[gemm][backends]")
 }
 
 TEST_CASE("optimized gemm matches the reference across the column block", "[gemm][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     // n = 4099 spans two column panels of packed B.
     for (bool trans_a : {false, true})
         for (bool trans_b : {false, true}) {
@@ -248,7 +246,7 @@ TEST_CASE("optimized gemm matches the reference across the column block", "[gemm
 }
 
 TEST_CASE("optimized gemm matches the reference on LeNet-sized products", "[gemm][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     // Convolution forward and both backward products for a batch of 128.
     const Case shapes[] = {
         {false, false, 32, 676, 9, 1.0f, 0.0f},   {false, false, 32, 144, 128, 1.0f, 1.0f},
@@ -259,7 +257,7 @@ TEST_CASE("optimized gemm matches the reference on LeNet-sized products", "[gemm
 }
 
 TEST_CASE("threaded gemm of each optimized backend matches the reference", "[gemm][backends][threads]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (int threads : {2, 3}) {
         lenet::ThreadPool pool(threads);
         for (const auto* backend : lenet::test::optimized_backends()) {

@@ -51,8 +51,6 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kGuard = 12345.0f;  // fills the floats past an output, which must never be written
 constexpr std::size_t kGuardFloats = 16;
 
-bool skip_without_optimized_backend() { return lenet::test::skip_without_optimized_backend(); }
-
 std::uint32_t bits(float x) {
     std::uint32_t b;
     std::memcpy(&b, &x, sizeof b);
@@ -258,7 +256,7 @@ const Activation kActivations[] = {Activation::linear, Activation::relu, Activat
 
 TEST_CASE("each backend's 2x2 stride-2 maxpool matches the reference bit for bit, ties and NaN included",
           "[kernels][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
         INFO("backend " << ops.name);
@@ -278,7 +276,7 @@ TEST_CASE("each backend's 2x2 stride-2 maxpool matches the reference bit for bit
 }
 
 TEST_CASE("maxpool dispatch matches the reference on random geometries", "[kernels][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
         INFO("backend " << ops.name);
@@ -297,7 +295,7 @@ TEST_CASE("maxpool dispatch matches the reference on random geometries", "[kerne
 }
 
 TEST_CASE("each backend's stride-1 im2col and col2im_add match the reference bit for bit", "[kernels][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
         INFO("backend " << ops.name);
@@ -317,7 +315,7 @@ TEST_CASE("each backend's stride-1 im2col and col2im_add match the reference bit
 }
 
 TEST_CASE("im2col / col2im_add dispatch matches the reference for strides 1-3", "[kernels][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
         INFO("backend " << ops.name);
@@ -333,7 +331,7 @@ TEST_CASE("im2col / col2im_add dispatch matches the reference for strides 1-3", 
 }
 
 TEST_CASE("each backend's activations and gradients match the reference bit for bit", "[kernels][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
         INFO("backend " << ops.name);
@@ -376,7 +374,7 @@ TEST_CASE("each backend's activations and gradients match the reference bit for 
 }
 
 TEST_CASE("each backend's scale_add_bias matches the reference bit for bit", "[kernels][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
         INFO("backend " << ops.name);
@@ -404,7 +402,7 @@ TEST_CASE("each backend's scale_add_bias matches the reference bit for bit", "[k
 }
 
 TEST_CASE("each backend's bias and scale gradients match the reference (exact for spatial 1)", "[kernels][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
         INFO("backend " << ops.name);
@@ -417,7 +415,7 @@ TEST_CASE("each backend's bias and scale gradients match the reference (exact fo
 }
 
 TEST_CASE("threaded bias and scale gradients equal the single-threaded kernel", "[kernels][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
         INFO("backend " << ops.name);
@@ -465,7 +463,7 @@ TEST_CASE("the reference backend dispatches to the reference kernels", "[kernels
 
 TEST_CASE("each backend's Adam update matches the reference bit for bit and zeroes the gradients when told",
           "[kernels][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
         INFO("backend " << ops.name);
@@ -494,7 +492,7 @@ TEST_CASE("each backend's Adam update matches the reference bit for bit and zero
 }
 
 TEST_CASE("each backend's pooled weight gradient matches the reference", "[kernels][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
         INFO("backend " << ops.name);
@@ -664,7 +662,7 @@ TEST_CASE("channels-last pooled convolution backward equals the exact gradients"
 }
 
 TEST_CASE("each backend's channels-last layout changes match the reference bit for bit", "[kernels][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
         INFO("backend " << ops.name);
@@ -692,7 +690,7 @@ TEST_CASE("each backend's channels-last layout changes match the reference bit f
 
 TEST_CASE("each backend's direct convolution + max pool equals im2col, GEMM and max pool bit for bit",
           "[kernels][backends]") {
-    if (skip_without_optimized_backend()) return;
+    SKIP_WITHOUT_OPTIMIZED_BACKEND();
     for (const k::Ops* backend : lenet::test::optimized_backends()) {
         const k::Ops& ops = *backend;
         INFO("backend " << ops.name);
