@@ -61,6 +61,14 @@ namespace {
     X(softmax)                            \
     X(multiply)                           \
     X(multiply_add)                       \
+    X(copy_rows)                          \
+    X(add_rows)                           \
+    X(shortcut_forward)                   \
+    X(shortcut_backward)                  \
+    X(upsample_forward)                   \
+    X(upsample_backward_add)              \
+    X(softmax_backward_add)               \
+    X(softmax_cross_entropy)              \
     X(core_peak_gflops)
 
 #define LENET_COUNT(name) +1

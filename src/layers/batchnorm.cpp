@@ -82,7 +82,7 @@ public:
                                     input_.c, spatial);
         if (!pass.input_grad) return;
         const std::size_t total = std::size_t(pass.batch) * input_.size();
-        for (std::size_t i = 0; i < total; ++i) pass.input_grad[i] += pass.output_grad[i];
+        ops.add(pass.output_grad, total, pass.input_grad);
     }
 
 private:
