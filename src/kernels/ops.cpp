@@ -25,6 +25,7 @@ namespace {
     X(update_rolling)                     \
     X(batchnorm_backward)                 \
     X(add)                                \
+    X(copy)                               \
     X(im2col)                             \
     X(col2im_add)                         \
     X(maxpool_forward)                    \

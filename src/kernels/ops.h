@@ -58,6 +58,8 @@ struct Ops {
                                int channels, int spatial);
     // dst[i] += src[i] (per-thread gradient sums reduced in a fixed order, pass-through gradients).
     void (*add)(const float* src, std::size_t n, float* dst);
+    // dst[i] = src[i] (a layer's output copied from its normalized values or its input).
+    void (*copy)(const float* src, std::size_t n, float* dst);
 
     // ops/im2col.h
     void (*im2col)(const ConvGeometry& g, const float* image, float* columns);

@@ -59,6 +59,7 @@ Ops make_table() {
     t.update_rolling = update_rolling;
     t.batchnorm_backward = batchnorm_backward;
     t.add = add_reference;
+    t.copy = copy_reference;
     t.im2col = im2col_reference;
     t.col2im_add = col2im_add_reference;
     t.maxpool_forward = maxpool_forward_reference;
