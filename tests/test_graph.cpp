@@ -3,7 +3,8 @@
 // central differences of L = sum_i r_i * y_i through whole networks (parameter gradients, so
 // every path back to the first layer counts); fusion skipped where a later layer reads the fused
 // layer; the inference plan's shared buffers against training-mode buffers; cfg errors; Darknet's
-// yolov3-tiny shapes; and a LeNet with a residual block trained by the CLI.
+// yolov3-tiny shapes; and a LeNet with a residual block trained by the CLI. The graph layers'
+// tests run on every available backend.
 #include <catch2/catch.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "backends.h"
 #include "cfg/cfg.h"
 #include "core/error.h"
 #include "core/rng.h"
@@ -36,7 +38,24 @@ using lenet::Param;
 using lenet::Rng;
 using lenet::Shape;
 
-std::unique_ptr<Network> make_net(const std::string& cfg_text, int batch, BuildOptions build = {}) {
+// The backend the running test case is on: a test case that starts with EACH_BACKEND() runs once
+// per available backend (a Catch generator), the reference first.
+Backend& backend_under_test() {
+    static Backend backend = lenet::best_backend();
+    return backend;
+}
+#define EACH_BACKEND()                                                        \
+    backend_under_test() = GENERATE(from_range(lenet::test::all_backends())); \
+    INFO("backend " << lenet::backend_name(backend_under_test()))
+
+// Build options on the backend under test.
+BuildOptions on_backend() {
+    BuildOptions build;
+    build.backend = backend_under_test();
+    return build;
+}
+
+std::unique_ptr<Network> make_net(const std::string& cfg_text, int batch, BuildOptions build = on_backend()) {
     if (build.threads == 0) build.threads = 1;
     build.max_batch = batch;
     return Network::from_sections(lenet::parse_cfg(cfg_text, "graph.cfg"), build);
@@ -75,6 +94,7 @@ const std::string kIdentity = "[maxpool]\nsize=1\nstride=1\n";
 // Forwards by hand
 
 TEST_CASE("route concatenates channels per image; groups/group_id take one channel slice", "[graph]") {
+    EACH_BACKEND();
     // Input c=2, h=1, w=2, two images: image 0 = [1 2 | 3 4], image 1 = [5 6 | 7 8].
     // Layer 1 multiplies by 10 (upsample stride 1, scale 10).
     const std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -97,6 +117,7 @@ TEST_CASE("route concatenates channels per image; groups/group_id take one chann
 }
 
 TEST_CASE("shortcut adds alpha * previous + beta * from, then the activation", "[graph]") {
+    EACH_BACKEND();
     SECTION("equal shapes") {
         // Layer 1 = 10 x; out = 2 * 10x - 1 * x = 19 x, then leaky (0.1 x for x < 0).
         auto net = make_net(net_section(1, 1, 3) + kIdentity +
@@ -126,6 +147,7 @@ TEST_CASE("shortcut adds alpha * previous + beta * from, then the activation", "
 }
 
 TEST_CASE("upsample repeats each value in a stride x stride block, times scale", "[graph]") {
+    EACH_BACKEND();
     SECTION("a negative stride sums each block (Darknet's reverse), the odd last column dropped") {
         // 1 x 3 x 5 input, stride -2: out 1 x 1 x 2, blocks rows 0-1, columns 0-1 and 2-3.
         auto net = make_net(net_section(1, 3, 5) + kIdentity + "[upsample]\nstride=-2\nscale=0.5\n", 1);
@@ -149,7 +171,7 @@ TEST_CASE("upsample repeats each value in a stride x stride block, times scale",
 // differences, every parameter of every layer. Returns the analytic gradients.
 // The step h is smaller where max pools see convolution outputs, which may nearly tie.
 std::vector<std::vector<float>> check_param_gradients(const std::string& cfg, int batch, const std::vector<float>& x,
-                                                      BuildOptions build = {}, float h = 1e-2f) {
+                                                      BuildOptions build = on_backend(), float h = 1e-2f) {
     auto net = make_net(cfg, batch, build);
     Rng init(5);
     for (const Param& p : net->params())  // biases start at 0; random values make the check less special
@@ -201,6 +223,7 @@ std::vector<std::vector<float>> check_param_gradients(const std::string& cfg, in
 const std::string kConvHead = net_section(2, 4, 4) + "[convolutional]\nfilters=3\nsize=3\nstride=1\npad=1\nactivation=tanh\n";
 
 TEST_CASE("route backward: gradients reach both inputs, groups included", "[graph]") {
+    EACH_BACKEND();
     const std::vector<float> x = random_values(2 * 2 * 4 * 4, 3);
     SECTION("concatenation") {
         check_param_gradients(kConvHead + "[convolutional]\nfilters=2\nsize=1\nactivation=tanh\n[route]\nlayers=-1,0\n"
@@ -217,6 +240,7 @@ TEST_CASE("route backward: gradients reach both inputs, groups included", "[grap
 }
 
 TEST_CASE("shortcut backward: equal shapes, and Darknet's mismatched shapes", "[graph]") {
+    EACH_BACKEND();
     const std::vector<float> x = random_values(2 * 2 * 4 * 4, 4);
     SECTION("equal shapes, alpha, beta, tanh") {
         check_param_gradients(kConvHead + "[convolutional]\nfilters=3\nsize=1\nactivation=tanh\n"
@@ -240,6 +264,7 @@ TEST_CASE("shortcut backward: equal shapes, and Darknet's mismatched shapes", "[
 }
 
 TEST_CASE("upsample backward, and its reverse (negative stride)", "[graph]") {
+    EACH_BACKEND();
     check_param_gradients(kConvHead + "[upsample]\nstride=2\nscale=0.5\n[convolutional]\nfilters=2\nsize=2\nstride=2\n"
                                       "activation=tanh\n[connected]\noutput=3\nactivation=linear\n",
                           2, random_values(2 * 2 * 4 * 4, 5));
@@ -248,6 +273,7 @@ TEST_CASE("upsample backward, and its reverse (negative stride)", "[graph]") {
 }
 
 TEST_CASE("an output read by several layers gets the sum of their gradients", "[graph]") {
+    EACH_BACKEND();
     const std::vector<float> x = random_values(2 * 2 * 4 * 4, 6);
     SECTION("layer 0 read by a convolution, a route and a shortcut") {
         const std::string cfg = kConvHead +
@@ -315,6 +341,7 @@ TEST_CASE("gradients through a graph agree across fusion and backends", "[graph]
 }
 
 TEST_CASE("a convolution read by a route keeps its max pool unfused", "[graph]") {
+    EACH_BACKEND();
     const std::string head = net_section(1, 6, 6) + "[convolutional]\nfilters=2\nsize=3\npad=1\nactivation=relu\n"
                                                     "[maxpool]\nsize=2\nstride=2\n";
     const std::vector<float> x = random_values(36, 9);
@@ -322,7 +349,7 @@ TEST_CASE("a convolution read by a route keeps its max pool unfused", "[graph]")
         const std::string cfg = head + "[route]\nlayers=0\n";
         auto net = make_net(cfg, 1);
         CHECK_FALSE(net->absorbed(1));
-        BuildOptions unfused;
+        BuildOptions unfused = on_backend();
         unfused.fuse = false;
         auto plain = make_net(cfg, 1, unfused);
         CHECK(net->output_shape() == Shape{2, 6, 6});
@@ -362,8 +389,9 @@ TEST_CASE("Tensor: shape, zeroed owned storage that survives a move, views, flat
 }
 
 TEST_CASE("inference reuses dead activations' memory and computes the same outputs", "[graph]") {
+    EACH_BACKEND();
     const std::string cfg_path = LENET_SOURCE_DIR "/cfg/lenet_shortcut.cfg";
-    BuildOptions train, infer;
+    BuildOptions train = on_backend(), infer = on_backend();
     train.threads = infer.threads = 2;
     train.max_batch = infer.max_batch = 3;
     infer.inference = true;
@@ -382,11 +410,12 @@ TEST_CASE("inference reuses dead activations' memory and computes the same outpu
 }
 
 TEST_CASE("inference plan: a long-lived output keeps its buffer while others are reused", "[graph]") {
+    EACH_BACKEND();
     // Layer 0 is read by the last layer only; layers 1..4 alternate between two slots.
     const std::string cfg = net_section(1, 2, 2) + kIdentity + "[upsample]\nstride=1\nscale=2\n" +
                             "[upsample]\nstride=1\nscale=2\n[upsample]\nstride=1\nscale=2\n[upsample]\nstride=1\nscale=2\n"
                             "[shortcut]\nfrom=0\n";
-    BuildOptions infer;
+    BuildOptions infer = on_backend();
     infer.inference = true;
     auto net = make_net(cfg, 1, infer);
     CHECK(net->activation_floats() == 3 * 4);  // layer 0's slot, two alternating slots

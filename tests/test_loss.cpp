@@ -1,11 +1,12 @@
 // Losses belong to output layers: [softmax] carries cross-entropy. Hand values, and the gradient it
 // writes (with respect to the logits, since softmax's backward passes it through) against finite
-// differences of the loss.
+// differences of the loss. Each test runs on every available backend.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <vector>
 
+#include "backends.h"
 #include "cfg/cfg.h"
 #include "data/truth.h"
 #include "kernels/ops.h"
@@ -15,10 +16,19 @@ using namespace lenet;
 
 namespace {
 
+// The backend the running test case is on (EACH_BACKEND: once per available backend).
+Backend& backend_under_test() {
+    static Backend backend = nullptr;
+    return backend;
+}
+#define EACH_BACKEND()                                                        \
+    backend_under_test() = GENERATE(from_range(lenet::test::all_backends())); \
+    INFO("backend " << lenet::backend_name(backend_under_test()))
+
 std::unique_ptr<Network> softmax_net(int batch) {
     BuildOptions build;
     build.threads = 1;
-    build.backend = &kernels::reference_ops();
+    build.backend = backend_under_test();
     build.max_batch = batch;
     return Network::from_sections(
         parse_cfg("[net]\nbatch=2\nwidth=1\nheight=1\nchannels=3\n[softmax]\n", "loss.cfg"),
@@ -31,7 +41,7 @@ float loss_of(Network& net, const std::vector<float>& logits, const std::vector<
     const int batch = int(labels.size());
     const float* p = net.forward(logits.data(), batch, true);
     const Truth truth{batch, labels.data(), nullptr};
-    const float loss = net.layer(0).loss({p, net.output_grad(), batch, truth, scale});
+    const float loss = net.layer(0).loss({p, net.output_grad(), batch, truth, scale, net.compute()});
     if (grad) grad->assign(net.output_grad(), net.output_grad() + logits.size());
     return loss;
 }
@@ -39,6 +49,7 @@ float loss_of(Network& net, const std::vector<float>& logits, const std::vector<
 }  // namespace
 
 TEST_CASE("softmax cross-entropy: hand values of loss and gradient", "[loss]") {
+    EACH_BACKEND();
     auto net = softmax_net(2);
     REQUIRE(net->layer(0).has_loss());
     const auto classifier = Network::from_sections(
@@ -57,6 +68,7 @@ TEST_CASE("softmax cross-entropy: hand values of loss and gradient", "[loss]") {
 }
 
 TEST_CASE("softmax cross-entropy: its gradient matches finite differences of the loss", "[loss]") {
+    EACH_BACKEND();
     auto net = softmax_net(2);
     const std::vector<float> logits = {0.3f, -1.2f, 0.8f, 2.0f, -0.5f, 0.1f};
     const std::vector<int> labels = {1, 0};

@@ -25,6 +25,7 @@ namespace {
     X(update_rolling)                     \
     X(batchnorm_backward)                 \
     X(add)                                \
+    X(copy)                               \
     X(im2col)                             \
     X(col2im_add)                         \
     X(maxpool_forward)                    \
@@ -61,6 +62,14 @@ namespace {
     X(softmax)                            \
     X(multiply)                           \
     X(multiply_add)                       \
+    X(copy_rows)                          \
+    X(add_rows)                           \
+    X(shortcut_forward)                   \
+    X(shortcut_backward)                  \
+    X(upsample_forward)                   \
+    X(upsample_backward_add)              \
+    X(softmax_backward_add)               \
+    X(softmax_cross_entropy)              \
     X(core_peak_gflops)
 
 #define LENET_COUNT(name) +1

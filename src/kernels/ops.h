@@ -23,6 +23,7 @@
 #include "kernels/ops/binarize.h"
 #include "kernels/ops/channels_last.h"
 #include "kernels/ops/conv_pool.h"
+#include "kernels/ops/graph.h"
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pool.h"
 #include "kernels/ops/pooled_gradient.h"
@@ -57,6 +58,8 @@ struct Ops {
                                int channels, int spatial);
     // dst[i] += src[i] (per-thread gradient sums reduced in a fixed order, pass-through gradients).
     void (*add)(const float* src, std::size_t n, float* dst);
+    // dst[i] = src[i] (a layer's output copied from its normalized values or its input).
+    void (*copy)(const float* src, std::size_t n, float* dst);
 
     // ops/im2col.h
     void (*im2col)(const ConvGeometry& g, const float* image, float* columns);
@@ -126,6 +129,23 @@ struct Ops {
     void (*softmax)(const float* x, int groups, int group_size, float temperature, float* y);
     void (*multiply)(const float* src, const float* factor, std::size_t n, float* dst);
     void (*multiply_add)(const float* src, const float* factor, std::size_t n, float* dst);
+
+    // ops/graph.h: [route], [shortcut], [upsample] and the softmax loss.
+    void (*copy_rows)(int rows, std::size_t count, const float* src, std::size_t src_stride, float* dst,
+                      std::size_t dst_stride);
+    void (*add_rows)(int rows, std::size_t count, const float* src, std::size_t src_stride, float* dst,
+                     std::size_t dst_stride);
+    void (*shortcut_forward)(const ShortcutGeometry& g, int batch, float alpha, const float* previous, float beta,
+                             const float* from, float* out);
+    void (*shortcut_backward)(const ShortcutGeometry& g, int batch, float alpha, float beta, const float* delta,
+                              float* previous_grad, float* from_grad);
+    void (*upsample_forward)(const Compute&, const UpsampleGeometry& g, std::size_t planes, const float* in,
+                             float* out);
+    void (*upsample_backward_add)(const Compute&, const UpsampleGeometry& g, std::size_t planes, const float* delta,
+                                  float* in_grad);
+    void (*softmax_backward_add)(const float* delta, std::size_t n, float temperature, float* in_grad);
+    float (*softmax_cross_entropy)(const float* p, const int* labels, int batch, int classes, float grad_scale,
+                                   float* grad);
 
     // One core's float peak in GFLOP/s with this backend's widest vectors (for `lenet bench`).
     double (*core_peak_gflops)();

@@ -11,6 +11,7 @@
 #include "kernels/backend.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/ops/activation.h"
+#include "kernels/ops/graph.h"
 
 namespace lenet::kernels::parallel {
 
@@ -122,6 +123,21 @@ void scale_gradient(const Compute& compute, const float* delta, const float* x_n
             Kernel(delta, x_norm, batch, channels, spatial, first, last, grad);
         });
     Kernel(delta, x_norm, batch, channels, spatial, 0, channels, grad);
+}
+
+// [upsample]'s planes split between the threads (each plane is computed alone).
+using UpsamplePlanes = void (*)(const UpsampleGeometry& g, std::size_t planes, const float* from, float* to);
+
+template <UpsamplePlanes Kernel, bool Forward>
+void upsample(const Compute& compute, const UpsampleGeometry& g, std::size_t planes, const float* from, float* to) {
+    const std::size_t in_plane = std::size_t(g.height) * std::size_t(g.width);
+    const std::size_t out_plane = std::size_t(g.out_h()) * std::size_t(g.out_w());
+    if (planes < 2 || !worth_splitting(compute, planes * std::max(in_plane, out_plane)))
+        return Kernel(g, planes, from, to);
+    const std::size_t from_plane = Forward ? in_plane : out_plane, to_plane = Forward ? out_plane : in_plane;
+    compute.pool->parallel_for(planes, [&](std::size_t begin, std::size_t end, int) {
+        Kernel(g, end - begin, from + begin * from_plane, to + begin * to_plane);
+    });
 }
 
 }  // namespace lenet::kernels::parallel

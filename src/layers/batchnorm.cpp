@@ -1,6 +1,4 @@
 // [batchnorm]: per-channel batch normalisation with a learned scale and bias.
-#include <cstring>
-
 #include "cfg/cfg.h"
 #include "io/weights.h"
 #include "kernels/ops/batchnorm.h"
@@ -63,7 +61,7 @@ public:
             ops.update_rolling(mean_.data(), variance_.data(), input_.c, pass.batch * spatial,
                                     rolling_mean_.data(), rolling_variance_.data());
             ops.normalize(pass.input, mean_.data(), variance_.data(), pass.batch, input_.c, spatial, x_norm_.data());
-            std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
+            ops.copy(x_norm_.data(), total, pass.output);
         } else {
             ops.normalize(pass.input, rolling_mean_.data(), rolling_variance_.data(), pass.batch, input_.c, spatial,
                                pass.output);
@@ -82,7 +80,7 @@ public:
                                     input_.c, spatial);
         if (!pass.input_grad) return;
         const std::size_t total = std::size_t(pass.batch) * input_.size();
-        for (std::size_t i = 0; i < total; ++i) pass.input_grad[i] += pass.output_grad[i];
+        ops.add(pass.output_grad, total, pass.input_grad);
     }
 
 private:

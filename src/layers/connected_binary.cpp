@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 
 #include "cfg/cfg.h"
 #include "io/weights.h"
@@ -70,7 +69,7 @@ void ConnectedLayer::binary_forward(const ForwardPass& pass) {
         ops.update_rolling(mean_.data(), variance_.data(), outputs_, pass.batch, rolling_mean_.data(),
                            rolling_variance_.data());
         ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
-        std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
+        ops.copy(x_norm_.data(), total, pass.output);
     }
     ops.scale_add_bias(pass.output, batch_normalize_ ? scales_.data() : nullptr, biases_.data(), pass.batch, outputs_,
                        1);

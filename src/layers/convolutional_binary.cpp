@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 
 #include "cfg/cfg.h"
@@ -103,7 +102,7 @@ void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
     ops.update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(), rolling_mean_.data(),
                        rolling_variance_.data());
     ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
-    std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
+    ops.copy(x_norm_.data(), total, pass.output);
     ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_, spatial());
     ops.activate(pass.compute, activation_, pass.output, total);
 }

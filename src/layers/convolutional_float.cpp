@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 
 #include "cfg/cfg.h"
@@ -66,7 +65,7 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
         ops.update_rolling(mean_.data(), variance_.data(), filters_, pass.batch * spatial(), rolling_mean_.data(),
                            rolling_variance_.data());
         ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
-        std::memcpy(pass.output, x_norm_.data(), total * sizeof(float));
+        ops.copy(x_norm_.data(), total, pass.output);
     } else {
         ops.normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, filters_, spatial(),
                       pass.output);

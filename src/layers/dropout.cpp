@@ -1,7 +1,6 @@
 // [dropout]: probability. Training zeroes each value with that probability and scales the rest by
 // 1 / (1 - probability), so inference is the identity.
 #include <algorithm>
-#include <cstring>
 
 #include "cfg/cfg.h"
 #include "kernels/ops.h"
@@ -25,7 +24,7 @@ public:
         const kernels::Ops& ops = *pass.compute.ops;
         const std::size_t total = std::size_t(pass.batch) * input_.size();
         if (!pass.train || probability_ == 0.0f) {
-            std::memcpy(pass.output, pass.input, total * sizeof(float));
+            ops.copy(pass.input, total, pass.output);
             return;
         }
         const float keep_scale = 1.0f / (1.0f - probability_);

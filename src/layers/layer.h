@@ -57,13 +57,14 @@ struct BackwardPass {
 
 // An output layer's loss over one minibatch: from the layer's output and the truth, writes
 // output_grad (dL/doutput times grad_scale: 1 / images in the whole batch, so minibatches add up)
-// and returns the loss summed over the minibatch's images.
+// and returns the loss summed over the minibatch's images, through compute's ops.
 struct LossPass {
     const float* output;
     float* output_grad;
     int batch;
     const Truth& truth;
     float grad_scale;
+    const Compute& compute;
 };
 
 // A trainable array and its gradient. `decay` says whether weight decay applies (weights yes;

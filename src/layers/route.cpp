@@ -2,10 +2,10 @@
 // one height and width, are concatenated along channels. AlexeyAB's groups/group_id take slice
 // group_id of `groups` equal channel slices from each input instead of the whole.
 #include <algorithm>
-#include <cstring>
 
 #include "cfg/cfg.h"
 #include "cfg/registry.h"
+#include "kernels/ops.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -34,29 +34,25 @@ public:
     }
 
     void forward(const ForwardPass& pass) override {
+        const kernels::Ops& ops = *pass.compute.ops;
         const std::size_t out_size = output_.size();
         std::size_t offset = 0;
         for (std::size_t k = 0; k < input_sizes_.size(); ++k) {
             const std::size_t part = input_sizes_[k] / std::size_t(groups_), first = part * std::size_t(group_id_);
-            for (int b = 0; b < pass.batch; ++b)
-                std::memcpy(pass.output + std::size_t(b) * out_size + offset,
-                            pass.inputs[k] + std::size_t(b) * input_sizes_[k] + first, part * sizeof(float));
+            ops.copy_rows(pass.batch, part, pass.inputs[k] + first, input_sizes_[k], pass.output + offset, out_size);
             offset += part;
         }
     }
 
     // Adds: another reader of the same input may have written its gradient first.
     void backward(const BackwardPass& pass) override {
+        const kernels::Ops& ops = *pass.compute.ops;
         const std::size_t out_size = output_.size();
         std::size_t offset = 0;
         for (std::size_t k = 0; k < input_sizes_.size(); ++k) {
             const std::size_t part = input_sizes_[k] / std::size_t(groups_), first = part * std::size_t(group_id_);
             if (float* grad = pass.input_grads[k])
-                for (int b = 0; b < pass.batch; ++b) {
-                    const float* from = pass.output_grad + std::size_t(b) * out_size + offset;
-                    float* to = grad + std::size_t(b) * input_sizes_[k] + first;
-                    for (std::size_t t = 0; t < part; ++t) to[t] += from[t];
-                }
+                ops.add_rows(pass.batch, part, pass.output_grad + offset, out_size, grad + first, input_sizes_[k]);
             offset += part;
         }
     }

@@ -1,9 +1,6 @@
 // [softmax]: groups, temperature. It carries the cross-entropy loss, whose gradient with respect to
 // the logits is (p - y) / batch; loss() writes that into this layer's output gradient, so backward
 // passes it straight through.
-#include <algorithm>
-#include <cmath>
-
 #include "cfg/cfg.h"
 #include "data/truth.h"
 #include "kernels/ops.h"
@@ -34,22 +31,18 @@ public:
     float loss(const LossPass& pass) override {
         LENET_CHECK(pass.truth.labels, "softmax loss needs class labels");
         const int classes = int(output_.size());
-        float total = 0.0f;
         for (int i = 0; i < pass.batch; ++i) {
-            const float* p = pass.output + std::size_t(i) * classes;
-            float* d = pass.output_grad + std::size_t(i) * classes;
             const int label = pass.truth.labels[i];
             LENET_CHECK(label >= 0 && label < classes, "label ", label, " outside 0..", classes - 1);
-            for (int k = 0; k < classes; ++k) d[k] = (p[k] - (k == label ? 1.0f : 0.0f)) * pass.grad_scale;
-            total -= std::log(std::max(p[label], 1e-12f));
         }
-        return total;
+        return pass.compute.ops->softmax_cross_entropy(pass.output, pass.truth.labels, pass.batch, classes,
+                                                        pass.grad_scale, pass.output_grad);
     }
 
     void backward(const BackwardPass& pass) override {
         if (!pass.input_grad) return;
         const std::size_t total = std::size_t(pass.batch) * input_.size();
-        for (std::size_t i = 0; i < total; ++i) pass.input_grad[i] += pass.output_grad[i] / temperature_;
+        pass.compute.ops->softmax_backward_add(pass.output_grad, total, temperature_, pass.input_grad);
     }
 
 private:

@@ -2,10 +2,8 @@
 // times `scale` (default 1), as Darknet's upsample_layer does. A negative stride is Darknet's
 // reverse: each output is scale times the sum of a |stride| x |stride| block (rows and columns
 // past the last whole block are dropped).
-#include <algorithm>
-
 #include "cfg/cfg.h"
-#include "core/thread_pool.h"
+#include "kernels/ops.h"
 #include "layers/layer.h"
 
 namespace lenet {
@@ -14,61 +12,31 @@ namespace {
 
 class UpsampleLayer final : public Layer {
 public:
-    UpsampleLayer(Shape input, int stride, float scale) : stride_(stride < 0 ? -stride : stride), reverse_(stride < 0), scale_(scale) {
+    UpsampleLayer(Shape input, int stride, float scale) : geometry_{input.h, input.w, stride, scale} {
         input_ = input;
-        output_ = reverse_ ? Shape{input.c, input.h / stride_, input.w / stride_}
-                           : Shape{input.c, input.h * stride_, input.w * stride_};
+        output_ = Shape{input.c, geometry_.out_h(), geometry_.out_w()};
     }
 
     LayerSummary summary() const override {
-        return {"upsample", "", reverse_ ? cat("1/", stride_, "x") : cat(stride_, "x"), 0, 0};
+        const int factor = geometry_.factor();
+        return {"upsample", "", geometry_.stride < 0 ? cat("1/", factor, "x") : cat(factor, "x"), 0, 0};
     }
 
     void forward(const ForwardPass& pass) override {
-        for_planes(pass.compute, pass.batch, [&](std::size_t p) {
-            const float* in = pass.input + p * std::size_t(input_.h * input_.w);
-            float* out = pass.output + p * std::size_t(output_.h * output_.w);
-            if (!reverse_) {
-                for (int y = 0; y < output_.h; ++y)
-                    for (int x = 0; x < output_.w; ++x) out[y * output_.w + x] = scale_ * in[(y / stride_) * input_.w + x / stride_];
-                return;
-            }
-            std::fill(out, out + output_.h * output_.w, 0.0f);
-            for (int y = 0; y < output_.h * stride_; ++y)
-                for (int x = 0; x < output_.w * stride_; ++x)
-                    out[(y / stride_) * output_.w + x / stride_] += scale_ * in[y * input_.w + x];
-        });
+        pass.compute.ops->upsample_forward(pass.compute, geometry_, planes(pass.batch), pass.input, pass.output);
     }
 
     void backward(const BackwardPass& pass) override {
         if (!pass.input_grad) return;
-        for_planes(pass.compute, pass.batch, [&](std::size_t p) {
-            const float* delta = pass.output_grad + p * std::size_t(output_.h * output_.w);
-            float* grad = pass.input_grad + p * std::size_t(input_.h * input_.w);
-            if (!reverse_) {
-                for (int y = 0; y < output_.h; ++y)
-                    for (int x = 0; x < output_.w; ++x)
-                        grad[(y / stride_) * input_.w + x / stride_] += scale_ * delta[y * output_.w + x];
-                return;
-            }
-            for (int y = 0; y < output_.h * stride_; ++y)
-                for (int x = 0; x < output_.w * stride_; ++x)
-                    grad[y * input_.w + x] += scale_ * delta[(y / stride_) * output_.w + x / stride_];
-        });
+        pass.compute.ops->upsample_backward_add(pass.compute, geometry_, planes(pass.batch), pass.output_grad,
+                                                pass.input_grad);
     }
 
 private:
-    // Calls f(plane) for every (image, channel) plane, split over the pool.
-    template <class F>
-    void for_planes(const Compute& compute, int batch, F f) const {
-        compute.pool->parallel_for(std::size_t(batch) * std::size_t(input_.c), [&](std::size_t begin, std::size_t end, int) {
-            for (std::size_t p = begin; p < end; ++p) f(p);
-        });
-    }
+    // One (image, channel) plane after another.
+    std::size_t planes(int batch) const { return std::size_t(batch) * std::size_t(input_.c); }
 
-    int stride_;  // |stride|
-    bool reverse_;
-    float scale_;
+    kernels::UpsampleGeometry geometry_;
 };
 
 }  // namespace

@@ -291,7 +291,8 @@ float Trainer::step(BatchFeed& feed) {
         const Truth truth = minibatch.truth();
         const float* output = net_->forward(minibatch.images.data(), minibatch.n, true);
         for (int index : loss_layers_)  // one today: the last layer, whose output forward returns
-            batch_loss += net_->layer(index).loss({output, net_->output_grad(), minibatch.n, truth, inverse_batch});
+            batch_loss += net_->layer(index).loss(
+                {output, net_->output_grad(), minibatch.n, truth, inverse_batch, net_->compute()});
         // The last minibatch's backward updates each layer as soon as its gradients are final.
         net_->backward(minibatch.images.data(), minibatch.n, nullptr, last ? &update_layer_ : nullptr);
     }

@@ -455,6 +455,33 @@ void check_xnor_dense(const k::Ops& ops, Rng& rng) {
             }
 }
 
+// Planes enough to be split over the threads, and few (one call, one thread); both strides' signs.
+void check_upsample(const k::Ops& ops, Rng& rng, bool forward) {
+    lenet::ThreadPool pool(3);
+    const Compute compute{&pool, &ops};
+    const k::UpsampleGeometry shapes[] = {{3, 5, 2, 0.5f}, {13, 13, 2, 1.0f}, {7, 9, -2, 0.25f}, {26, 26, -3, 1.0f},
+                                          {4, 4, 1, 10.0f}};
+    for (const k::UpsampleGeometry& g : shapes)
+        for (const std::size_t planes : {std::size_t(1), std::size_t(5), std::size_t(400)}) {
+            const std::size_t in = planes * std::size_t(g.height * g.width);
+            const std::size_t out = planes * std::size_t(g.out_h() * g.out_w());
+            INFO("h=" << g.height << " w=" << g.width << " stride=" << g.stride << " planes=" << planes);
+            if (forward) {
+                const auto x = floats(rng, in);
+                Guarded<float> want = floats(rng, out), got = want;
+                ref().upsample_forward({nullptr, &ref()}, g, planes, x.data(), want.data());
+                ops.upsample_forward(compute, g, planes, x.data(), got.data());
+                check_exact(got, want, "upsample_forward");
+            } else {
+                const auto delta = floats(rng, out);
+                Guarded<float> want = floats(rng, in), got = want;
+                ref().upsample_backward_add({nullptr, &ref()}, g, planes, delta.data(), want.data());
+                ops.upsample_backward_add(compute, g, planes, delta.data(), got.data());
+                check_exact(got, want, "upsample_backward_add");
+            }
+        }
+}
+
 using Checker = std::function<void(const k::Ops&, Rng&)>;
 
 const std::map<std::string, Checker>& checkers() {
@@ -485,6 +512,8 @@ const std::map<std::string, Checker>& checkers() {
         {"xnor_conv", [](const k::Ops& o, Rng& r) { check_xnor_conv(o, r, true); }},
         {"xnor_conv_single", [](const k::Ops& o, Rng& r) { check_xnor_conv(o, r, false); }},
         {"xnor_dense", check_xnor_dense},
+        {"upsample_forward", [](const k::Ops& o, Rng& r) { check_upsample(o, r, true); }},
+        {"upsample_backward_add", [](const k::Ops& o, Rng& r) { check_upsample(o, r, false); }},
         {"core_peak_gflops", [](const k::Ops& o, Rng&) { CHECK(o.core_peak_gflops() > 0.0); }},
     };
     return table;

@@ -125,6 +125,9 @@ Ops make_table() {
     t.xnor_conv = xnor_conv;
     t.xnor_conv_single = xnor_conv_single;
     t.xnor_dense = parallel::xnor_dense<pack_signs_avx2, xnor_dense_avx2>;
+    // Portable kernels, the planes split over the threads.
+    t.upsample_forward = parallel::upsample<upsample_forward_reference, true>;
+    t.upsample_backward_add = parallel::upsample<upsample_backward_add_reference, false>;
     t.core_peak_gflops = measure_core_peak_gflops_avx2;
     return t;
 }

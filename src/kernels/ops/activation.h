@@ -27,6 +27,8 @@ void softmax_reference(const float* x, int groups, int group_size, float tempera
 void multiply_reference(const float* src, const float* factor, std::size_t n, float* dst);
 void multiply_add_reference(const float* src, const float* factor, std::size_t n, float* dst);
 void add_reference(const float* src, std::size_t n, float* dst);
+// dst[i] = src[i].
+void copy_reference(const float* src, std::size_t n, float* dst);
 }  // namespace kernels
 
 }  // namespace lenet

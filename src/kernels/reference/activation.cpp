@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace lenet {
 
@@ -93,6 +94,10 @@ void multiply_add_reference(const float* src, const float* factor, std::size_t n
 
 void add_reference(const float* src, std::size_t n, float* dst) {
     for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+void copy_reference(const float* src, std::size_t n, float* dst) {
+    if (n > 0) std::memcpy(dst, src, n * sizeof(float));
 }
 
 }  // namespace kernels

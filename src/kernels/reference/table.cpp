@@ -22,6 +22,14 @@ void scale_gradient_whole(const Compute&, const float* delta, const float* x_nor
                           float* grad) {
     scale_gradient_reference(delta, x_norm, batch, channels, spatial, grad);
 }
+void upsample_forward_whole(const Compute&, const UpsampleGeometry& g, std::size_t planes, const float* in,
+                            float* out) {
+    upsample_forward_reference(g, planes, in, out);
+}
+void upsample_backward_add_whole(const Compute&, const UpsampleGeometry& g, std::size_t planes, const float* delta,
+                                 float* in_grad) {
+    upsample_backward_add_reference(g, planes, delta, in_grad);
+}
 bool no_direct_kernel(const ConvGeometry&, int, const PoolGeometry&) { return false; }
 void pooled_weight_gradient_whole(const PooledGradientShape& s, const float* delta, const std::int32_t* argmax,
                                   const float* columns, float* grad, float*) {
@@ -51,6 +59,7 @@ Ops make_table() {
     t.update_rolling = update_rolling;
     t.batchnorm_backward = batchnorm_backward;
     t.add = add_reference;
+    t.copy = copy_reference;
     t.im2col = im2col_reference;
     t.col2im_add = col2im_add_reference;
     t.maxpool_forward = maxpool_forward_reference;
@@ -87,6 +96,14 @@ Ops make_table() {
     t.softmax = softmax_reference;
     t.multiply = multiply_reference;
     t.multiply_add = multiply_add_reference;
+    t.copy_rows = copy_rows_reference;
+    t.add_rows = add_rows_reference;
+    t.shortcut_forward = shortcut_forward_reference;
+    t.shortcut_backward = shortcut_backward_reference;
+    t.upsample_forward = upsample_forward_whole;
+    t.upsample_backward_add = upsample_backward_add_whole;
+    t.softmax_backward_add = softmax_backward_add_reference;
+    t.softmax_cross_entropy = softmax_cross_entropy_reference;
     t.core_peak_gflops = measure_core_peak_gflops_scalar;
     return t;
 }
