@@ -34,7 +34,18 @@ inline bool no_optimized_backend_to_test() {
     return true;
 }
 
+// The backend the running test case is on: a test case that starts with EACH_BACKEND() runs once
+// per available backend (a Catch generator), the reference first; other cases get the best one.
+inline const kernels::Ops*& backend_under_test() {
+    static const kernels::Ops* backend = &kernels::best_ops();
+    return backend;
+}
+
 }  // namespace lenet::test
+
+#define EACH_BACKEND()                                                                                \
+    ::lenet::test::backend_under_test() = GENERATE(from_range(::lenet::test::all_backends())); \
+    INFO("backend " << ::lenet::backend_name(::lenet::test::backend_under_test()))
 
 // At the top of a test that compares optimized backends with the reference: skipped (ctest shows
 // "Skipped") when there are none.

@@ -38,15 +38,7 @@ using lenet::Param;
 using lenet::Rng;
 using lenet::Shape;
 
-// The backend the running test case is on: a test case that starts with EACH_BACKEND() runs once
-// per available backend (a Catch generator), the reference first.
-Backend& backend_under_test() {
-    static Backend backend = lenet::best_backend();
-    return backend;
-}
-#define EACH_BACKEND()                                                        \
-    backend_under_test() = GENERATE(from_range(lenet::test::all_backends())); \
-    INFO("backend " << lenet::backend_name(backend_under_test()))
+using lenet::test::backend_under_test;
 
 // Build options on the backend under test.
 BuildOptions on_backend() {

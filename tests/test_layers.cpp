@@ -48,15 +48,7 @@ constexpr float kStep = 1e-2f;  // central-difference step for single layers
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-// The backend the running test case is on: each test case runs once per available backend
-// (EACH_BACKEND below, a Catch generator), the reference first.
-Backend& backend_under_test() {
-    static Backend backend = nullptr;
-    return backend;
-}
-#define EACH_BACKEND()                                                        \
-    backend_under_test() = GENERATE(from_range(lenet::test::all_backends())); \
-    INFO("backend " << lenet::backend_name(backend_under_test()))
+using lenet::test::backend_under_test;
 
 // A net on the backend under test with `threads` threads, planned for batches up to `batch`.
 std::unique_ptr<Network> make_net(const std::string& cfg_text, int batch, int threads) {

@@ -16,14 +16,7 @@ using namespace lenet;
 
 namespace {
 
-// The backend the running test case is on (EACH_BACKEND: once per available backend).
-Backend& backend_under_test() {
-    static Backend backend = nullptr;
-    return backend;
-}
-#define EACH_BACKEND()                                                        \
-    backend_under_test() = GENERATE(from_range(lenet::test::all_backends())); \
-    INFO("backend " << lenet::backend_name(backend_under_test()))
+using lenet::test::backend_under_test;
 
 std::unique_ptr<Network> softmax_net(int batch) {
     BuildOptions build;
