@@ -96,14 +96,14 @@ void WeightsReader::require(std::size_t needed, const char* what) const {
 void WeightsReader::read_floats(float* out, std::size_t count, const char* what) {
     const std::size_t needed = count * sizeof(float);
     require(needed, what);
-    std::memcpy(out, bytes_.data() + offset_, needed);
+    if (needed) std::memcpy(out, bytes_.data() + offset_, needed);
     offset_ += needed;
 }
 
 void WeightsReader::read_words(std::uint64_t* out, std::size_t count, const char* what) {
     const std::size_t needed = count * sizeof(std::uint64_t);
     require(needed, what);
-    std::memcpy(out, bytes_.data() + offset_, needed);
+    if (needed) std::memcpy(out, bytes_.data() + offset_, needed);
     offset_ += needed;
 }
 
