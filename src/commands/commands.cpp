@@ -75,6 +75,24 @@ const std::vector<Command>& commands() {
          "example:\n"
          "  lenet export cfg/lenet_xnor.cfg backup/lenet_xnor_final.weights lenet_xnor.packed -binary\n",
          run_export},
+        {"detector", "detection data: generate digit scenes (scenes)",
+         "usage: lenet detector scenes <mnist dir> <out dir> [-count n] [-size 320] [-seed s] [-split train|valid]\n"
+         "                             [-max-digits 5] [-photos dir] [-video out.avi [-frames n]]\n"
+         "  Writes digit scenes in Darknet's layout: <out>/images/<split>/NNNNNN.png, one YOLO label file\n"
+         "  each in <out>/labels/<split>/ (class x_center y_center width height, relative; boxes from\n"
+         "  the ink), the image list <out>/<split>.txt, <out>/digits.data and <out>/digits.names.\n"
+         "  1 to -max-digits MNIST digits per scene, 1/12 to 1/3 of the side, dark or light ink, on\n"
+         "  procedural backgrounds (or crops of the .jpg/.png photos under -photos, e.g. Debian's\n"
+         "  desktop-base in /usr/share/desktop-base), plus a few strokes and blobs that are not digits.\n"
+         "  train scenes use MNIST's training digits, valid scenes its test digits. The same seed gives\n"
+         "  the same files. -count defaults to 10000 (train) or 1000 (valid).\n"
+         "  -video writes a clip of moving digits instead (MJPG AVI, 10 frames/s, -frames frames,\n"
+         "  default 100) with its ground truth beside it as <name>.jsonl, one JSON line per frame.\n"
+         "example:\n"
+         "  lenet detector scenes data/mnist data/scenes -count 10000\n"
+         "  lenet detector scenes data/mnist data/scenes -split valid -count 1000\n"
+         "  lenet detector scenes data/mnist data/scenes -split valid -video data/scenes/moving.avi -frames 200\n",
+         run_detector},
     };
     return table;
 }
