@@ -194,7 +194,7 @@ Patch render_digit(const Dataset& digits, int index, float target_height, Rng& r
     Patch patch;
     cv::warpAffine(src, patch.alpha, m, cv::Size(out_w, out_h), cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
     // Stroke weight: a ramp from t0 to t1 (a low t0 thickens the stroke, a high one thins it).
-    const float t0 = rng.uniform(0.05f, 0.4f), t1 = t0 + rng.uniform(0.15f, 0.45f);
+    const float t0 = rng.uniform(0.1f, 0.45f), t1 = t0 + rng.uniform(0.15f, 0.4f);
     patch.alpha = (patch.alpha - double(t0)) / double(t1 - t0);
     cv::min(cv::max(patch.alpha, 0.0), 1.0, patch.alpha);
     patch.ink = ink_rect(patch.alpha, kInkThreshold);
@@ -282,6 +282,7 @@ cv::Mat distractor(Rng& rng, float size, cv::Rect& extent) {
             break;
         }
     }
+    cv::GaussianBlur(alpha, alpha, cv::Size(0, 0), double(rng.uniform(0.5f, 1.2f)));  // soft edges, like scaled digits
     extent = ink_rect(alpha, 0.01f);
     return alpha;
 }
