@@ -65,7 +65,7 @@ cv::Mat mix(const cv::Mat& t, const Color& a, const Color& b) {  // t: CV_32F in
 }
 
 cv::Mat background(Rng& rng, int size, const std::vector<cv::Mat>& photos) {
-    const int kinds = photos.empty() ? 5 : 6;
+    const int kinds = photos.empty() ? 6 : 7;
     const int kind = int(rng.below(std::uint64_t(kinds)));
     const Color base = random_color(rng);
     const Color other = nearby_color(rng, base, rng.uniform(0.1f, 0.5f));
@@ -119,6 +119,23 @@ cv::Mat background(Rng& rng, int size, const std::vector<cv::Mat>& photos) {
                            int(rng.uniform(s / 20, s / 5)), cv::Scalar(c[0], c[1], c[2]), cv::FILLED, cv::LINE_AA);
             }
             cv::GaussianBlur(bg, bg, cv::Size(0, 0), double(s) / 25);
+            break;
+        }
+        case 5: {  // ruled or squared paper, sometimes with a margin line
+            const Color paper = nearby_color(rng, Color(0.93f, 0.96f, 0.97f), 0.06f);
+            const Color ink = rng.uniform() < 0.6f ? Color(0.75f, 0.55f, 0.35f) : nearby_color(rng, Color(0.6f, 0.6f, 0.6f), 0.1f);
+            bg = cv::Mat(size, size, CV_32FC3, cv::Scalar(paper[0], paper[1], paper[2]));
+            const int pitch = 10 + int(rng.below(24)), offset = int(rng.below(std::uint64_t(pitch)));
+            const bool squared = rng.uniform() < 0.4f;
+            for (int p = offset; p < size; p += pitch) {
+                cv::line(bg, cv::Point(0, p), cv::Point(size - 1, p), cv::Scalar(ink[0], ink[1], ink[2]), 1, cv::LINE_AA);
+                if (squared) cv::line(bg, cv::Point(p, 0), cv::Point(p, size - 1), cv::Scalar(ink[0], ink[1], ink[2]), 1, cv::LINE_AA);
+            }
+            if (!squared && rng.uniform() < 0.5f) {
+                const int x = int(rng.below(std::uint64_t(size)));
+                cv::line(bg, cv::Point(x, 0), cv::Point(x, size - 1), cv::Scalar(0.45, 0.45, 0.9), 1, cv::LINE_AA);
+            }
+            cv::GaussianBlur(bg, bg, cv::Size(0, 0), 0.6);
             break;
         }
         default: {  // a random crop of a photograph
