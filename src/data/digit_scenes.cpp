@@ -451,7 +451,11 @@ void write_digit_video(const std::string& mnist_dir, const std::string& video_pa
             break;
         }
     }
-    cv::VideoWriter writer(video_path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10.0, cv::Size(size, size), true);
+    const fs::path parent = fs::path(video_path).parent_path();
+    if (!parent.empty()) fs::create_directories(parent);
+    // OpenCV's own MJPG-in-AVI writer: no GStreamer or FFmpeg needed, and the same bytes everywhere.
+    cv::VideoWriter writer(video_path, cv::CAP_OPENCV_MJPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10.0,
+                           cv::Size(size, size), true);
     if (!writer.isOpened()) throw Error(cat(video_path, ": cannot open for writing as MJPG video"));
     std::string truth;
     const float s = float(size);
