@@ -278,3 +278,15 @@ TEST_CASE("map: COCO mAP@0.5:0.95 averages ten IoU thresholds", "[detect][map]")
     many.predictions.push_back({at(0.5f), 0, 0.1f});  // the hit ranks 151st: dropped
     CHECK(evaluate_coco({many}, 1).map50 == 0.0);
 }
+
+TEST_CASE("map: predictions from detections after NMS", "[detect][map]") {
+    std::vector<Detection> d = {det(0.5f, 0.9f, {0.8f, 0.3f}), det(0.55f, 0.9f, {0.9f, 0.0f})};
+    nms_sort(d, 0.45f);
+    const std::vector<Prediction> p = predictions_from(d);
+    REQUIRE(p.size() == 2);  // detection 0 lost class 0 to detection 1 but keeps class 1
+    CHECK(p[0].cls == 1);
+    CHECK(p[0].score == 0.3f);
+    CHECK(p[1].cls == 0);
+    CHECK(p[1].score == 0.9f);
+    CHECK(predictions_from(d, 0.5f).size() == 1);
+}

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <set>
 
+#include "data/data_file.h"
 #include "data/digit_scenes.h"
 #include "data/yolo_labels.h"
 #include "io/atomic_file.h"
@@ -64,6 +65,10 @@ TEST_CASE("digit scenes: same seed, same bytes; another seed, other scenes", "[s
     CHECK(data.find("names=" + (s.dir / "a/digits.names").string() + "\n") != std::string::npos);
     CHECK(data.find("backup=") != std::string::npos);
     CHECK(read_file((s.dir / "a/digits.names").string()) == "0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n");
+    const DataFile parsed = read_data_file((s.dir / "a/digits.data").string());
+    CHECK(parsed.classes == 10);
+    CHECK(read_image_list(parsed.train).size() == 5);
+    CHECK(read_names(parsed.names, parsed.classes).size() == 10);
     LabelOptions strict;
     strict.classes = 10;
     int boxes = 0;

@@ -144,6 +144,14 @@ MapResult evaluate_map(const std::vector<ImageResult>& images, int classes, cons
     return result;
 }
 
+std::vector<Prediction> predictions_from(const std::vector<Detection>& detections, float thresh) {
+    std::vector<Prediction> out;
+    for (const Detection& d : detections)
+        for (std::size_t k = 0; k < d.prob.size(); ++k)
+            if (d.prob[k] > thresh) out.push_back({d.box, int(k), d.prob[k]});
+    return out;
+}
+
 MapOptions coco_options() {
     MapOptions options;
     options.interpolation = Interpolation::coco101;

@@ -72,6 +72,10 @@ struct MapResult {
     double precision = 0, recall = 0, f1 = 0, average_iou = 0;
 };
 
+// The (box, class, score) pairs of detections after NMS: one per class whose score is > thresh
+// (AlexeyAB's map collects every score > 0 of detections taken at thresh 0.005).
+std::vector<Prediction> predictions_from(const std::vector<Detection>& detections, float thresh = 0.0f);
+
 // Predictions or truths whose class is outside [0, classes) are an internal error (check them
 // when reading labels).
 MapResult evaluate_map(const std::vector<ImageResult>& images, int classes, const MapOptions& options = {});
