@@ -290,3 +290,28 @@ TEST_CASE("map: predictions from detections after NMS", "[detect][map]") {
     CHECK(p[1].score == 0.9f);
     CHECK(predictions_from(d, 0.5f).size() == 1);
 }
+
+#include "detect/anchors.h"
+
+TEST_CASE("anchors: k-means with 1 - IoU finds the clusters", "[detect][anchors]") {
+    CHECK(shape_iou(10, 20, 10, 20) == Approx(1.0));
+    CHECK(shape_iou(10, 20, 20, 10) == Approx(100.0 / 300.0));  // 10x10 overlap of two 200s
+    // Three tight groups of sizes: 10x10, 30x60, 100x80, with a little spread.
+    std::vector<std::pair<float, float>> sizes;
+    for (int i = 0; i < 20; ++i) {
+        const float d = float(i % 5) - 2;
+        sizes.push_back({10 + d * 0.2f, 10 - d * 0.2f});
+        sizes.push_back({30 + d, 60 - d});
+        sizes.push_back({100 + d, 80 + d});
+    }
+    const Anchors a = kmeans_anchors(sizes, 3, 1);
+    REQUIRE(a.sizes.size() == 3);
+    CHECK(a.sizes[0].first == Approx(10).margin(0.01));
+    CHECK(a.sizes[1].first == Approx(30).margin(0.01));
+    CHECK(a.sizes[1].second == Approx(60).margin(0.01));
+    CHECK(a.sizes[2].first == Approx(100).margin(0.01));
+    CHECK(a.average_iou > 0.95);
+    // Deterministic for a seed; too few boxes is an error.
+    CHECK(kmeans_anchors(sizes, 3, 1).sizes == a.sizes);
+    CHECK_THROWS(kmeans_anchors({{1, 1}}, 2, 1));
+}

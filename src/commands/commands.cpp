@@ -75,7 +75,7 @@ const std::vector<Command>& commands() {
          "example:\n"
          "  lenet export cfg/lenet_xnor.cfg backup/lenet_xnor_final.weights lenet_xnor.packed -binary\n",
          run_export},
-        {"detector", "detection data: generate digit scenes (scenes)",
+        {"detector", "detection data: generate digit scenes (scenes), pick anchors (anchors)",
          "usage: lenet detector scenes <mnist dir> <out dir> [-count n] [-size 320] [-seed s] [-split train|valid]\n"
          "                             [-max-digits 5] [-photos dir] [-video out.avi [-frames n]]\n"
          "  Writes digit scenes in Darknet's layout: <out>/images/<split>/NNNNNN.png, one YOLO label file\n"
@@ -88,10 +88,14 @@ const std::vector<Command>& commands() {
          "  the same files. -count defaults to 10000 (train) or 1000 (valid).\n"
          "  -video writes a clip of moving digits instead (MJPG AVI, 10 frames/s, -frames frames,\n"
          "  default 100) with its ground truth beside it as <name>.jsonl, one JSON line per frame.\n"
+         "usage: lenet detector anchors <data> [-num 6] [-width 320] [-height 320] [-seed 1]\n"
+         "  k-means (distance 1 - IoU, as AlexeyAB's calc_anchors) over the sizes of the boxes of the\n"
+         "  train= list's label files, in pixels at the network size; prints a cfg anchors= line.\n"
          "example:\n"
          "  lenet detector scenes data/mnist data/scenes -count 10000\n"
          "  lenet detector scenes data/mnist data/scenes -split valid -count 1000\n"
-         "  lenet detector scenes data/mnist data/scenes -split valid -video data/scenes/moving.avi -frames 200\n",
+         "  lenet detector scenes data/mnist data/scenes -split valid -video data/scenes/moving.avi -frames 200\n"
+         "  lenet detector anchors data/scenes/digits.data -num 6\n",
          run_detector},
     };
     return table;

@@ -1,5 +1,5 @@
-// `lenet detector <subcommand>`: the detector's commands, Darknet-shaped. Only `scenes` exists so
-// far (the [yolo] layer and `train`/`map`/`test` come with the network redesign).
+// `lenet detector <subcommand>`: the detector's commands, Darknet-shaped. Only `scenes` and
+// `anchors` exist so far (the [yolo] layer and `train`/`map`/`test` come with the network redesign).
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -8,7 +8,10 @@
 #include "commands/args.h"
 #include "commands/commands.h"
 #include "core/error.h"
+#include "data/data_file.h"
 #include "data/digit_scenes.h"
+#include "data/yolo_labels.h"
+#include "detect/anchors.h"
 
 namespace lenet {
 
@@ -55,12 +58,36 @@ int run_scenes(const std::vector<std::string>& argv) {
     return 0;
 }
 
+int run_anchors(const std::vector<std::string>& argv) {
+    const Args args("detector anchors", argv, {{"-num", true}, {"-width", true}, {"-height", true}, {"-seed", true}});
+    args.expect_positionals(1, 1, "a .data file");
+    const int k = int(args.integer("-num", 6, 1, 100));
+    const int width = int(args.integer("-width", 320, 1, 65536)), height = int(args.integer("-height", 320, 1, 65536));
+    const DataFile data = read_data_file(args.positionals()[0]);
+    if (data.train.empty()) throw Error(cat(data.path, ": no train= line (the image list to take boxes from)"));
+    LabelOptions labels;
+    labels.classes = data.classes;
+    std::vector<std::pair<float, float>> sizes;
+    const std::vector<std::string> images = read_image_list(data.train);
+    for (const std::string& image : images)
+        for (const LabelBox& b : read_yolo_labels(find_label_file(image), labels))
+            sizes.emplace_back(b.box.w * float(width), b.box.h * float(height));
+    const detect::Anchors anchors = detect::kmeans_anchors(sizes, k, std::uint64_t(args.integer("-seed", 1, 0, 1ll << 62)));
+    std::printf("%zu boxes from %zu images, %d anchors at %dx%d, average IoU %.2f%%\nanchors = ", sizes.size(),
+                images.size(), k, width, height, 100 * anchors.average_iou);
+    for (std::size_t i = 0; i < anchors.sizes.size(); ++i)
+        std::printf("%s%.0f,%.0f", i ? ", " : "", double(anchors.sizes[i].first), double(anchors.sizes[i].second));
+    std::printf("\n");
+    return 0;
+}
+
 }  // namespace
 
 int run_detector(const std::vector<std::string>& args) {
-    if (args.empty()) throw Error("lenet detector: expected a subcommand: scenes (see: lenet help detector)");
+    if (args.empty()) throw Error("lenet detector: expected a subcommand: scenes or anchors (see: lenet help detector)");
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "scenes") return run_scenes(rest);
+    if (args[0] == "anchors") return run_anchors(rest);
     throw Error(cat("lenet detector: unknown subcommand '", args[0], "' (see: lenet help detector)"));
 }
 
