@@ -315,3 +315,34 @@ TEST_CASE("anchors: k-means with 1 - IoU finds the clusters", "[detect][anchors]
     CHECK(kmeans_anchors(sizes, 3, 1).sizes == a.sizes);
     CHECK_THROWS(kmeans_anchors({{1, 1}}, 2, 1));
 }
+
+#include "detect/letterbox.h"
+
+TEST_CASE("letterbox: Darknet's bilinear resize and grey letterbox", "[detect][box]") {
+    PlanarImage row{2, 1, 1, {0.0f, 1.0f}};
+    // Columns sample c * (2 - 1) / (3 - 1): 0, 0.5, and the last column copied.
+    CHECK(resize_darknet(row, 3, 1).data == std::vector<float>{0.0f, 0.5f, 1.0f});
+    // Same size: unchanged.
+    PlanarImage square{2, 2, 1, {0.1f, 0.2f, 0.3f, 0.4f}};
+    CHECK(resize_darknet(square, 2, 2).data == square.data);
+    // 2x2 -> 3x3: the centre is the mean of all four; edges the means of their pairs.
+    const PlanarImage big = resize_darknet(square, 3, 3);
+    CHECK(big.at(1, 1, 0) == Approx(0.25));
+    CHECK(big.at(1, 0, 0) == Approx(0.15));
+    CHECK(big.at(0, 1, 0) == Approx(0.2));
+    CHECK(big.at(2, 2, 0) == Approx(0.4));
+    // A 4x2 image into 4x4: rows 1 and 2 hold it, rows 0 and 3 are grey.
+    PlanarImage wide{4, 2, 1, {0, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f}};
+    Letterbox g;
+    const PlanarImage boxed = letterbox_darknet(wide, 4, 4, &g);
+    CHECK(g.new_h == 2);
+    CHECK(g.dy == 1);
+    CHECK(boxed.at(0, 0, 0) == 0.5f);
+    CHECK(boxed.at(3, 3, 0) == 0.5f);
+    CHECK(boxed.at(1, 1, 0) == 0.1f);
+    CHECK(boxed.at(3, 2, 0) == 0.7f);
+    // From OpenCV: BGR bytes -> RGB planes.
+    cv::Mat bgr(1, 1, CV_8UC3, cv::Scalar(0, 51, 255));
+    const PlanarImage rgb = planar_from_mat(bgr, 3);
+    CHECK(rgb.data == std::vector<float>{1.0f, 0.2f, 0.0f});
+}
