@@ -43,7 +43,7 @@ TEST_CASE("cli: lenet detector scenes and anchors", "[cli][scenes]") {
     Run run = lenet(dir, "detector scenes '" + mnist + "' '" + out + "' -split valid -count 8 -size 96 -seed 2");
     CHECK(run.exit_code == 0);
     CHECK_THAT(run.out, Catch::Matchers::Contains("wrote 8 valid scenes (96x96"));
-    CHECK(fs::exists(out + "/images/valid/000007.png"));
+    CHECK(fs::exists(out + "/images/valid/000007.jpg"));
     CHECK(fs::exists(out + "/labels/valid/000007.txt"));
     CHECK(fs::exists(out + "/digits.data"));
     // anchors reads train=: make the train list too.

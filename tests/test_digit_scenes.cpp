@@ -44,7 +44,7 @@ TEST_CASE("digit scenes: same seed, same bytes; another seed, other scenes", "[s
     write_digit_scenes(kMnist, (s.dir / "c").string(), "train", 5, options, false);
     for (int i = 0; i < 5; ++i) {
         const std::string name = "00000" + std::to_string(i);
-        const std::string image = "/images/train/" + name + ".png", label = "/labels/train/" + name + ".txt";
+        const std::string image = "/images/train/" + name + ".jpg", label = "/labels/train/" + name + ".txt";
         CHECK(read_file((s.dir / "a").string() + image) == read_file((s.dir / "b").string() + image));
         CHECK(read_file((s.dir / "a").string() + label) == read_file((s.dir / "b").string() + label));
         CHECK(read_file((s.dir / "a").string() + image) != read_file((s.dir / "c").string() + image));
@@ -54,10 +54,14 @@ TEST_CASE("digit scenes: same seed, same bytes; another seed, other scenes", "[s
     same.size = 160;
     same.seed = 7;
     write_digit_scenes(kMnist, (s.dir / "d").string(), "train", 2, same, false);
-    CHECK(read_file((s.dir / "d/images/train/000001.png").string()) == read_file((s.dir / "a/images/train/000001.png").string()));
+    CHECK(read_file((s.dir / "d/images/train/000001.jpg").string()) == read_file((s.dir / "a/images/train/000001.jpg").string()));
+    // PNG too, lossless.
+    same.format = "png";
+    write_digit_scenes(kMnist, (s.dir / "e").string(), "train", 1, same, false);
+    CHECK(fs::exists(s.dir / "e/images/train/000000.png"));
     // Darknet's layout: list, .data, names; label files found by Darknet's rule and read back.
     const std::string list = read_file((s.dir / "a/train.txt").string());
-    CHECK(list.find((s.dir / "a/images/train/000004.png").string() + "\n") != std::string::npos);
+    CHECK(list.find((s.dir / "a/images/train/000004.jpg").string() + "\n") != std::string::npos);
     const std::string data = read_file((s.dir / "a/digits.data").string());
     CHECK(data.find("classes=10\n") == 0);
     CHECK(data.find("train=" + (s.dir / "a/train.txt").string() + "\n") != std::string::npos);
@@ -73,7 +77,7 @@ TEST_CASE("digit scenes: same seed, same bytes; another seed, other scenes", "[s
     strict.classes = 10;
     int boxes = 0;
     for (int i = 0; i < 5; ++i) {
-        const std::string image = (s.dir / ("a/images/train/00000" + std::to_string(i) + ".png")).string();
+        const std::string image = (s.dir / ("a/images/train/00000" + std::to_string(i) + ".jpg")).string();
         boxes += int(read_yolo_labels(find_label_file(image), strict).size());
     }
     CHECK(boxes >= 5);

@@ -77,10 +77,11 @@ const std::vector<Command>& commands() {
          run_export},
         {"detector", "detection data: generate digit scenes (scenes), pick anchors (anchors)",
          "usage: lenet detector scenes <mnist dir> <out dir> [-count n] [-size 320] [-seed s] [-split train|valid]\n"
-         "                             [-max-digits 5] [-photos dir] [-video out.avi [-frames n]]\n"
-         "  Writes digit scenes in Darknet's layout: <out>/images/<split>/NNNNNN.png, one YOLO label file\n"
-         "  each in <out>/labels/<split>/ (class x_center y_center width height, relative; boxes from\n"
-         "  the ink), the image list <out>/<split>.txt, <out>/digits.data and <out>/digits.names.\n"
+         "                             [-max-digits 5] [-format jpg|png] [-photos dir] [-video out.avi [-frames n]]\n"
+         "  Writes digit scenes in Darknet's layout: <out>/images/<split>/NNNNNN.jpg (JPEG quality 95;\n"
+         "  -format png: lossless, ~4x larger), one YOLO label file each in <out>/labels/<split>/ (class\n"
+         "  x_center y_center width height, relative; boxes from the ink), the image list\n"
+         "  <out>/<split>.txt, <out>/digits.data and <out>/digits.names.\n"
          "  1 to -max-digits MNIST digits per scene, 1/12 to 1/3 of the side, dark or light ink, on\n"
          "  procedural backgrounds (or crops of the .jpg/.png photos under -photos, e.g. Debian's\n"
          "  desktop-base in /usr/share/desktop-base), plus a few strokes and blobs that are not digits.\n"

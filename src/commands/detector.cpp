@@ -35,13 +35,16 @@ std::vector<std::string> photos_in(const std::string& dir) {
 int run_scenes(const std::vector<std::string>& argv) {
     const Args args("detector scenes", argv,
                     {{"-count", true}, {"-size", true}, {"-seed", true}, {"-split", true}, {"-photos", true},
-                     {"-video", true}, {"-frames", true}, {"-max-digits", true}});
+                     {"-video", true}, {"-frames", true}, {"-max-digits", true}, {"-format", true}});
     args.expect_positionals(2, 2, "an MNIST directory and an output directory");
     SceneOptions options;
     options.size = int(args.integer("-size", 320, 32, 4096));
     options.seed = std::uint64_t(args.integer("-seed", 1, 0, (1ll << 62)));
     options.max_digits = int(args.integer("-max-digits", 5, 1, 50));
     if (const auto dir = args.value("-photos")) options.photos = photos_in(*dir);
+    options.format = args.value_or("-format", "jpg");
+    if (options.format != "jpg" && options.format != "png")
+        throw Error(cat("lenet detector scenes: -format ", options.format, ": expected jpg or png"));
     const std::string split = args.value_or("-split", "train");
     if (split != "train" && split != "valid")
         throw Error(cat("lenet detector scenes: -split ", split, ": expected train or valid"));

@@ -387,6 +387,8 @@ std::string mnist_split(const std::string& split) {
 
 void write_digit_scenes(const std::string& mnist_dir, const std::string& out_dir, const std::string& split,
                         int count, const SceneOptions& options, bool verbose) {
+    if (options.format != "jpg" && options.format != "png")
+        throw Error(cat("digit scenes: format '", options.format, "': expected jpg or png"));
     const Dataset digits = load_mnist(mnist_dir, mnist_split(split));
     const SceneGenerator generator(digits, options, split_salt(split));
     const fs::path root(out_dir);
@@ -399,10 +401,12 @@ void write_digit_scenes(const std::string& mnist_dir, const std::string& out_dir
         char name[32];
         std::snprintf(name, sizeof name, "%06d", i);
         const Scene scene = generator.make(std::uint64_t(i));
-        const std::string image_path = (images / (std::string(name) + ".png")).string();
-        std::vector<unsigned char> png;
-        if (!cv::imencode(".png", scene.image, png)) throw Error(cat(image_path, ": cannot encode PNG"));
-        write_file_atomically(image_path, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+        const std::string image_path = (images / (std::string(name) + "." + options.format)).string();
+        std::vector<unsigned char> bytes;
+        const std::vector<int> params = {cv::IMWRITE_JPEG_QUALITY, 95};
+        if (!cv::imencode("." + options.format, scene.image, bytes, options.format == "jpg" ? params : std::vector<int>{}))
+            throw Error(cat(image_path, ": cannot encode the scene"));
+        write_file_atomically(image_path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
         write_yolo_labels((labels / (std::string(name) + ".txt")).string(), scene.boxes);
         list += image_path + "\n";
         boxes += int(scene.boxes.size());

@@ -20,6 +20,7 @@ struct SceneOptions {
     int min_digits = 1, max_digits = 5;
     int max_distractors = 3;
     std::vector<std::string> photos;  // optional background photographs (any size), used for some scenes
+    std::string format = "jpg";       // of the written scenes: "jpg" (quality 95, ~4x smaller) or "png"
 };
 
 struct Scene {
@@ -43,7 +44,7 @@ private:
 };
 
 // Writes `count` scenes of `split` ("train" or "valid") under out_dir in Darknet's layout:
-// images/<split>/NNNNNN.png, labels/<split>/NNNNNN.txt, <split>.txt (the image list), and
+// images/<split>/NNNNNN.jpg (or .png), labels/<split>/NNNNNN.txt, <split>.txt (the image list), and
 // digits.data (classes=10, train=, valid=, names=, backup=) with digits.names beside it.
 // Prints progress to stdout when `verbose`.
 void write_digit_scenes(const std::string& mnist_dir, const std::string& out_dir, const std::string& split,
