@@ -32,7 +32,7 @@ struct Scene {
 class SceneGenerator {
 public:
     // `digits` is an MNIST-format split (light ink on dark, 28x28); `split_salt` separates the
-    // random streams of splits that share a seed.
+    // random streams of splits that share a seed. `digits` must outlive the generator.
     SceneGenerator(const Dataset& digits, SceneOptions options, std::uint64_t split_salt);
     Scene make(std::uint64_t index) const;
 
