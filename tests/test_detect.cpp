@@ -346,3 +346,16 @@ TEST_CASE("letterbox: Darknet's bilinear resize and grey letterbox", "[detect][b
     const PlanarImage rgb = planar_from_mat(bgr, 3);
     CHECK(rgb.data == std::vector<float>{1.0f, 0.2f, 0.0f});
 }
+
+TEST_CASE("map: the report names classes, shows '-' for a class without truths", "[detect][map]") {
+    ImageResult image;
+    image.truths = {{at(0.5f), 0}};
+    image.predictions = {{at(0.5f), 0, 0.9f}, {at(0.2f), 1, 0.8f}};
+    const MapOptions options;
+    const std::string report =
+        format_map_report(evaluate_map({image}, 2, options), evaluate_coco({image}, 2), {"zero"}, options);
+    CHECK_THAT(report, Catch::Matchers::Contains("    0 zero               1       1    1.0000       1       0       0\n"));
+    CHECK_THAT(report, Catch::Matchers::Contains("    1 1                  0       1         -       0       1       0\n"));
+    CHECK_THAT(report, Catch::Matchers::Contains("precision 0.5000, recall 1.0000"));
+    CHECK_THAT(report, Catch::Matchers::Contains("mAP@0.50 = 1.0000 (all-point, over 1 classes with truths)"));
+}

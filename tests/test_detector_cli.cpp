@@ -52,6 +52,34 @@ TEST_CASE("cli: lenet detector scenes and anchors", "[cli][scenes]") {
     run = lenet(dir, "detector anchors '" + out + "/digits.data' -num 2 -width 96 -height 96");
     CHECK(run.exit_code == 0);
     CHECK_THAT(run.out, Catch::Matchers::Contains("anchors = "));
+    // evaluate: the truths themselves as detections (score 0.9) give mAP 1; without one image's
+    // file its digits are missed; a bad detection line is an error naming the file and line.
+    fs::create_directories(dir / "det");
+    int truths = 0, missed = 0;
+    for (int i = 0; i < 8; ++i) {
+        const std::string stem = "00000" + std::to_string(i);
+        std::ifstream in(out + "/labels/valid/" + stem + ".txt");
+        std::ofstream det(dir / "det" / (stem + ".txt"));
+        for (std::string line; std::getline(in, line);) {
+            det << line << " 0.9\n";
+            ++truths;
+            if (i == 3) ++missed;
+        }
+    }
+    run = lenet(dir, "detector evaluate '" + out + "/digits.data' '" + (dir / "det").string() + "'");
+    CHECK(run.exit_code == 0);
+    CHECK_THAT(run.out, Catch::Matchers::Contains("mAP@0.50 = 1.0000"));
+    CHECK_THAT(run.out, Catch::Matchers::Contains("mAP@0.5:0.95 = 1.0000"));
+    CHECK_THAT(run.out, Catch::Matchers::Contains("TP " + std::to_string(truths) + ", FP 0, FN 0"));
+    fs::remove(dir / "det" / "000003.txt");
+    run = lenet(dir, "detector evaluate '" + out + "/digits.data' '" + (dir / "det").string() + "' -thresh 0.5");
+    CHECK(run.exit_code == 0);
+    CHECK_THAT(run.out, Catch::Matchers::Contains("(1 without a detection file"));
+    CHECK_THAT(run.out, Catch::Matchers::Contains("TP " + std::to_string(truths - missed) + ", FP 0, FN " + std::to_string(missed)));
+    { std::ofstream bad(dir / "det" / "000003.txt"); bad << "1 0.5 0.5 0.2 0.2\n"; }
+    run = lenet(dir, "detector evaluate '" + out + "/digits.data' '" + (dir / "det").string() + "'");
+    CHECK(run.exit_code == 1);
+    CHECK_THAT(run.err, Catch::Matchers::Contains("000003.txt:1: expected 6 fields (class x_center y_center width height score), found 5"));
     run = lenet(dir, "detector scenes '" + mnist + "' '" + out + "' -split test");
     CHECK(run.exit_code == 1);
     CHECK_THAT(run.err, Catch::Matchers::Contains("-split test: expected train or valid"));

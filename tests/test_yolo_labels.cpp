@@ -69,6 +69,17 @@ TEST_CASE("yolo labels: errors name the file, the line and the problem", "[label
     CHECK(error_of("12 0.5 0.5 0.2 0.2\n", 0) == "no error");
 }
 
+TEST_CASE("yolo labels: detection files carry a score", "[labels]") {
+    LabelOptions options;
+    options.classes = 10;
+    options.with_score = true;
+    const auto boxes = parse_yolo_labels("3 0.5 0.5 0.2 0.2 0.75\n", "d.txt", options);
+    REQUIRE(boxes.size() == 1);
+    CHECK(boxes[0].score == 0.75f);
+    CHECK_THROWS_WITH(parse_yolo_labels("3 0.5 0.5 0.2 0.2 1.5\n", "d.txt", options), "d.txt:1: score 1.5 is outside [0, 1]");
+    CHECK_THROWS_WITH(parse_yolo_labels("3 0.5 0.5 0.2 0.2 high\n", "d.txt", options), "d.txt:1: score 'high': expected a number");
+}
+
 TEST_CASE("yolo labels: skip_bad drops bad lines with one warning each", "[labels]") {
     std::vector<std::string> warnings;
     LabelOptions options;

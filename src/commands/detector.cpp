@@ -1,7 +1,8 @@
-// `lenet detector <subcommand>`: the detector's commands, Darknet-shaped. Only `scenes` and
-// `anchors` exist so far (the [yolo] layer and `train`/`map`/`test` come with the network redesign).
+// `lenet detector <subcommand>`: the detector's commands, Darknet-shaped. Only `scenes`,
+// `anchors` and `evaluate` exist so far (the [yolo] layer and `train`/`map`/`test` come with the network redesign).
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 
@@ -12,6 +13,7 @@
 #include "data/digit_scenes.h"
 #include "data/yolo_labels.h"
 #include "detect/anchors.h"
+#include "detect/map.h"
 
 namespace lenet {
 
@@ -84,13 +86,61 @@ int run_anchors(const std::vector<std::string>& argv) {
     return 0;
 }
 
+float number(const Args& args, const std::string& name, float fallback, float low, float high) {
+    const auto text = args.value(name);
+    if (!text) return fallback;
+    float v = 0;
+    const auto r = std::from_chars(text->data(), text->data() + text->size(), v);
+    if (r.ec != std::errc() || r.ptr != text->data() + text->size() || !(v >= low && v <= high))
+        throw Error(cat("lenet detector evaluate: ", name, " ", *text, ": expected a number from ", low, " to ", high));
+    return v;
+}
+
+// mAP of saved detections against the valid= list's labels: one detection file per image,
+// <predictions dir>/<image stem>.txt, lines `class x_center y_center width height score`.
+int run_evaluate(const std::vector<std::string>& argv) {
+    const Args args("detector evaluate", argv, {{"-thresh", true}, {"-iou", true}, {"-skip-bad", false}});
+    args.expect_positionals(2, 2, "a .data file and a directory of detection files");
+    const DataFile data = read_data_file(args.positionals()[0]);
+    if (data.valid.empty()) throw Error(cat(data.path, ": no valid= line (the images to evaluate on)"));
+    const std::vector<std::string> names = data.names.empty() ? std::vector<std::string>{} : read_names(data.names, data.classes);
+    detect::MapOptions options;
+    options.score_thresh = number(args, "-thresh", 0.25f, 0.0f, 1.0f);
+    options.iou_thresh = number(args, "-iou", 0.5f, 0.01f, 1.0f);
+    LabelOptions truth_options, prediction_options;
+    truth_options.classes = prediction_options.classes = data.classes;
+    truth_options.skip_bad = prediction_options.skip_bad = args.flag("-skip-bad");
+    prediction_options.with_score = true;
+    std::vector<detect::ImageResult> images;
+    int missing = 0;
+    for (const std::string& image : read_image_list(data.valid)) {
+        detect::ImageResult result;
+        for (const LabelBox& b : read_yolo_labels(find_label_file(image), truth_options)) result.truths.push_back({b.box, b.cls});
+        const std::string predictions =
+            (std::filesystem::path(args.positionals()[1]) / std::filesystem::path(image).stem()).string() + ".txt";
+        if (std::filesystem::exists(predictions)) {
+            for (const LabelBox& b : read_yolo_labels(predictions, prediction_options))
+                result.predictions.push_back({b.box, b.cls, b.score});
+        } else {
+            ++missing;  // an image without detections
+        }
+        images.push_back(std::move(result));
+    }
+    const detect::MapResult map = detect::evaluate_map(images, data.classes, options);
+    const detect::CocoResult coco = detect::evaluate_coco(images, data.classes);
+    std::printf("%zu images (%d without a detection file: no detections)\n%s", images.size(), missing,
+                detect::format_map_report(map, coco, names, options).c_str());
+    return 0;
+}
+
 }  // namespace
 
 int run_detector(const std::vector<std::string>& args) {
-    if (args.empty()) throw Error("lenet detector: expected a subcommand: scenes or anchors (see: lenet help detector)");
+    if (args.empty()) throw Error("lenet detector: expected a subcommand: scenes, anchors or evaluate (see: lenet help detector)");
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "scenes") return run_scenes(rest);
     if (args[0] == "anchors") return run_anchors(rest);
+    if (args[0] == "evaluate") return run_evaluate(rest);
     throw Error(cat("lenet detector: unknown subcommand '", args[0], "' (see: lenet help detector)"));
 }
 

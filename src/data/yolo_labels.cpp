@@ -40,10 +40,12 @@ std::string shown(std::string_view field) {
 }
 
 // Parses one non-blank line; returns an empty string and fills `box` when it is good, else what is wrong.
-std::string parse_line(std::string_view line, int classes, LabelBox& box) {
+std::string parse_line(std::string_view line, int classes, bool with_score, LabelBox& box) {
     const auto fields = split_fields(line);
-    if (fields.size() != 5)
+    if (!with_score && fields.size() != 5)
         return cat("expected 5 fields (class x_center y_center width height), found ", fields.size());
+    if (with_score && fields.size() != 6)
+        return cat("expected 6 fields (class x_center y_center width height score), found ", fields.size());
     int cls = 0;
     const auto r = std::from_chars(fields[0].data(), fields[0].data() + fields[0].size(), cls);
     if (r.ec != std::errc() || r.ptr != fields[0].data() + fields[0].size())
@@ -68,6 +70,15 @@ std::string parse_line(std::string_view line, int classes, LabelBox& box) {
         return cat("box spans y ", b.top(), " to ", b.bottom(), ", outside [0, 1]");
     box.cls = cls;
     box.box = b;
+    if (with_score) {
+        const std::string_view f = fields[5];
+        float score = 0;
+        const auto rs = std::from_chars(f.data(), f.data() + f.size(), score);
+        if (rs.ec != std::errc() || rs.ptr != f.data() + f.size() || !std::isfinite(score))
+            return cat("score ", shown(f), ": expected a number");
+        if (score < 0 || score > 1) return cat("score ", score, " is outside [0, 1]");
+        box.score = score;
+    }
     return {};
 }
 
@@ -87,7 +98,7 @@ std::vector<LabelBox> parse_yolo_labels(std::string_view text, const std::string
         if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
         LabelBox box;
         box.line = line_number;
-        const std::string problem = parse_line(line, options.classes, box);
+        const std::string problem = parse_line(line, options.classes, options.with_score, box);
         if (problem.empty()) {
             boxes.push_back(box);
             continue;

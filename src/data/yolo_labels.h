@@ -15,11 +15,15 @@ struct LabelBox {
     int cls = 0;
     detect::Box box;  // relative
     int line = 0;     // in its file, from 1
+    float score = 1;  // detection files only
 };
 
 struct LabelOptions {
     int classes = 0;  // > 0: a class outside [0, classes) is an error
     bool skip_bad = false;
+    // Detection files: a sixth field, the score (confidence) in [0, 1], as written by detectors
+    // that save their boxes in label format with a confidence column.
+    bool with_score = false;
     // With skip_bad: where the warnings go; null prints "lenet: warning: ..." to stderr.
     std::vector<std::string>* warnings = nullptr;
 };

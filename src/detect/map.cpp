@@ -1,6 +1,7 @@
 #include "detect/map.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 
@@ -172,6 +173,38 @@ CocoResult evaluate_coco(const std::vector<ImageResult>& images, int classes, Ma
     result.map50 = result.map_at[0];
     result.map75 = result.map_at[5];
     return result;
+}
+
+std::string format_map_report(const MapResult& r, const CocoResult& coco, const std::vector<std::string>& names,
+                              const MapOptions& options) {
+    std::string out;
+    char line[256];
+    std::snprintf(line, sizeof line, "%5s %-12s %7s %7s %9s %7s %7s %7s\n", "class", "name", "truths", "preds", "AP@0.5",
+                  "TP", "FP", "FN");
+    out += line;
+    for (std::size_t c = 0; c < r.classes.size(); ++c) {
+        const ClassResult& cr = r.classes[c];
+        const std::string name = c < names.size() ? names[c] : std::to_string(c);
+        char ap[32];
+        if (std::isnan(cr.ap))
+            std::snprintf(ap, sizeof ap, "%9s", "-");
+        else
+            std::snprintf(ap, sizeof ap, "%9.4f", cr.ap);
+        std::snprintf(line, sizeof line, "%5zu %-12.12s %7d %7d %s %7d %7d %7d\n", c, name.c_str(), cr.truths, cr.predictions, ap,
+                      cr.tp, cr.fp, cr.fn);
+        out += line;
+    }
+    std::snprintf(line, sizeof line,
+                  "at score > %.2f: precision %.4f, recall %.4f, F1 %.4f, TP %d, FP %d, FN %d, average IoU %.2f%%\n",
+                  double(options.score_thresh), r.precision, r.recall, r.f1, r.tp, r.fp, r.fn, 100 * r.average_iou);
+    out += line;
+    std::snprintf(line, sizeof line, "mAP@%.2f = %.4f (all-point, over %d classes with truths)\n", double(options.iou_thresh),
+                  r.map, r.counted_classes);
+    out += line;
+    std::snprintf(line, sizeof line, "COCO: mAP@0.5:0.95 = %.4f, mAP@0.5 = %.4f, mAP@0.75 = %.4f (101-point)\n",
+                  coco.map50_95, coco.map50, coco.map75);
+    out += line;
+    return out;
 }
 
 }  // namespace lenet::detect

@@ -13,6 +13,7 @@
 // (empty_classes_count_as_zero). Its predictions still count as false positives at the threshold.
 #pragma once
 #include <array>
+#include <string>
 #include <vector>
 
 #include "detect/box.h"
@@ -93,5 +94,11 @@ struct CocoResult {
 // its interpolation can be changed to all_points for an AlexeyAB-style average.)
 MapOptions coco_options();
 CocoResult evaluate_coco(const std::vector<ImageResult>& images, int classes, MapOptions base = coco_options());
+
+// A report in the spirit of AlexeyAB's `detector map`: one row per class (truths, predictions,
+// AP@0.5, TP/FP/FN at the threshold), then precision/recall/F1 and the means. `names` may be
+// shorter than the class count (missing names print as the class number).
+std::string format_map_report(const MapResult& map50, const CocoResult& coco, const std::vector<std::string>& names,
+                              const MapOptions& options);
 
 }  // namespace lenet::detect
