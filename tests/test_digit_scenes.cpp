@@ -7,7 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <set>
 
-#include "data/data_file.h"
+#include "data/image_list.h"
 #include "data/digit_scenes.h"
 #include "data/yolo_labels.h"
 #include "io/atomic_file.h"
@@ -72,7 +72,7 @@ TEST_CASE("digit scenes: same seed, same bytes; another seed, other scenes", "[s
     const DataFile parsed = read_data_file((s.dir / "a/digits.data").string());
     CHECK(parsed.classes == 10);
     CHECK(read_image_list(parsed.train).size() == 5);
-    CHECK(read_names(parsed.names, parsed.classes).size() == 10);
+    CHECK(read_names(parsed.names).size() == 10);
     LabelOptions strict;
     strict.classes = 10;
     int boxes = 0;

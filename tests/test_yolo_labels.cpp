@@ -130,33 +130,3 @@ TEST_CASE("yolo labels: Darknet's label path rule, and files", "[labels]") {
     fs::remove_all(dir);
 }
 
-#include "data/data_file.h"
-
-TEST_CASE("data files: .data, names and image lists as Darknet writes them", "[labels]") {
-    const DataFile d = parse_data_file("# digits\nclasses= 10\r\ntrain = data/train.txt\nvalid=data/valid.txt\n\n"
-                                       "names=data/digits.names\nbackup=backup/\neval=coco\n",
-                                       "d.data");
-    CHECK(d.classes == 10);
-    CHECK(d.train == "data/train.txt");
-    CHECK(d.valid == "data/valid.txt");
-    CHECK(d.names == "data/digits.names");
-    CHECK(d.backup == "backup/");
-    REQUIRE(d.other.size() == 1);
-    CHECK(d.other[0].first == "eval");
-    CHECK_THROWS_WITH(parse_data_file("classes=abc\n", "d.data"), "d.data:1: classes=abc: expected an integer from 1 to 100000");
-    CHECK_THROWS_WITH(parse_data_file("classes=2\ntrain\n", "d.data"), "d.data:2: 'train': expected key=value");
-    CHECK_THROWS_WITH(parse_data_file("train=x\n", "d.data"), "d.data: no classes= line (the number of object classes)");
-
-    namespace fs = std::filesystem;
-    const fs::path dir = fs::temp_directory_path() / ("lenet_datafile_" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    write_file_atomically((dir / "n.names").string(), "zero\r\none\n\n");
-    CHECK(read_names((dir / "n.names").string(), 2) == std::vector<std::string>{"zero", "one"});
-    CHECK_THROWS_WITH(read_names((dir / "n.names").string(), 3), Contains("2 names for classes=3"));
-    write_file_atomically((dir / "l.txt").string(), "a/images/1.png\r\n\nb/images/2.png");
-    CHECK(read_image_list((dir / "l.txt").string()) == std::vector<std::string>{"a/images/1.png", "b/images/2.png"});
-    write_file_atomically((dir / "e.txt").string(), "\n");
-    CHECK_THROWS_WITH(read_image_list((dir / "e.txt").string()), Contains("e.txt: the image list is empty"));
-    CHECK_THROWS_WITH(read_data_file((dir / "none.data").string()), Contains("none.data: cannot open data file"));
-    fs::remove_all(dir);
-}

@@ -9,8 +9,8 @@
 #include "commands/args.h"
 #include "commands/commands.h"
 #include "core/error.h"
-#include "data/data_file.h"
 #include "data/digit_scenes.h"
+#include "data/image_list.h"
 #include "data/yolo_labels.h"
 #include "detect/anchors.h"
 #include "detect/map.h"
@@ -73,9 +73,9 @@ int run_anchors(const std::vector<std::string>& argv) {
     LabelOptions labels;
     labels.classes = data.classes;
     std::vector<std::pair<float, float>> sizes;
-    const std::vector<std::string> images = read_image_list(data.train);
-    for (const std::string& image : images)
-        for (const LabelBox& b : read_yolo_labels(find_label_file(image), labels))
+    const std::vector<ListEntry> images = read_image_list(data.train);
+    for (const ListEntry& image : images)
+        for (const LabelBox& b : read_yolo_labels(find_label_file(image.path), labels))
             sizes.emplace_back(b.box.w * float(width), b.box.h * float(height));
     const detect::Anchors anchors = detect::kmeans_anchors(sizes, k, std::uint64_t(args.integer("-seed", 1, 0, 1ll << 62)));
     std::printf("%zu boxes from %zu images, %d anchors at %dx%d, average IoU %.2f%%\nanchors = ", sizes.size(),
@@ -103,7 +103,9 @@ int run_evaluate(const std::vector<std::string>& argv) {
     args.expect_positionals(2, 2, "a .data file and a directory of detection files");
     const DataFile data = read_data_file(args.positionals()[0]);
     if (data.valid.empty()) throw Error(cat(data.path, ": no valid= line (the images to evaluate on)"));
-    const std::vector<std::string> names = data.names.empty() ? std::vector<std::string>{} : read_names(data.names, data.classes);
+    const std::vector<std::string> names = read_names(data.names);
+    if (int(names.size()) != data.classes)
+        throw Error(cat(data.names, ": ", names.size(), " class names for classes=", data.classes, " in ", data.path));
     detect::MapOptions options;
     options.score_thresh = number(args, "-thresh", 0.25f, 0.0f, 1.0f);
     options.iou_thresh = number(args, "-iou", 0.5f, 0.01f, 1.0f);
@@ -113,11 +115,11 @@ int run_evaluate(const std::vector<std::string>& argv) {
     prediction_options.with_score = true;
     std::vector<detect::ImageResult> images;
     int missing = 0;
-    for (const std::string& image : read_image_list(data.valid)) {
+    for (const ListEntry& image : read_image_list(data.valid)) {
         detect::ImageResult result;
-        for (const LabelBox& b : read_yolo_labels(find_label_file(image), truth_options)) result.truths.push_back({b.box, b.cls});
+        for (const LabelBox& b : read_yolo_labels(find_label_file(image.path), truth_options)) result.truths.push_back({b.box, b.cls});
         const std::string predictions =
-            (std::filesystem::path(args.positionals()[1]) / std::filesystem::path(image).stem()).string() + ".txt";
+            (std::filesystem::path(args.positionals()[1]) / std::filesystem::path(image.path).stem()).string() + ".txt";
         if (std::filesystem::exists(predictions)) {
             for (const LabelBox& b : read_yolo_labels(predictions, prediction_options))
                 result.predictions.push_back({b.box, b.cls, b.score});
