@@ -75,6 +75,35 @@ const std::vector<Command>& commands() {
          "example:\n"
          "  lenet export cfg/lenet_xnor.cfg backup/lenet_xnor_final.weights lenet_xnor.packed -binary\n",
          run_export},
+        {"detector", "detection: digit scenes (scenes), anchors (anchors), mAP of saved detections (evaluate)",
+         "usage: lenet detector scenes <mnist dir> <out dir> [-count n] [-size 320] [-seed s] [-split train|valid]\n"
+         "                             [-max-digits 5] [-format jpg|png] [-photos dir] [-video out.avi [-frames n]]\n"
+         "  Writes digit scenes in Darknet's layout: <out>/images/<split>/NNNNNN.jpg (JPEG quality 95;\n"
+         "  -format png: lossless, ~4x larger), one YOLO label file each in <out>/labels/<split>/ (class\n"
+         "  x_center y_center width height, relative; boxes from the ink), the image list\n"
+         "  <out>/<split>.txt, <out>/digits.data and <out>/digits.names.\n"
+         "  1 to -max-digits MNIST digits per scene, 1/12 to 1/3 of the side, dark or light ink, on\n"
+         "  procedural backgrounds (or crops of the .jpg/.png photos under -photos, e.g. Debian's\n"
+         "  desktop-base in /usr/share/desktop-base), plus a few strokes and blobs that are not digits.\n"
+         "  train scenes use MNIST's training digits, valid scenes its test digits. The same seed gives\n"
+         "  the same files. -count defaults to 10000 (train) or 1000 (valid).\n"
+         "  -video writes a clip of moving digits instead (MJPG AVI, 10 frames/s, -frames frames,\n"
+         "  default 100) with its ground truth beside it as <name>.jsonl, one JSON line per frame.\n"
+         "usage: lenet detector anchors <data> [-num 6] [-width 320] [-height 320] [-seed 1]\n"
+         "  k-means (distance 1 - IoU, as AlexeyAB's calc_anchors) over the sizes of the boxes of the\n"
+         "  train= list's label files, in pixels at the network size; prints a cfg anchors= line.\n"
+         "usage: lenet detector evaluate <data> <detections dir> [-thresh 0.25] [-iou 0.5] [-skip-bad]\n"
+         "  mAP of saved detections against the valid= list's labels: <detections dir>/<image stem>.txt\n"
+         "  per image, lines `class x_center y_center width height score` (relative). Prints per class\n"
+         "  AP@iou (VOC all-point, as AlexeyAB's detector map) and TP/FP/FN at score > thresh,\n"
+         "  precision, recall, F1, and COCO's mAP@0.5:0.95. A missing file means no detections.\n"
+         "example:\n"
+         "  lenet detector scenes data/mnist data/scenes -count 10000\n"
+         "  lenet detector scenes data/mnist data/scenes -split valid -count 1000\n"
+         "  lenet detector scenes data/mnist data/scenes -split valid -video data/scenes/moving.avi -frames 200\n"
+         "  lenet detector anchors data/scenes/digits.data -num 6\n"
+         "  lenet detector evaluate data/scenes/digits.data results/detections\n",
+         run_detector},
     };
     return table;
 }

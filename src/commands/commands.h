@@ -20,5 +20,6 @@ int run_predict(const std::vector<std::string>& args);
 int run_summary(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_export(const std::vector<std::string>& args);
+int run_detector(const std::vector<std::string>& args);
 
 }  // namespace lenet
