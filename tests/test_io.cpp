@@ -107,9 +107,13 @@ std::string with_crc(std::string body) {
 }
 
 TEST_CASE("packed weights: round trip, byte layout, and damaged files", "[io][binary]") {
+    // XNOR-Net's layer (s(0) = +1) and Darknet's (s(0) = -1): the same layout.
+    for (const std::string scale : {"k", "none"}) {
+    INFO("xnor_scale=" << scale);
     const std::string dir = scratch_dir();
     const std::string text = "[net]\nbatch=2\nwidth=5\nheight=5\nchannels=3\n"
-                             "[convolutional]\nxnor=1\nbatch_normalize=1\nfilters=2\nsize=3\nactivation=relu\n"
+                             "[convolutional]\nxnor=1\nxnor_scale=" + scale +
+                             "\nbatch_normalize=1\nfilters=2\nsize=3\nactivation=relu\n"
                              "[connected]\nbinary=1\noutput=3\nactivation=linear\n";
     BuildOptions build;
     build.threads = 1;
@@ -165,9 +169,11 @@ TEST_CASE("packed weights: round trip, byte layout, and damaged files", "[io][bi
                Contains("stray.packed: byte offset " + std::to_string(first_word) + ": row 0 has sign bits set past its 27"));
     write_bytes(dir + "/short.packed", with_crc(bytes.substr(0, 60)));
     CHECK_THAT(error_of([&] { b->load_weights(dir + "/short.packed"); }),
-               Contains("short.packed: truncated at byte offset 56: layer 0 (conv xnor, binary.cfg:6) needs 8 bytes for "
-                        "its sign bits but only 4 remain"));
+               Contains("short.packed: truncated at byte offset 56: layer 0 (" +
+                        std::string(scale == "k" ? "conv xnor-k" : "conv xnor") +
+                        ", binary.cfg:6) needs 8 bytes for its sign bits but only 4 remain"));
     std::filesystem::remove_all(dir);
+    }
 }
 
 TEST_CASE("train state: round trip, checksum and truncation", "[io]") {
