@@ -26,6 +26,11 @@ enum class BinaryMode { none, weights, xnor };
 //   k     XNOR-Net's: s(I) scaled by K (conv: the channel mean of |I| box-filtered over each
 //         output's window; connected: beta = mean |I| per sample); s(0) = +1. lenet's own cfgs.
 // Darknet has no xnor on [connected]; there `none` is the same arithmetic on a 1x1 "image".
+// Padded taps are 0 in both (Darknet's float path: binarize_cpu, then im2col's zero padding).
+// AlexeyAB's bit-packed inference (im2col_cpu_custom_bin / float_to_bit, then
+// gemm_nn_custom_bin_mean_transposed) packs a padded tap as bit 0, i.e. -1; lenet does not copy
+// that, so its packed and float results stay equal. Darknet's GPU binarize_kernel tests x >= 0:
+// its GPU training maps an exact 0 to +1. README.md (Binary-weight and XNOR networks) has more.
 enum class XnorScale { none, k };
 
 struct BinarySpec {

@@ -1,8 +1,9 @@
 // [connected]: output, activation, batch_normalize, binary, xnor, xnor_scale. output[batch x out] =
 // input[batch x in] * W^T with W stored one row per output (Darknet's layout).
 // binary=1 uses alpha * s(W) (alpha per output unit); xnor=1 also binarizes each sample, s(x),
-// scaled by beta = mean |x| over the sample with xnor_scale=k (unscaled with none, the default). Inference of XNOR layers runs on bit-packed kernels
-// and one folded output transform shared with the float simulation (see convolutional.cpp).
+// scaled by beta = mean |x| over the sample with xnor_scale=k (unscaled with none, the default).
+// Inference of XNOR layers runs on bit-packed kernels and one folded output transform shared with
+// the float simulation (see convolutional.cpp).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -1,5 +1,5 @@
-// [connected] with binary=1 (BWN) or xnor=1 (xnor_scale=k or none): float simulation for training, bit-packed XNOR kernels
-// at inference, one folded output transform for both (DESIGN.md §4).
+// [connected] with binary=1 (BWN) or xnor=1 (xnor_scale=k or none): float simulation for
+// training, bit-packed XNOR kernels at inference, one folded output transform for both (DESIGN.md §4).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -5,9 +5,10 @@
 // a fixed order so a run is deterministic for a given thread count.
 // binary=1 (BWN) convolves with alpha * s(W); xnor=1 also binarizes the input, s(I), scaled by K
 // with xnor_scale=k (XNOR-Net's) and unscaled with xnor_scale=none (Darknet's, the default;
-// layers/binary.h says what each computes and where Darknet does it). Training runs that arithmetic in float; inference runs XNOR layers on
-// bit-packed kernels whose integer dot products equal the float simulation's exactly, then one
-// folded output transform (alpha, K, batch norm, bias) shared by both paths.
+// layers/binary.h says what each computes and where Darknet does it). Training runs that
+// arithmetic in float; inference runs XNOR layers on bit-packed kernels whose integer dot products
+// equal the float simulation's exactly, then one folded output transform (alpha, K, batch norm,
+// bias) shared by both paths.
 #include <algorithm>
 #include <array>
 #include <cmath>

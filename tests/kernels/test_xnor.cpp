@@ -69,7 +69,8 @@ std::vector<float> simulate_conv(const k::ConvGeometry& g, int filters, const st
                             const float in = y < 0 || y >= g.height || x < 0 || x >= g.width
                                                  ? 0.0f
                                                  : expected_sign(image[(std::size_t(c) * g.height + y) * g.width + x], zero);
-                            sum += in * expected_sign(weights[((std::size_t(f) * g.channels + c) * g.size + ky) * g.size + kx], zero);
+                            sum += in * expected_sign(
+                                            weights[((std::size_t(f) * g.channels + c) * g.size + ky) * g.size + kx], zero);
                         }
                 out[(std::size_t(f) * out_h + oy) * out_w + ox] = sum;
             }
@@ -83,7 +84,8 @@ std::vector<float> simulate_dense(int rows, int columns, int batch, const std::v
         for (int r = 0; r < rows; ++r) {
             float sum = 0.0f;
             for (int i = 0; i < columns; ++i)
-                sum += expected_sign(input[std::size_t(b) * columns + i], zero) * expected_sign(weights[std::size_t(r) * columns + i], zero);
+                sum += expected_sign(input[std::size_t(b) * columns + i], zero) *
+                       expected_sign(weights[std::size_t(r) * columns + i], zero);
             out[std::size_t(b) * rows + r] = sum;
         }
     return out;

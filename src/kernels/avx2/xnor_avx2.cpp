@@ -211,7 +211,8 @@ void pack_planes(const ConvGeometry& g, const float* image, std::uint8_t* planes
             auto eight = [&](int x) {  // pixels x..x+7
                 __m256i bits = _mm256_setzero_si256();
                 for (int ci = 0; ci < channels; ++ci) {
-                    const __m256 ge = positive8<Zero>(_mm256_loadu_ps(line + std::size_t(ci) * pixels + std::size_t(x)));
+                    const __m256 ge =
+                        positive8<Zero>(_mm256_loadu_ps(line + std::size_t(ci) * pixels + std::size_t(x)));
                     bits = _mm256_or_si256(bits, _mm256_and_si256(_mm256_castps_si256(ge), _mm256_set1_epi32(1 << ci)));
                 }
                 const __m256i lo = _mm256_and_si256(bits, _mm256_set1_epi32(15)), hi = _mm256_srli_epi32(bits, 4);
