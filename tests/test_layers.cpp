@@ -1093,27 +1093,29 @@ TEST_CASE("bit-packed inference equals the float simulation bit for bit", "[laye
     };
     const std::vector<Backend> backends = lenet::test::all_backends();
     const std::vector<float> x = random_values(5 * 3 * 9 * 11, 111);
-    for (const std::string& cfg : {cfg_with("k", "k", "k"), cfg_with("none", "none", "none"), cfg_with("k", "none", "k")})
-    for (const Backend backend : backends)
-        for (const int threads : {1, 3}) {
-            std::vector<std::vector<float>> outputs;
-            for (const bool packed : {true, false}) {
-                BuildOptions build;
-                build.threads = threads;
-                build.backend = backend;
-                build.max_batch = 5;
-                build.packed_binary = packed;
-                auto net = Network::from_sections(lenet::parse_cfg(cfg, "test.cfg"), build);
-                randomize_non_decay_params(*net, 112);
-                run_forward(*net, x, 5, true);  // rolling statistics away from their initial values
-                outputs.push_back(run_forward(*net, x, 5, false));
-                // Fewer images than threads: each image is split over the pool.
-                const std::vector<float> two(x.begin(), x.begin() + std::ptrdiff_t(2 * 3 * 9 * 11));
-                outputs.push_back(run_forward(*net, two, 2, false));
+    for (const std::string& cfg :
+         {cfg_with("k", "k", "k"), cfg_with("none", "none", "none"), cfg_with("k", "none", "k")}) {
+        for (const Backend backend : backends)
+            for (const int threads : {1, 3}) {
+                std::vector<std::vector<float>> outputs;
+                for (const bool packed : {true, false}) {
+                    BuildOptions build;
+                    build.threads = threads;
+                    build.backend = backend;
+                    build.max_batch = 5;
+                    build.packed_binary = packed;
+                    auto net = Network::from_sections(lenet::parse_cfg(cfg, "test.cfg"), build);
+                    randomize_non_decay_params(*net, 112);
+                    run_forward(*net, x, 5, true);  // rolling statistics away from their initial values
+                    outputs.push_back(run_forward(*net, x, 5, false));
+                    // Fewer images than threads: each image is split over the pool.
+                    const std::vector<float> two(x.begin(), x.begin() + std::ptrdiff_t(2 * 3 * 9 * 11));
+                    outputs.push_back(run_forward(*net, two, 2, false));
+                }
+                INFO(lenet::backend_name(backend) << ", " << threads << " thread(s), " << cfg);
+                CHECK(outputs[0] == outputs[2]);
+                CHECK(outputs[1] == outputs[3]);
+                CHECK(std::equal(outputs[1].begin(), outputs[1].end(), outputs[0].begin()));
             }
-            INFO(lenet::backend_name(backend) << ", " << threads << " thread(s), " << cfg);
-            CHECK(outputs[0] == outputs[2]);
-            CHECK(outputs[1] == outputs[3]);
-            CHECK(std::equal(outputs[1].begin(), outputs[1].end(), outputs[0].begin()));
-        }
+    }
 }

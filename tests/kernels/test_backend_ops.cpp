@@ -444,18 +444,18 @@ void check_xnor_dense(const k::Ops& ops, Rng& rng) {
         for (const int columns : {1, 63, 65, 130, 1152})
             for (const int batch : {1, 3})
                 for (const k::ZeroSign zero : {k::ZeroSign::positive, k::ZeroSign::negative}) {
-                const auto weights = signs_with_zeros(rng, std::size_t(rows) * columns);
-                const k::PackedRows packed = k::pack_rows(weights.data(), rows, columns, zero);
-                const auto input = signs_with_zeros(rng, std::size_t(batch) * columns);
-                Guarded<float> want(std::size_t(batch) * rows, kGuardValue), got = want;
-                std::vector<unsigned char> ref_ws(k::xnor_dense_workspace_bytes(packed, batch));
-                ref().xnor_dense({nullptr, &ref()}, packed, input.data(), batch, want.data(), ref_ws.data());
-                Guarded<unsigned char> ws(k::xnor_dense_workspace_bytes(packed, batch), kGuardByte);
-                ops.xnor_dense({&pool, &ops}, packed, input.data(), batch, got.data(), ws.data());
-                INFO("rows=" << rows << " columns=" << columns << " batch=" << batch);
-                CHECK(ws.intact(kGuardByte));
-                check_exact(got, want, "xnor_dense");
-            }
+                    const auto weights = signs_with_zeros(rng, std::size_t(rows) * columns);
+                    const k::PackedRows packed = k::pack_rows(weights.data(), rows, columns, zero);
+                    const auto input = signs_with_zeros(rng, std::size_t(batch) * columns);
+                    Guarded<float> want(std::size_t(batch) * rows, kGuardValue), got = want;
+                    std::vector<unsigned char> ref_ws(k::xnor_dense_workspace_bytes(packed, batch));
+                    ref().xnor_dense({nullptr, &ref()}, packed, input.data(), batch, want.data(), ref_ws.data());
+                    Guarded<unsigned char> ws(k::xnor_dense_workspace_bytes(packed, batch), kGuardByte);
+                    ops.xnor_dense({&pool, &ops}, packed, input.data(), batch, got.data(), ws.data());
+                    INFO("rows=" << rows << " columns=" << columns << " batch=" << batch);
+                    CHECK(ws.intact(kGuardByte));
+                    check_exact(got, want, "xnor_dense");
+                }
 }
 
 using Checker = std::function<void(const k::Ops&, Rng&)>;

@@ -142,18 +142,18 @@ void check_conv(const k::ConvGeometry& g, int filters, std::uint64_t seed) {
     const std::vector<float> image = random_values(rng, std::size_t(g.channels) * g.height * g.width);
     const std::vector<float> weights = random_values(rng, std::size_t(filters) * g.channels * g.size * g.size);
     for (k::ZeroSign zero : {kPositive, kNegative}) {
-    std::vector<float> expected = simulate_conv(g, filters, image, weights, zero);
-    expected.resize(expected.size() + kGuardFloats, kGuard);
-    const k::PackedFilters packed = k::pack_filters(weights.data(), filters, g.channels, g.size, zero);
-    for (Backend backend : backends())
-        for (int threads : {1, 3}) {
-            INFO(describe(g, filters) << " " << rule_name(zero) << " backend=" << lenet::backend_name(backend)
-                                      << " threads=" << threads);
-            bool workspace_ok = false;
-            const std::vector<float> dots = run_conv(backend, threads, g, packed, image, &workspace_ok);
-            CHECK(workspace_ok);
-            REQUIRE(dots == expected);
-        }
+        std::vector<float> expected = simulate_conv(g, filters, image, weights, zero);
+        expected.resize(expected.size() + kGuardFloats, kGuard);
+        const k::PackedFilters packed = k::pack_filters(weights.data(), filters, g.channels, g.size, zero);
+        for (Backend backend : backends())
+            for (int threads : {1, 3}) {
+                INFO(describe(g, filters) << " " << rule_name(zero) << " backend=" << lenet::backend_name(backend)
+                                          << " threads=" << threads);
+                bool workspace_ok = false;
+                const std::vector<float> dots = run_conv(backend, threads, g, packed, image, &workspace_ok);
+                CHECK(workspace_ok);
+                REQUIRE(dots == expected);
+            }
     }
 }
 
@@ -218,47 +218,47 @@ TEST_CASE("xnor pack/unpack round trips", "[xnor]") {
         for (int channels : {1, 3, 7, 8, 9, 63, 64, 65, 130})
             for (int size : {1, 2, 3, 5})
                 for (k::ZeroSign zero : {kPositive, kNegative}) {
-                INFO("filters=" << filters << " channels=" << channels << " size=" << size << " " << rule_name(zero));
-                const std::vector<float> w = random_values(rng, std::size_t(filters) * channels * size * size);
-                const k::PackedFilters packed = k::pack_filters(w.data(), filters, channels, size, zero);
-                REQUIRE(packed.zero == zero);
-                REQUIRE(packed.bits.size() == std::size_t(filters) * std::size_t(packed.row_words));
-                std::vector<float> signs(w.size(), 0.0f);
-                k::unpack_filters(packed, signs.data());
-                for (std::size_t i = 0; i < w.size(); ++i) REQUIRE(signs[i] == expected_sign(w[i], zero));
-                // The tables hold popcount(x XOR w) for the same signs, w 0 for missing channels and filters.
-                const int taps = size * size;
-                REQUIRE(packed.tables.size() == std::size_t(packed.quads) * taps * std::size_t(packed.steps) * 8);
-                for (int f = 0; f < packed.quads * 4; ++f)
-                    for (int t = 0; t < taps; ++t)
-                        for (int s = 0; s < packed.steps; ++s)
-                            for (int h = 0; h < 2; ++h) {
-                                unsigned nibble = 0;
-                                for (int j = 0; j < 4; ++j) {
-                                    const int c = 8 * s + 4 * h + j;
-                                    if (f < filters && c < channels && expected_sign(w[(std::size_t(f) * channels + c) * taps + t], zero) > 0)
-                                        nibble |= 1u << j;
+                    INFO("filters=" << filters << " channels=" << channels << " size=" << size << " " << rule_name(zero));
+                    const std::vector<float> w = random_values(rng, std::size_t(filters) * channels * size * size);
+                    const k::PackedFilters packed = k::pack_filters(w.data(), filters, channels, size, zero);
+                    REQUIRE(packed.zero == zero);
+                    REQUIRE(packed.bits.size() == std::size_t(filters) * std::size_t(packed.row_words));
+                    std::vector<float> signs(w.size(), 0.0f);
+                    k::unpack_filters(packed, signs.data());
+                    for (std::size_t i = 0; i < w.size(); ++i) REQUIRE(signs[i] == expected_sign(w[i], zero));
+                    // The tables hold popcount(x XOR w) for the same signs, w 0 for missing channels and filters.
+                    const int taps = size * size;
+                    REQUIRE(packed.tables.size() == std::size_t(packed.quads) * taps * std::size_t(packed.steps) * 8);
+                    for (int f = 0; f < packed.quads * 4; ++f)
+                        for (int t = 0; t < taps; ++t)
+                            for (int s = 0; s < packed.steps; ++s)
+                                for (int h = 0; h < 2; ++h) {
+                                    unsigned nibble = 0;
+                                    for (int j = 0; j < 4; ++j) {
+                                        const int c = 8 * s + 4 * h + j;
+                                        if (f < filters && c < channels && expected_sign(w[(std::size_t(f) * channels + c) * taps + t], zero) > 0)
+                                            nibble |= 1u << j;
+                                    }
+                                    const k::Block16& table =
+                                        packed.tables[(((std::size_t(f / 4) * taps + t) * std::size_t(packed.steps) + s) * 4 + f % 4) * 2 + h];
+                                    for (unsigned x = 0; x < 16; ++x) REQUIRE(table.bytes[x] == std::popcount(x ^ nibble));
                                 }
-                                const k::Block16& table =
-                                    packed.tables[(((std::size_t(f / 4) * taps + t) * std::size_t(packed.steps) + s) * 4 + f % 4) * 2 + h];
-                                for (unsigned x = 0; x < 16; ++x) REQUIRE(table.bytes[x] == std::popcount(x ^ nibble));
-                            }
-            }
+                }
     for (int rows : {1, 3, 64, 65})
         for (int columns : {1, 2, 63, 64, 65, 127, 200})
             for (k::ZeroSign zero : {kPositive, kNegative}) {
-            INFO("rows=" << rows << " columns=" << columns << " " << rule_name(zero));
-            const std::vector<float> w = random_values(rng, std::size_t(rows) * columns);
-            const k::PackedRows packed = k::pack_rows(w.data(), rows, columns, zero);
-            REQUIRE(packed.zero == zero);
-            REQUIRE(packed.row_words == (columns + 63) / 64);
-            std::vector<float> signs(w.size(), 0.0f);
-            k::unpack_rows(packed, signs.data());
-            for (std::size_t i = 0; i < w.size(); ++i) REQUIRE(signs[i] == expected_sign(w[i], zero));
-            if (columns % 64)  // unused bits are zero
-                for (int r = 0; r < rows; ++r)
-                    REQUIRE(packed.bits[std::size_t(r) * packed.row_words + packed.row_words - 1] >> (columns % 64) == 0);
-        }
+                INFO("rows=" << rows << " columns=" << columns << " " << rule_name(zero));
+                const std::vector<float> w = random_values(rng, std::size_t(rows) * columns);
+                const k::PackedRows packed = k::pack_rows(w.data(), rows, columns, zero);
+                REQUIRE(packed.zero == zero);
+                REQUIRE(packed.row_words == (columns + 63) / 64);
+                std::vector<float> signs(w.size(), 0.0f);
+                k::unpack_rows(packed, signs.data());
+                for (std::size_t i = 0; i < w.size(); ++i) REQUIRE(signs[i] == expected_sign(w[i], zero));
+                if (columns % 64)  // unused bits are zero
+                    for (int r = 0; r < rows; ++r)
+                        REQUIRE(packed.bits[std::size_t(r) * packed.row_words + packed.row_words - 1] >> (columns % 64) == 0);
+            }
 }
 
 TEST_CASE("xnor conv matches the float simulation on random shapes", "[xnor]") {
@@ -312,20 +312,20 @@ TEST_CASE("xnor dense matches the float simulation", "[xnor]") {
         const std::vector<float> weights = random_values(rng, std::size_t(s.rows) * s.columns);
         const std::vector<float> input = random_values(rng, std::size_t(s.batch) * s.columns);
         for (k::ZeroSign zero : {kPositive, kNegative}) {
-        std::vector<float> expected = simulate_dense(s.rows, s.columns, s.batch, input, weights, zero);
-        expected.resize(expected.size() + kGuardFloats, kGuard);
-        const k::PackedRows packed = k::pack_rows(weights.data(), s.rows, s.columns, zero);
-        for (Backend backend : backends())
-            for (int threads : {1, 3}) {
-                INFO("rows=" << s.rows << " columns=" << s.columns << " batch=" << s.batch << " " << rule_name(zero)
-                             << " backend=" << lenet::backend_name(backend) << " threads=" << threads);
-                lenet::ThreadPool pool(threads);
-                std::vector<float> dots(expected.size(), kGuard);
-                Workspace ws(k::xnor_dense_workspace_bytes(packed, s.batch));
-                backend->xnor_dense({&pool, backend}, packed, input.data(), s.batch, dots.data(), ws.data());
-                CHECK(ws.guard_intact());
-                REQUIRE(dots == expected);
-            }
+            std::vector<float> expected = simulate_dense(s.rows, s.columns, s.batch, input, weights, zero);
+            expected.resize(expected.size() + kGuardFloats, kGuard);
+            const k::PackedRows packed = k::pack_rows(weights.data(), s.rows, s.columns, zero);
+            for (Backend backend : backends())
+                for (int threads : {1, 3}) {
+                    INFO("rows=" << s.rows << " columns=" << s.columns << " batch=" << s.batch << " " << rule_name(zero)
+                                 << " backend=" << lenet::backend_name(backend) << " threads=" << threads);
+                    lenet::ThreadPool pool(threads);
+                    std::vector<float> dots(expected.size(), kGuard);
+                    Workspace ws(k::xnor_dense_workspace_bytes(packed, s.batch));
+                    backend->xnor_dense({&pool, backend}, packed, input.data(), s.batch, dots.data(), ws.data());
+                    CHECK(ws.guard_intact());
+                    REQUIRE(dots == expected);
+                }
         }
     }
 }
