@@ -104,7 +104,7 @@ TEST_CASE("cfg: xnor=1 is Darknet's XNOR unless xnor_scale=k says XNOR-Net's", "
                                   "[convolutional]\nxnor=1\nxnor_scale=none\nfilters=2\nsize=3\n",
                                   "[convolutional]\nxnor=1\nxnor_scale=k\nfilters=2\nsize=3\n",
                                   "[connected]\nxnor=1\noutput=2\n", "[connected]\nxnor=1\nxnor_scale=k\noutput=2\n"};
-    const char* kinds[] = {"conv xnor", "conv xnor", "conv xnor-k", "conn xnor", "conn xnor-k"};
+    const char* kinds[] = {"conv xnor", "conv xnor", "conv xnorK", "conn xnor", "conn xnorK"};
     for (int i = 0; i < 5; ++i) {
         auto net = Network::from_sections(parse_cfg(std::string(kNet) + layers[i], "x.cfg"), build);
         CHECK(net->layer(0).summary().kind == std::string(kinds[i]));

@@ -170,7 +170,7 @@ TEST_CASE("packed weights: round trip, byte layout, and damaged files", "[io][bi
         write_bytes(dir + "/short.packed", with_crc(bytes.substr(0, 60)));
         CHECK_THAT(error_of([&] { b->load_weights(dir + "/short.packed"); }),
                    Contains("short.packed: truncated at byte offset 56: layer 0 (" +
-                            std::string(scale == "k" ? "conv xnor-k" : "conv xnor") +
+                            std::string(scale == "k" ? "conv xnorK" : "conv xnor") +
                             ", binary.cfg:6) needs 8 bytes for its sign bits but only 4 remain"));
         std::filesystem::remove_all(dir);
     }

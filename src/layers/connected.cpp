@@ -52,7 +52,7 @@ ConnectedLayer::ConnectedLayer(Shape input, int outputs, Activation activation, 
 }
 
 LayerSummary ConnectedLayer::summary() const {
-    const char* kind = mode_ == BinaryMode::xnor      ? (input_scale_ ? "conn xnor-k" : "conn xnor")
+    const char* kind = mode_ == BinaryMode::xnor      ? (input_scale_ ? "conn xnorK" : "conn xnor")
                        : mode_ == BinaryMode::weights ? "conn bwn"
                                                       : "connected";
     return {kind, "", "", weights_.size() + biases_.size() + scales_.size(), 2.0 * double(weights_.size())};

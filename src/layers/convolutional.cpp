@@ -67,7 +67,7 @@ ConvolutionalLayer::ConvolutionalLayer(Shape input, int filters, int size, int s
 }
 
 LayerSummary ConvolutionalLayer::summary() const {
-    const char* kind = mode_ == BinaryMode::xnor    ? (input_scale_ ? "conv xnor-k" : "conv xnor")
+    const char* kind = mode_ == BinaryMode::xnor    ? (input_scale_ ? "conv xnorK" : "conv xnor")
                        : mode_ == BinaryMode::weights ? "conv bwn"
                                                       : "conv";
     return {kind, std::to_string(filters_), cat(geometry_.size, " x ", geometry_.size, " / ", geometry_.stride),
