@@ -87,10 +87,11 @@ void ConnectedLayer::binary_backward(const BackwardPass& pass) {
     float* weight_grad_binary = input_grad_binary + samples;
     const float* source = pass.input;
     float* beta_grads = beta_grads_.data();
-    if (input_scale_)
+    if (input_scale_) {
         // g is dL/d(beta * alpha * dots): beta's gradient first, then g * beta for W~ and s(x).
         ops.xnor_dense_scale_gradient(pass.batch, outputs_, binary_.alpha.data(), dots_.data(), betas_.data(),
                                       pass.output_grad, beta_grads);
+    }
     if (xnor) {
         ops.sign(pass.input, samples, zero_, signed_input);
         source = signed_input;
