@@ -35,6 +35,7 @@ stride=2
 
 [convolutional]
 xnor=1
+xnor_scale=k
 filters=2
 size=1
 stride=1

@@ -91,6 +91,24 @@ TEST_CASE("cfg: each kind of error names file, line and key", "[cfg]") {
                Contains("bad.cfg:1: [net]: policy=steps needs steps="));
     CHECK_THAT(build_error("[net]\nbatch=4\nwidth=8\nheight=8\nchannels=1\nlearning_rate=1e\n[softmax]\n"),
                Contains("bad.cfg:6: [net] learning_rate=1e: expected a number"));
+    CHECK_THAT(build_error(std::string(kNet) + "[convolutional]\nxnor=1\nxnor_scale=beta\n"),
+               Contains("bad.cfg:8: [convolutional] xnor_scale=beta: expected k (XNOR-Net's input scale) or none"));
+    CHECK_THAT(build_error(std::string(kNet) + "[connected]\nbinary=1\nxnor_scale=k\n"),
+               Contains("bad.cfg:8: [connected] xnor_scale=k: only an XNOR layer (xnor=1) scales its inputs"));
+}
+
+TEST_CASE("cfg: xnor=1 is Darknet's XNOR unless xnor_scale=k says XNOR-Net's", "[cfg][binary]") {
+    BuildOptions build;
+    build.threads = 1;
+    const std::string layers[] = {"[convolutional]\nxnor=1\nfilters=2\nsize=3\n",
+                                  "[convolutional]\nxnor=1\nxnor_scale=none\nfilters=2\nsize=3\n",
+                                  "[convolutional]\nxnor=1\nxnor_scale=k\nfilters=2\nsize=3\n",
+                                  "[connected]\nxnor=1\noutput=2\n", "[connected]\nxnor=1\nxnor_scale=k\noutput=2\n"};
+    const char* kinds[] = {"conv xnor", "conv xnor", "conv xnorK", "conn xnor", "conn xnorK"};
+    for (int i = 0; i < 5; ++i) {
+        auto net = Network::from_sections(parse_cfg(std::string(kNet) + layers[i], "x.cfg"), build);
+        CHECK(net->layer(0).summary().kind == std::string(kinds[i]));
+    }
 }
 
 TEST_CASE("cfg: absurd sizes are refused before anything is allocated", "[cfg]") {

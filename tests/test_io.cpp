@@ -107,67 +107,73 @@ std::string with_crc(std::string body) {
 }
 
 TEST_CASE("packed weights: round trip, byte layout, and damaged files", "[io][binary]") {
-    const std::string dir = scratch_dir();
-    const std::string text = "[net]\nbatch=2\nwidth=5\nheight=5\nchannels=3\n"
-                             "[convolutional]\nxnor=1\nbatch_normalize=1\nfilters=2\nsize=3\nactivation=relu\n"
-                             "[connected]\nbinary=1\noutput=3\nactivation=linear\n";
-    BuildOptions build;
-    build.threads = 1;
-    auto a = Network::from_sections(parse_cfg(text, "binary.cfg"), build);
-    std::vector<float> input(2 * 75);
-    for (std::size_t i = 0; i < input.size(); ++i) input[i] = float(int(i % 11) - 5) * 0.3f;
-    a->forward(input.data(), 2, true);
-    a->save_weights(dir + "/a.packed", 77, true);
-    const std::string bytes = read_file(dir + "/a.packed");
-    // "LNPK", version 2, seen; conv: biases, scales, mean, variance (2 each), alpha 2, 2 rows of
-    // 27 bits = 1 word each; connected (3x3x2 = 18 inputs): biases 3, alpha 3, 3 rows of 1 word;
-    // u64 count of lenet-only values (0 here); CRC.
-    CHECK(bytes.substr(0, 4) == "LNPK");
-    CHECK(bytes[4] == 2);
-    CHECK(bytes.size() == 16 + (4 * 10 + 8 * 2) + (4 * 6 + 8 * 3) + 8 + 4);
+    // XNOR-Net's layer (s(0) = +1) and Darknet's (s(0) = -1): the same layout.
+    for (const std::string scale : {"k", "none"}) {
+        INFO("xnor_scale=" << scale);
+        const std::string dir = scratch_dir();
+        const std::string text = "[net]\nbatch=2\nwidth=5\nheight=5\nchannels=3\n"
+                                 "[convolutional]\nxnor=1\nxnor_scale=" + scale +
+                                 "\nbatch_normalize=1\nfilters=2\nsize=3\nactivation=relu\n"
+                                 "[connected]\nbinary=1\noutput=3\nactivation=linear\n";
+        BuildOptions build;
+        build.threads = 1;
+        auto a = Network::from_sections(parse_cfg(text, "binary.cfg"), build);
+        std::vector<float> input(2 * 75);
+        for (std::size_t i = 0; i < input.size(); ++i) input[i] = float(int(i % 11) - 5) * 0.3f;
+        a->forward(input.data(), 2, true);
+        a->save_weights(dir + "/a.packed", 77, true);
+        const std::string bytes = read_file(dir + "/a.packed");
+        // "LNPK", version 2, seen; conv: biases, scales, mean, variance (2 each), alpha 2, 2 rows of
+        // 27 bits = 1 word each; connected (3x3x2 = 18 inputs): biases 3, alpha 3, 3 rows of 1 word;
+        // u64 count of lenet-only values (0 here); CRC.
+        CHECK(bytes.substr(0, 4) == "LNPK");
+        CHECK(bytes[4] == 2);
+        CHECK(bytes.size() == 16 + (4 * 10 + 8 * 2) + (4 * 6 + 8 * 3) + 8 + 4);
 
-    // Loading gives latent weights alpha * s(W): the same network function at inference.
-    auto b = Network::from_sections(parse_cfg(text, "binary.cfg"), build);
-    CHECK(b->load_weights(dir + "/a.packed") == 77);
-    CHECK(b->weights_bytes(77, true) == a->weights_bytes(77, true));
-    const float* a_out = a->forward(input.data(), 2, false);
-    const std::vector<float> expected(a_out, a_out + 6);
-    const float* b_out = b->forward(input.data(), 2, false);
-    for (int i = 0; i < 6; ++i) CHECK(b_out[i] == expected[std::size_t(i)]);
-    // Exported back to float, the weights are +-alpha per row.
-    b->save_weights(dir + "/b.weights", 77);
-    auto c = Network::from_sections(parse_cfg(text, "binary.cfg"), build);
-    c->load_weights(dir + "/b.weights");
-    CHECK(c->weights_bytes(77, true) == a->weights_bytes(77, true));
+        // Loading gives latent weights alpha * s(W): the same network function at inference.
+        auto b = Network::from_sections(parse_cfg(text, "binary.cfg"), build);
+        CHECK(b->load_weights(dir + "/a.packed") == 77);
+        CHECK(b->weights_bytes(77, true) == a->weights_bytes(77, true));
+        const float* a_out = a->forward(input.data(), 2, false);
+        const std::vector<float> expected(a_out, a_out + 6);
+        const float* b_out = b->forward(input.data(), 2, false);
+        for (int i = 0; i < 6; ++i) CHECK(b_out[i] == expected[std::size_t(i)]);
+        // Exported back to float, the weights are +-alpha per row.
+        b->save_weights(dir + "/b.weights", 77);
+        auto c = Network::from_sections(parse_cfg(text, "binary.cfg"), build);
+        c->load_weights(dir + "/b.weights");
+        CHECK(c->weights_bytes(77, true) == a->weights_bytes(77, true));
 
-    // Damage: a flipped bit (CRC), a foreign version, bits past a row's end, truncation.
-    std::string flipped = bytes;
-    flipped[40] = char(flipped[40] ^ 1);
-    write_bytes(dir + "/flipped.packed", flipped);
-    CHECK_THAT(error_of([&] { b->load_weights(dir + "/flipped.packed"); }),
-               Contains("flipped.packed: byte offset " + std::to_string(bytes.size() - 4) + ": CRC-32 mismatch"));
-    std::string version = bytes.substr(0, bytes.size() - 4);
-    version[4] = 3;
-    write_bytes(dir + "/version.packed", with_crc(version));
-    CHECK_THAT(error_of([&] { b->load_weights(dir + "/version.packed"); }),
-               Contains("version.packed: byte offset 4: packed weights version 3"));
-    // Version 1 (no count of lenet-only values) still loads.
-    std::string v1 = bytes.substr(0, bytes.size() - 4 - 8);
-    v1[4] = 1;
-    write_bytes(dir + "/v1.packed", with_crc(v1));
-    CHECK(b->load_weights(dir + "/v1.packed") == 77);
-    CHECK(b->weights_bytes(77, true) == a->weights_bytes(77, true));
-    std::string stray = bytes.substr(0, bytes.size() - 4);
-    const std::size_t first_word = 16 + 4 * 10;  // conv row 0's sign word
-    stray[first_word + 7] = char(0x80);           // bit 63 of a 27-bit row
-    write_bytes(dir + "/stray.packed", with_crc(stray));
-    CHECK_THAT(error_of([&] { b->load_weights(dir + "/stray.packed"); }),
-               Contains("stray.packed: byte offset " + std::to_string(first_word) + ": row 0 has sign bits set past its 27"));
-    write_bytes(dir + "/short.packed", with_crc(bytes.substr(0, 60)));
-    CHECK_THAT(error_of([&] { b->load_weights(dir + "/short.packed"); }),
-               Contains("short.packed: truncated at byte offset 56: layer 0 (conv xnor, binary.cfg:6) needs 8 bytes for "
-                        "its sign bits but only 4 remain"));
-    std::filesystem::remove_all(dir);
+        // Damage: a flipped bit (CRC), a foreign version, bits past a row's end, truncation.
+        std::string flipped = bytes;
+        flipped[40] = char(flipped[40] ^ 1);
+        write_bytes(dir + "/flipped.packed", flipped);
+        CHECK_THAT(error_of([&] { b->load_weights(dir + "/flipped.packed"); }),
+                   Contains("flipped.packed: byte offset " + std::to_string(bytes.size() - 4) + ": CRC-32 mismatch"));
+        std::string version = bytes.substr(0, bytes.size() - 4);
+        version[4] = 3;
+        write_bytes(dir + "/version.packed", with_crc(version));
+        CHECK_THAT(error_of([&] { b->load_weights(dir + "/version.packed"); }),
+                   Contains("version.packed: byte offset 4: packed weights version 3"));
+        // Version 1 (no count of lenet-only values) still loads.
+        std::string v1 = bytes.substr(0, bytes.size() - 4 - 8);
+        v1[4] = 1;
+        write_bytes(dir + "/v1.packed", with_crc(v1));
+        CHECK(b->load_weights(dir + "/v1.packed") == 77);
+        CHECK(b->weights_bytes(77, true) == a->weights_bytes(77, true));
+        std::string stray = bytes.substr(0, bytes.size() - 4);
+        const std::size_t first_word = 16 + 4 * 10;  // conv row 0's sign word
+        stray[first_word + 7] = char(0x80);           // bit 63 of a 27-bit row
+        write_bytes(dir + "/stray.packed", with_crc(stray));
+        CHECK_THAT(error_of([&] { b->load_weights(dir + "/stray.packed"); }),
+                   Contains("stray.packed: byte offset " + std::to_string(first_word) + ": row 0 has sign bits set past its 27"));
+        write_bytes(dir + "/short.packed", with_crc(bytes.substr(0, 60)));
+        CHECK_THAT(error_of([&] { b->load_weights(dir + "/short.packed"); }),
+                   Contains("short.packed: truncated at byte offset 56: layer 0 (" +
+                            std::string(scale == "k" ? "conv xnorK" : "conv xnor") +
+                            ", binary.cfg:6) needs 8 bytes for its sign bits but only 4 remain"));
+        std::filesystem::remove_all(dir);
+    }
 }
 
 TEST_CASE("train state: round trip, checksum and truncation", "[io]") {

@@ -267,9 +267,12 @@ std::vector<std::vector<float>> param_grads(Layer& layer) {
 // central differences of `loss`, training mode. Also checks that backward is deterministic: a
 // second forward/backward from zeroed gradients gives bit-identical results.
 // `setup` may then overwrite parameters (binary layers need weights away from the sign's kink).
+// `input_flat`: the layer is piecewise constant in its input (an unscaled XNOR layer away from the
+// kink), so the input gradient must be exactly 0, numerically and analytically.
 using LayerSetup = std::function<void(Layer&)>;
 GradientRun check_layer_gradients(const std::string& cfg_text, int batch, int threads, std::vector<float> x,
-                                  const Loss& loss, float h = kStep, const LayerSetup& setup = {}) {
+                                  const Loss& loss, float h = kStep, const LayerSetup& setup = {},
+                                  bool input_flat = false) {
     auto net = make_net(cfg_text, batch, threads);
     randomize_non_decay_params(*net, 11);
     if (setup) setup(net->layer(0));
@@ -296,7 +299,13 @@ GradientRun check_layer_gradients(const std::string& cfg_text, int batch, int th
     }
 
     INFO(threads << " thread(s)");
-    check_gradient("input", result.input_grad, numeric_gradient(x.data(), x.size(), h, value));
+    const std::vector<double> numeric_input = numeric_gradient(x.data(), x.size(), h, value);
+    if (input_flat) {
+        CHECK(std::all_of(result.input_grad.begin(), result.input_grad.end(), [](float v) { return v == 0.0f; }));
+        CHECK(std::all_of(numeric_input.begin(), numeric_input.end(), [](double v) { return v == 0.0; }));
+    } else {
+        check_gradient("input", result.input_grad, numeric_input);
+    }
     const std::vector<Param> params = run.layer().params();
     for (std::size_t i = 0; i < params.size(); ++i)
         check_gradient("param " + std::to_string(i), result.param_grads[i],
@@ -341,10 +350,10 @@ void require_close_arrays(const std::vector<float>& a, const std::vector<float>&
 // gradients do not depend on the thread split and must be bit-identical; weight gradients are
 // reduced per thread (deterministic for a given thread count) and must agree to float rounding.
 void check_layer_gradients_threads(const std::string& cfg_text, int batch, const std::vector<float>& x,
-                                   std::uint64_t seed, const LayerSetup& setup = {}) {
+                                   std::uint64_t seed, const LayerSetup& setup = {}, bool input_flat = false) {
     const Loss loss = weighted_sum_loss(seed);
-    const GradientRun one = check_layer_gradients(cfg_text, batch, 1, x, loss, kStep, setup);
-    const GradientRun three = check_layer_gradients(cfg_text, batch, 3, x, loss, kStep, setup);
+    const GradientRun one = check_layer_gradients(cfg_text, batch, 1, x, loss, kStep, setup, input_flat);
+    const GradientRun three = check_layer_gradients(cfg_text, batch, 3, x, loss, kStep, setup, input_flat);
     CHECK(one.output == three.output);
     CHECK(one.input_grad == three.input_grad);
     REQUIRE(one.param_grads.size() == three.param_grads.size());
@@ -746,8 +755,9 @@ TEST_CASE("softmax + cross-entropy: input gradient equals d(mean CE)/d(logits)",
 // ---------------------------------------------------------------------------------------------
 // 4. Binary-weight (binary=1) and XNOR (xnor=1) layers
 //
-// s(x) = +1 for x >= 0, else -1; alpha = mean |W| per filter; XNOR inputs are scaled by K (conv:
-// box filter of the channel mean of |x|) or beta (connected: mean |x|). The sign's gradient is
+// s(x) = +1 for x >= 0, else -1; alpha = mean |W| per filter; XNOR inputs with xnor_scale=k are
+// scaled by K (conv: box filter of the channel mean of |x|) or beta (connected: mean |x|). With
+// xnor_scale=none (Darknet's xnor=1, the default) nothing scales the inputs and s(0) = -1. The sign's gradient is
 // straight-through, cancelled for |x| > 1, which a central difference cannot see: numeric checks
 // use weights and inputs with |v| in [1.2, 2] (the straight-through terms vanish and no sign flips
 // under the step), and the straight-through terms are checked by hand.
@@ -811,7 +821,7 @@ TEST_CASE("XNOR convolution, by hand, training and bit-packed inference", "[laye
         build.max_batch = 1;
         build.packed_binary = packed;
         auto net = Network::from_sections(
-            lenet::parse_cfg(net_section(1, 3, 3) + "[convolutional]\nxnor=1\nfilters=1\nsize=2\nactivation=linear\n",
+            lenet::parse_cfg(net_section(1, 3, 3) + "[convolutional]\nxnor=1\nxnor_scale=k\nfilters=1\nsize=2\nactivation=linear\n",
                              "test.cfg"),
             build);
         set_param(net->layer(0), 0, {0.5f, -1.5f, -2.0f, 1.0f});  // alpha 1.25, s(W) = [1, -1, -1, 1]
@@ -830,7 +840,7 @@ TEST_CASE("XNOR convolution, by hand, training and bit-packed inference", "[laye
 
 TEST_CASE("XNOR connected, by hand", "[layers][binary]") {
     EACH_BACKEND();
-    auto net = make_net(net_section(4, 1, 1) + "[connected]\nxnor=1\noutput=2\nactivation=linear\n", 1, 1);
+    auto net = make_net(net_section(4, 1, 1) + "[connected]\nxnor=1\nxnor_scale=k\noutput=2\nactivation=linear\n", 1, 1);
     // W = [[1, -0.5, 0.25, -2], [-1, 1, 1, 0.5]]: alpha = [3.75/4, 3.5/4] = [0.9375, 0.875].
     set_param(net->layer(0), 0, {1, -0.5f, 0.25f, -2, -1, 1, 1, 0.5f});
     // x = [0.5, -2, 1, 0]: s(x) = [1, -1, 1, 1], beta = 3.5 / 4 = 0.875.
@@ -838,6 +848,85 @@ TEST_CASE("XNOR connected, by hand", "[layers][binary]") {
     const std::vector<float> x = {0.5f, -2, 1, 0};
     require_values(run_forward(*net, x, 1, true), {1.640625f, 0.0f});
     require_values(run_forward(*net, x, 1, false), {1.640625f, 0.0f});
+}
+
+TEST_CASE("Darknet's XNOR convolution (xnor_scale=none), by hand, training and bit-packed inference",
+          "[layers][binary]") {
+    EACH_BACKEND();
+    for (const bool packed : {true, false})
+        for (const std::string keys : {"xnor=1\n", "xnor=1\nxnor_scale=none\n"}) {
+            BuildOptions build;
+            build.threads = 1;
+            build.backend = backend_under_test();
+            build.max_batch = 1;
+            build.packed_binary = packed;
+            auto net = Network::from_sections(
+                lenet::parse_cfg(net_section(1, 3, 3) + "[convolutional]\n" + keys +
+                                     "filters=1\nsize=2\nactivation=linear\n",
+                                 "test.cfg"),
+                build);
+            set_param(net->layer(0), 0, {0.5f, -1.5f, -2.0f, 1.0f});  // alpha 1.25, s(W) = [1, -1, -1, 1]
+            set_param(net->layer(0), 1, {0.5f});
+            // x = [1 -2 3; 0 5 -1; 2 2 -4]: s(x) = [1 -1 1; -1 1 -1; 1 1 -1] (s(0) = -1), no K.
+            // dots = s00 - s01 - s10 + s11 per window: (0,0) 1+1+1+1 = 4, (0,1) -1-1-1-1 = -4,
+            // (1,0) -1-1-1+1 = -2, (1,1) 1+1-1-1 = 0. out = dots * 1.25 + 0.5: 5.5, -4.5, -2, 0.5.
+            const std::vector<float> x = {1, -2, 3, 0, 5, -1, 2, 2, -4};
+            const std::vector<float> expected = {5.5f, -4.5f, -2.0f, 0.5f};
+            INFO("packed inference: " << packed << ", keys: " << keys);
+            require_values(run_forward(*net, x, 1, true), expected);
+            require_values(run_forward(*net, x, 1, false), expected);
+        }
+}
+
+TEST_CASE("Darknet's XNOR convolution: zero padding adds nothing, at the border too", "[layers][binary]") {
+    EACH_BACKEND();
+    for (const bool packed : {true, false}) {
+        BuildOptions build;
+        build.threads = 1;
+        build.backend = backend_under_test();
+        build.max_batch = 1;
+        build.packed_binary = packed;
+        auto net = Network::from_sections(
+            lenet::parse_cfg(net_section(1, 2, 2) + "[convolutional]\nxnor=1\nfilters=1\nsize=3\npad=1\nactivation=linear\n",
+                             "test.cfg"),
+            build);
+        // All weights -1 (alpha 1), x = [2 0; -3 1]: s(x) = [1 -1; -1 1] sums to 0 over every window
+        // (each 3x3 window holds the whole image). Padded taps as -1 (AlexeyAB's packed path) would
+        // add 5 products of (-1)(-1) = +5 per output instead.
+        set_param(net->layer(0), 0, std::vector<float>(9, -1.0f));
+        set_param(net->layer(0), 1, {0.0f});
+        const std::vector<float> x = {2, 0, -3, 1};
+        INFO("packed inference: " << packed);
+        require_values(run_forward(*net, x, 1, true), {0.0f, 0.0f, 0.0f, 0.0f});
+        require_values(run_forward(*net, x, 1, false), {0.0f, 0.0f, 0.0f, 0.0f});
+    }
+}
+
+TEST_CASE("Darknet's XNOR connected (xnor_scale=none), by hand", "[layers][binary]") {
+    EACH_BACKEND();
+    auto net = make_net(net_section(4, 1, 1) + "[connected]\nxnor=1\noutput=2\nactivation=linear\n", 1, 1);
+    // W = [[1, -0.5, 0.25, -2], [-1, 1, 1, 0.5]]: alpha = [0.9375, 0.875].
+    set_param(net->layer(0), 0, {1, -0.5f, 0.25f, -2, -1, 1, 1, 0.5f});
+    // x = [0.5, -2, 1, 0]: s(x) = [1, -1, 1, -1], no beta. dots: [1+1+1+1, -1-1+1-1] = [4, -2]
+    // -> out = [4 * 0.9375, -2 * 0.875] = [3.75, -1.75].
+    const std::vector<float> x = {0.5f, -2, 1, 0};
+    require_values(run_forward(*net, x, 1, true), {3.75f, -1.75f});
+    require_values(run_forward(*net, x, 1, false), {3.75f, -1.75f});
+}
+
+TEST_CASE("Darknet's XNOR connected: straight-through and alpha gradient terms, by hand", "[layers][binary]") {
+    EACH_BACKEND();
+    auto net = make_net(net_section(2, 1, 1) + "[connected]\nxnor=1\nxnor_scale=none\noutput=1\nactivation=linear\n",
+                        1, 1);
+    // W = [0.5, -2], x = [0.5, -2]: alpha = 1.25, s(W) = s(x) = [1, -1], dots = 2, y = 2.5. L = y.
+    set_param(net->layer(0), 0, {0.5f, -2.0f});
+    const SingleOutputGrads g = single_output_grads(*net, {0.5f, -2.0f});
+    require_values(g.output, {2.5f});
+    // dL/dW~ = s(x) = [1, -1]. Straight-through: alpha * that * 1{|W| <= 1} = [1.25, 0].
+    // Through alpha: s(W_i) / 2 * (1 + 1) = [1, -1]. Sum: [2.25, -1].
+    require_values(g.weight_grad, {2.25f, -1.0f});
+    // dL/ds(x) = W~ = [1.25, -1.25]; straight-through (|x0| <= 1 only): [1.25, 0]; no beta term.
+    require_values(g.input_grad, {1.25f, 0.0f});
 }
 
 TEST_CASE("binary-weight connected: straight-through and alpha gradient terms, by hand", "[layers][binary]") {
@@ -856,7 +945,7 @@ TEST_CASE("binary-weight connected: straight-through and alpha gradient terms, b
 
 TEST_CASE("XNOR connected: straight-through, alpha and beta gradient terms, by hand", "[layers][binary]") {
     EACH_BACKEND();
-    auto net = make_net(net_section(2, 1, 1) + "[connected]\nxnor=1\noutput=1\nactivation=linear\n", 1, 1);
+    auto net = make_net(net_section(2, 1, 1) + "[connected]\nxnor=1\nxnor_scale=k\noutput=1\nactivation=linear\n", 1, 1);
     // W = [0.5, -2], x = [0.5, -2]: alpha = beta = 1.25, s(W) = s(x) = [1, -1], dots = 2,
     // y = 2 * 1.25 * 1.25 = 3.125. L = y.
     set_param(net->layer(0), 0, {0.5f, -2.0f});
@@ -884,16 +973,30 @@ TEST_CASE("binary-weight layer gradients away from the sign's kink (alpha term)"
 TEST_CASE("XNOR layer gradients away from the sign's kink (alpha and K/beta terms)", "[layers][binary]") {
     EACH_BACKEND();
     check_layer_gradients_threads(
-        net_section(3, 5, 7) + "[convolutional]\nxnor=1\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=linear\n", 3,
+        net_section(3, 5, 7) + "[convolutional]\nxnor=1\nxnor_scale=k\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=linear\n", 3,
         away_from_kink(3 * 3 * 5 * 7, 81), 82, weights_away_from_kink(83));
     check_layer_gradients_threads(
-        net_section(2, 4, 5) + "[convolutional]\nxnor=1\nfilters=3\nsize=2\nstride=1\nactivation=linear\n", 2,
+        net_section(2, 4, 5) + "[convolutional]\nxnor=1\nxnor_scale=k\nfilters=3\nsize=2\nstride=1\nactivation=linear\n", 2,
         away_from_kink(2 * 2 * 4 * 5, 84), 85, weights_away_from_kink(86));
     check_layer_gradients_threads(
-        net_section(3, 3, 3) + "[convolutional]\nxnor=1\nfilters=2\nsize=1\nstride=1\nactivation=linear\n", 2,
+        net_section(3, 3, 3) + "[convolutional]\nxnor=1\nxnor_scale=k\nfilters=2\nsize=1\nstride=1\nactivation=linear\n", 2,
         away_from_kink(2 * 27, 87), 88, weights_away_from_kink(89));
-    check_layer_gradients_threads(net_section(2, 3, 2) + "[connected]\nxnor=1\noutput=5\nactivation=linear\n", 3,
+    check_layer_gradients_threads(net_section(2, 3, 2) + "[connected]\nxnor=1\nxnor_scale=k\noutput=5\nactivation=linear\n", 3,
                                   away_from_kink(3 * 12, 91), 92, weights_away_from_kink(93));
+}
+
+// Without K or beta, and with every |x| > 1, the input gradient vanishes; the weights' (alpha) is checked.
+TEST_CASE("Darknet's XNOR layer gradients away from the sign's kink (alpha term)", "[layers][binary]") {
+    EACH_BACKEND();
+    check_layer_gradients_threads(
+        net_section(3, 5, 7) + "[convolutional]\nxnor=1\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=linear\n", 3,
+        away_from_kink(3 * 3 * 5 * 7, 181), 182, weights_away_from_kink(183), true);
+    check_layer_gradients_threads(
+        net_section(2, 4, 5) + "[convolutional]\nxnor=1\nxnor_scale=none\nfilters=3\nsize=2\nstride=1\npad=1\n"
+                               "activation=linear\n",
+        2, away_from_kink(2 * 2 * 4 * 5, 184), 185, weights_away_from_kink(186), true);
+    check_layer_gradients_threads(net_section(2, 3, 2) + "[connected]\nxnor=1\noutput=5\nactivation=linear\n", 3,
+                                  away_from_kink(3 * 12, 191), 192, weights_away_from_kink(193), true);
 }
 
 TEST_CASE("XNOR convolution: straight-through input and weight terms match a float convolution", "[layers][binary]") {
@@ -904,7 +1007,7 @@ TEST_CASE("XNOR convolution: straight-through input and weight terms match a flo
     // The float layer: weights W~ = alpha * s(W), input s(x), output scaled by K, is the same function
     // of (W~, s(x)); its gradients with respect to W~ and s(x) give dL/dW~ and dL/ds(x).
     const std::string binary_cfg =
-        net_section(2, 4, 4) + "[convolutional]\nxnor=1\nfilters=2\nsize=3\nstride=1\npad=1\nactivation=linear\n";
+        net_section(2, 4, 4) + "[convolutional]\nxnor=1\nxnor_scale=k\nfilters=2\nsize=3\nstride=1\npad=1\nactivation=linear\n";
     auto net = make_net(binary_cfg, 1, 1);
     std::vector<float> w = random_values(2 * 2 * 9, 101, -0.9f, 0.9f);
     for (auto& v : w)
@@ -968,37 +1071,43 @@ TEST_CASE("XNOR convolution: straight-through input and weight terms match a flo
 
 TEST_CASE("bit-packed inference equals the float simulation bit for bit", "[layers][binary]") {
     // Odd channel counts, padding, stride, batch norm, a 1x1 XNOR convolution and an XNOR connected
-    // layer; each backend, 1 and 3 threads.
-    const std::string cfg = net_section(3, 9, 11) +
-                            "[convolutional]\nfilters=5\nsize=3\nstride=1\npad=1\nactivation=leaky\n"
-                            "[convolutional]\nxnor=1\nbatch_normalize=1\nfilters=67\nsize=3\nstride=2\npad=1\nactivation=relu\n"
-                            "[batchnorm]\n"
-                            "[convolutional]\nxnor=1\nfilters=7\nsize=1\nstride=1\nactivation=linear\n"
-                            "[convolutional]\nbinary=1\nfilters=6\nsize=2\nstride=1\npad=1\nactivation=relu\n"
-                            "[connected]\nxnor=1\nbatch_normalize=1\noutput=33\nactivation=tanh\n"
-                            "[connected]\noutput=4\nactivation=linear\n";
+    // layer (reading a ReLU's exact zeros); each backend, 1 and 3 threads; XNOR-Net's K and beta,
+    // Darknet's unscaled layers (s(0) = -1), and the two mixed.
+    auto cfg_with = [](const char* conv1, const char* conv2, const char* conn) {
+        return net_section(3, 9, 11) + "[convolutional]\nfilters=5\nsize=3\nstride=1\npad=1\nactivation=leaky\n" +
+               "[convolutional]\nxnor=1\nxnor_scale=" + conv1 +
+               "\nbatch_normalize=1\nfilters=67\nsize=3\nstride=2\npad=1\nactivation=relu\n"
+               "[batchnorm]\n"
+               "[convolutional]\nxnor=1\nxnor_scale=" + conv2 + "\nfilters=7\nsize=1\nstride=1\nactivation=linear\n" +
+               "[convolutional]\nbinary=1\nfilters=6\nsize=2\nstride=1\npad=1\nactivation=relu\n"
+               "[connected]\nxnor=1\nxnor_scale=" + conn + "\nbatch_normalize=1\noutput=33\nactivation=tanh\n" +
+               "[connected]\noutput=4\nactivation=linear\n";
+    };
     const std::vector<Backend> backends = lenet::test::all_backends();
     const std::vector<float> x = random_values(5 * 3 * 9 * 11, 111);
-    for (const Backend backend : backends)
-        for (const int threads : {1, 3}) {
-            std::vector<std::vector<float>> outputs;
-            for (const bool packed : {true, false}) {
-                BuildOptions build;
-                build.threads = threads;
-                build.backend = backend;
-                build.max_batch = 5;
-                build.packed_binary = packed;
-                auto net = Network::from_sections(lenet::parse_cfg(cfg, "test.cfg"), build);
-                randomize_non_decay_params(*net, 112);
-                run_forward(*net, x, 5, true);  // rolling statistics away from their initial values
-                outputs.push_back(run_forward(*net, x, 5, false));
-                // Fewer images than threads: each image is split over the pool.
-                const std::vector<float> two(x.begin(), x.begin() + std::ptrdiff_t(2 * 3 * 9 * 11));
-                outputs.push_back(run_forward(*net, two, 2, false));
+    for (const std::string& cfg :
+         {cfg_with("k", "k", "k"), cfg_with("none", "none", "none"), cfg_with("k", "none", "k")}) {
+        for (const Backend backend : backends)
+            for (const int threads : {1, 3}) {
+                std::vector<std::vector<float>> outputs;
+                for (const bool packed : {true, false}) {
+                    BuildOptions build;
+                    build.threads = threads;
+                    build.backend = backend;
+                    build.max_batch = 5;
+                    build.packed_binary = packed;
+                    auto net = Network::from_sections(lenet::parse_cfg(cfg, "test.cfg"), build);
+                    randomize_non_decay_params(*net, 112);
+                    run_forward(*net, x, 5, true);  // rolling statistics away from their initial values
+                    outputs.push_back(run_forward(*net, x, 5, false));
+                    // Fewer images than threads: each image is split over the pool.
+                    const std::vector<float> two(x.begin(), x.begin() + std::ptrdiff_t(2 * 3 * 9 * 11));
+                    outputs.push_back(run_forward(*net, two, 2, false));
+                }
+                INFO(lenet::backend_name(backend) << ", " << threads << " thread(s), " << cfg);
+                CHECK(outputs[0] == outputs[2]);
+                CHECK(outputs[1] == outputs[3]);
+                CHECK(std::equal(outputs[1].begin(), outputs[1].end(), outputs[0].begin()));
             }
-            INFO(lenet::backend_name(backend) << ", " << threads << " thread(s)");
-            CHECK(outputs[0] == outputs[2]);
-            CHECK(outputs[1] == outputs[3]);
-            CHECK(std::equal(outputs[1].begin(), outputs[1].end(), outputs[0].begin()));
-        }
+    }
 }

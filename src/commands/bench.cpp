@@ -102,7 +102,8 @@ int bench_xnor(const std::string& shape, int iterations, int threads, Backend ba
     for (auto& x : image) x = rng.uniform(-1, 1);
     for (auto& x : weights) x = rng.uniform(-1, 1);
     std::vector<float> columns(std::size_t(patch) * std::size_t(spatial)), out(std::size_t(filters) * std::size_t(spatial));
-    const kernels::PackedFilters packed = kernels::pack_filters(weights.data(), filters, g.channels, g.size);
+    const kernels::PackedFilters packed = kernels::pack_filters(weights.data(), filters, g.channels, g.size,
+                                                                    kernels::ZeroSign::positive);
     ThreadPool single(1), pool(threads);
     std::vector<unsigned char> workspace(kernels::xnor_conv_pool_workspace_bytes(g, packed, pool.size()));
     const kernels::GemmArgs gemm{false, false, filters, spatial, patch, 1.0f, weights.data(), patch,

@@ -134,11 +134,11 @@ std::string WeightsWriter::finish() const {
     return out;
 }
 
-void write_binary_weights(WeightsWriter& writer, const float* weights, int rows, int n) {
+void write_binary_weights(WeightsWriter& writer, const float* weights, int rows, int n, kernels::ZeroSign zero) {
     const std::size_t count = std::size_t(rows) * std::size_t(n);
     if (!writer.packed()) return writer.write_floats(weights, count);
     std::vector<float> signs(count), alpha(static_cast<std::size_t>(rows));
-    kernels::binarize_rows(weights, rows, n, signs.data(), alpha.data());
+    kernels::binarize_rows(weights, rows, n, zero, signs.data(), alpha.data());
     writer.write_floats(alpha.data(), alpha.size());
     const std::size_t row_words = (std::size_t(n) + 63) / 64;
     std::vector<std::uint64_t> words(row_words);

@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/ops/binarize.h"
+
 namespace lenet {
 
 class WeightsReader {
@@ -69,8 +71,9 @@ private:
 inline constexpr std::size_t kWeightsHeaderBytes = 20;
 
 // The weights of a binary layer (rows x n, Darknet order): float32 in .weights; alpha and sign
-// bits in a packed file, read back as alpha * s(W) (which binarizes to the same alpha and signs).
-void write_binary_weights(WeightsWriter& writer, const float* weights, int rows, int n);
+// bits in a packed file (bit 1 where s(w) = +1 under the layer's ZeroSign), read back as
+// alpha * s(W), which binarizes to the same alpha and signs (s = -1 reads as -alpha, -0 at alpha 0).
+void write_binary_weights(WeightsWriter& writer, const float* weights, int rows, int n, kernels::ZeroSign zero);
 void read_binary_weights(WeightsReader& reader, float* weights, int rows, int n);
 
 }  // namespace lenet

@@ -99,10 +99,11 @@ struct Ops {
     void (*adam_update)(const AdamArgs& args, float* value, float* grad, float* m, float* v, std::size_t n);
 
     // ops/binarize.h
-    void (*binarize_rows)(const float* w, int rows, int n, float* signs, float* alpha);
+    void (*binarize_rows)(const float* w, int rows, int n, ZeroSign zero, float* signs, float* alpha);
     void (*scale_rows)(const float* signs, const float* alpha, int rows, int n, float* effective);
-    void (*binary_weight_gradient)(const float* w, const float* alpha, const float* g, int rows, int n, float* grad);
-    void (*sign)(const float* x, std::size_t n, float* out);
+    void (*binary_weight_gradient)(const float* w, const float* alpha, const float* g, int rows, int n, ZeroSign zero,
+                                   float* grad);
+    void (*sign)(const float* x, std::size_t n, ZeroSign zero, float* out);
     void (*sign_gradient_add)(const float* x, const float* g, std::size_t n, float* dx);
     void (*input_scale_map)(const ConvGeometry& g, const float* image, float* abs_mean, float* k);
     void (*input_scale_gradient)(const ConvGeometry& g, const float* image, const float* dk, float* abs_mean_grad,

@@ -156,7 +156,7 @@ constexpr double kMinParallelBits = 1 << 20;
 
 // Inputs packed sample by sample on the calling thread, then the rows split between the threads
 // (integer results: any thread count gives the same floats).
-template <void (*PackSigns)(const float*, std::size_t, BitWord*),
+template <void (*PackSigns)(const float*, std::size_t, ZeroSign, BitWord*),
           void (*Rows)(const PackedRows&, const BitWord*, int, float*, int, int)>
 void xnor_dense(const Compute& compute, const PackedRows& rows, const float* input, int batch, float* dots,
                 void* workspace) {
@@ -164,7 +164,7 @@ void xnor_dense(const Compute& compute, const PackedRows& rows, const float* inp
     auto* packed = static_cast<BitWord*>(align64(workspace));
     const std::size_t words = std::size_t(rows.row_words), columns = std::size_t(rows.columns);
     for (int b = 0; b < batch; ++b)
-        PackSigns(input + std::size_t(b) * columns, columns, packed + std::size_t(b) * words);
+        PackSigns(input + std::size_t(b) * columns, columns, rows.zero, packed + std::size_t(b) * words);
     const double work = double(rows.rows) * double(columns) * batch;
     if (!compute.pool || compute.pool->size() == 1 || work < kMinParallelBits || rows.rows < 2)
         return Rows(rows, packed, batch, dots, 0, rows.rows);

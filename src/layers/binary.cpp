@@ -1,16 +1,25 @@
 #include "layers/binary.h"
 
 #include <cmath>
+#include <string>
 
 #include "cfg/cfg.h"
 #include "kernels/ops.h"
 
 namespace lenet {
 
-BinaryMode parse_binary_mode(const CfgSection& section) {
+BinarySpec parse_binary_spec(const CfgSection& section) {
     const bool binary = section.get_bool("binary", false);
     const bool xnor = section.get_bool("xnor", false);
-    return xnor ? BinaryMode::xnor : binary ? BinaryMode::weights : BinaryMode::none;
+    BinarySpec spec;
+    spec.mode = xnor ? BinaryMode::xnor : binary ? BinaryMode::weights : BinaryMode::none;
+    if (section.has("xnor_scale")) {
+        const std::string scale = section.get_string("xnor_scale", "none");
+        if (scale == "k") spec.scale = XnorScale::k;
+        else if (scale != "none") section.fail("xnor_scale", "expected k (XNOR-Net's input scale) or none (Darknet's)");
+        if (!xnor) section.fail("xnor_scale", "only an XNOR layer (xnor=1) scales its inputs");
+    }
+    return spec;
 }
 
 void* align64(void* p) {
@@ -18,8 +27,8 @@ void* align64(void* p) {
     return reinterpret_cast<void*>((address + 63) & ~std::uintptr_t(63));
 }
 
-BinaryWeightsState::BinaryWeightsState(BinaryMode binary_mode, int row_count, int row_size)
-    : mode(binary_mode), rows(row_count), per_row(row_size) {
+BinaryWeightsState::BinaryWeightsState(BinarySpec spec, int row_count, int row_size)
+    : mode(spec.mode), zero(spec.zero()), rows(row_count), per_row(row_size) {
     if (mode == BinaryMode::none) return;
     const std::size_t weights = std::size_t(rows) * std::size_t(per_row);
     signs.assign(weights, 0.0f);
@@ -33,7 +42,7 @@ bool BinaryWeightsState::prepare(const kernels::Ops& ops, const float* weights, 
                                  const float* biases, const float* bn_scales, const float* rolling_mean,
                                  const float* rolling_variance) {
     if (!train && ready && kind == packed) return false;
-    ops.binarize_rows(weights, rows, per_row, signs.data(), alpha.data());
+    ops.binarize_rows(weights, rows, per_row, zero, signs.data(), alpha.data());
     if (train) {
         ready = false;
         return false;

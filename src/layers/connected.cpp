@@ -1,8 +1,9 @@
-// [connected]: output, activation, batch_normalize, binary, xnor. output[batch x out] =
+// [connected]: output, activation, batch_normalize, binary, xnor, xnor_scale. output[batch x out] =
 // input[batch x in] * W^T with W stored one row per output (Darknet's layout).
-// binary=1 uses alpha * s(W) (alpha per output unit); xnor=1 also binarizes each sample, s(x)
-// scaled by beta = mean |x| over the sample. Inference of XNOR layers runs on bit-packed kernels
-// and one folded output transform shared with the float simulation (see convolutional.cpp).
+// binary=1 uses alpha * s(W) (alpha per output unit); xnor=1 also binarizes each sample, s(x),
+// scaled by beta = mean |x| over the sample with xnor_scale=k (unscaled with none, the default).
+// Inference of XNOR layers runs on bit-packed kernels and one folded output transform shared with
+// the float simulation (see convolutional.cpp).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -23,13 +24,16 @@ namespace lenet {
 
 Activation parse_activation_key(const CfgSection& section, std::string_view fallback);
 
-ConnectedLayer::ConnectedLayer(Shape input, int outputs, Activation activation, bool batch_normalize, BinaryMode mode)
+ConnectedLayer::ConnectedLayer(Shape input, int outputs, Activation activation, bool batch_normalize,
+                               BinarySpec binary)
     : inputs_(int(input.size())),
       outputs_(outputs),
       activation_(activation),
       batch_normalize_(batch_normalize),
-      mode_(mode),
-      binary_(mode, outputs, int(input.size())) {
+      mode_(binary.mode),
+      input_scale_(binary.input_scale()),
+      zero_(binary.zero()),
+      binary_(binary, outputs, int(input.size())) {
     input_ = input;
     output_ = Shape{outputs, 1, 1};
     weights_.assign(std::size_t(inputs_) * std::size_t(outputs_), 0.0f);
@@ -47,7 +51,7 @@ ConnectedLayer::ConnectedLayer(Shape input, int outputs, Activation activation, 
 }
 
 LayerSummary ConnectedLayer::summary() const {
-    const char* kind = mode_ == BinaryMode::xnor      ? "conn xnor"
+    const char* kind = mode_ == BinaryMode::xnor      ? (input_scale_ ? "conn xnorK" : "conn xnor")
                        : mode_ == BinaryMode::weights ? "conn bwn"
                                                       : "connected";
     return {kind, "", "", weights_.size() + biases_.size() + scales_.size(), 2.0 * double(weights_.size())};
@@ -58,7 +62,7 @@ void ConnectedLayer::reserve(int max_batch) {
         x_.assign(std::size_t(max_batch) * std::size_t(outputs_), 0.0f);
         x_norm_.assign(x_.size(), 0.0f);
     }
-    if (mode_ == BinaryMode::xnor) {
+    if (mode_ == BinaryMode::xnor && input_scale_) {
         dots_.assign(std::size_t(max_batch) * std::size_t(outputs_), 0.0f);
         betas_.assign(std::size_t(max_batch), 0.0f);
         beta_grads_.assign(std::size_t(max_batch), 0.0f);
@@ -113,7 +117,7 @@ void ConnectedLayer::write_weights(WeightsWriter& writer) const {
     if (mode_ == BinaryMode::none)
         writer.write_floats(weights_.data(), weights_.size());
     else
-        write_binary_weights(writer, weights_.data(), outputs_, inputs_);
+        write_binary_weights(writer, weights_.data(), outputs_, inputs_, zero_);
     if (batch_normalize_) {
         writer.write_floats(scales_.data(), scales_.size());
         writer.write_floats(rolling_mean_.data(), rolling_mean_.size());
@@ -179,8 +183,8 @@ std::unique_ptr<Layer> make_connected(const CfgSection& section, Shape input) {
     if (weight_count > double(1 << 28))
         section.fail("output", cat(outputs, " outputs from ", input.size(), " inputs need ", weight_count,
                                    " weights: too many (at most 2^28)"));
-    const BinaryMode mode = parse_binary_mode(section);
-    return std::make_unique<ConnectedLayer>(input, outputs, activation, batch_normalize, mode);
+    const BinarySpec binary = parse_binary_spec(section);
+    return std::make_unique<ConnectedLayer>(input, outputs, activation, batch_normalize, binary);
 }
 
 }  // namespace lenet

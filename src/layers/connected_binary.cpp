@@ -1,5 +1,5 @@
-// [connected] with binary=1 (BWN) or xnor=1: float simulation for training, bit-packed XNOR kernels
-// at inference, one folded output transform for both (DESIGN.md §4).
+// [connected] with binary=1 (BWN) or xnor=1 (xnor_scale=k or none): float simulation for
+// training, bit-packed XNOR kernels at inference, one folded output transform for both (DESIGN.md §4).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -21,7 +21,7 @@ namespace lenet {
 void ConnectedLayer::prepare_binary(const kernels::Ops& ops, bool train, bool packed) {
     if (binary_.prepare(ops, weights_.data(), train, packed, biases_.data(),
                         batch_normalize_ ? scales_.data() : nullptr, rolling_mean_.data(), rolling_variance_.data()))
-        packed_ = kernels::pack_rows(weights_.data(), outputs_, inputs_);
+        packed_ = kernels::pack_rows(weights_.data(), outputs_, inputs_, zero_);
 }
 
 void ConnectedLayer::output_transform(const kernels::Ops& ops, const float* dots, const float* scale,
@@ -39,8 +39,8 @@ void ConnectedLayer::binary_forward(const ForwardPass& pass) {
     float* signed_input = pass.workspace;
     float* betas = nullptr;
     float* out = batch_normalize_ && pass.train ? x_.data() : pass.output;
-    float* dots = xnor && pass.train ? dots_.data() : out;
-    if (xnor) {
+    float* dots = input_scale_ && pass.train ? dots_.data() : out;
+    if (input_scale_) {
         betas = pass.train ? betas_.data() : signed_input + samples;  // the gradient scratch is free at inference
         for (int b = 0; b < pass.batch; ++b)
             betas[b] = ops.abs_mean(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_));
@@ -51,7 +51,7 @@ void ConnectedLayer::binary_forward(const ForwardPass& pass) {
     } else {
         const float* source = pass.input;
         if (xnor) {
-            ops.sign(pass.input, samples, signed_input);
+            ops.sign(pass.input, samples, zero_, signed_input);
             source = signed_input;
         }
         ops.gemm(pass.compute, {false, true, pass.batch, outputs_, inputs_, 1.0f, source, inputs_, binary_.signs.data(),
@@ -86,17 +86,19 @@ void ConnectedLayer::binary_backward(const BackwardPass& pass) {
     float* weight_grad_binary = input_grad_binary + samples;
     const float* source = pass.input;
     float* beta_grads = beta_grads_.data();
-    if (xnor) {
+    if (input_scale_) {
         // g is dL/d(beta * alpha * dots): beta's gradient first, then g * beta for W~ and s(x).
         ops.xnor_dense_scale_gradient(pass.batch, outputs_, binary_.alpha.data(), dots_.data(), betas_.data(),
                                       pass.output_grad, beta_grads);
-        ops.sign(pass.input, samples, signed_input);
+    }
+    if (xnor) {
+        ops.sign(pass.input, samples, zero_, signed_input);
         source = signed_input;
     }
     // dL/dW~[out x in] = delta^T[out x batch] * input~[batch x in]
     ops.gemm(pass.compute, {true, false, outputs_, inputs_, pass.batch, 1.0f, pass.output_grad, outputs_, source,
                             inputs_, 0.0f, weight_grad_binary, inputs_});
-    ops.binary_weight_gradient(weights_.data(), binary_.alpha.data(), weight_grad_binary, outputs_, inputs_,
+    ops.binary_weight_gradient(weights_.data(), binary_.alpha.data(), weight_grad_binary, outputs_, inputs_, zero_,
                                weight_grad_.data());
     if (!pass.input_grad) return;
     ops.scale_rows(binary_.signs.data(), binary_.alpha.data(), outputs_, inputs_, binary_.effective.data());
@@ -108,6 +110,7 @@ void ConnectedLayer::binary_backward(const BackwardPass& pass) {
     ops.gemm(pass.compute, {false, false, pass.batch, inputs_, outputs_, 1.0f, pass.output_grad, outputs_,
                             binary_.effective.data(), inputs_, 0.0f, input_grad_binary, inputs_});
     ops.sign_gradient_add(pass.input, input_grad_binary, samples, pass.input_grad);
+    if (!input_scale_) return;
     for (int b = 0; b < pass.batch; ++b)
         ops.abs_mean_gradient(pass.input + std::size_t(b) * std::size_t(inputs_), std::size_t(inputs_),
                               beta_grads[std::size_t(b)], pass.input_grad + std::size_t(b) * std::size_t(inputs_));

@@ -15,7 +15,7 @@ struct Ops;
 
 class ConnectedLayer final : public Layer {
 public:
-    ConnectedLayer(Shape input, int outputs, Activation activation, bool batch_normalize, BinaryMode mode);
+    ConnectedLayer(Shape input, int outputs, Activation activation, bool batch_normalize, BinarySpec binary);
 
     LayerSummary summary() const override;
 
@@ -53,7 +53,7 @@ private:
         int rows, columns;
         kernels::PackedRows packed() const {
             std::vector<float> zeros(std::size_t(rows) * std::size_t(columns), 0.0f);
-            return kernels::pack_rows(zeros.data(), rows, columns);
+            return kernels::pack_rows(zeros.data(), rows, columns, kernels::ZeroSign::positive);
         }
     };
 
@@ -73,6 +73,8 @@ private:
     Activation activation_;
     bool batch_normalize_;
     BinaryMode mode_;
+    bool input_scale_;        // xnor_scale=k: beta = mean |x| per sample scales s(x)
+    kernels::ZeroSign zero_;  // s(0) of weights and inputs
     std::vector<float> weights_, weight_grad_, biases_, bias_grad_, scales_, scale_grad_;
     bool weight_grad_stale_ = false;  // Param::grad_stale: the next float backward writes weight_grad_
     std::vector<float> rolling_mean_, rolling_variance_, mean_, variance_, x_, x_norm_;

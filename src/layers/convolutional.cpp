@@ -1,11 +1,14 @@
-// [convolutional]: filters, size, stride, pad/padding, activation, batch_normalize, binary, xnor.
+// [convolutional]: filters, size, stride, pad/padding, activation, batch_normalize, binary, xnor,
+// xnor_scale.
 // Forward per image: im2col, then weights[filters x c*k*k] * columns[c*k*k x out_h*out_w].
 // Images are spread over the thread pool; weight gradients are summed per thread, then reduced in
 // a fixed order so a run is deterministic for a given thread count.
-// binary=1 (BWN) convolves with alpha * s(W); xnor=1 also binarizes the input, s(I) scaled by K
-// (kernels/ops/binarize.h). Training runs that arithmetic in float; inference runs XNOR layers on
-// bit-packed kernels whose integer dot products equal the float simulation's exactly, then one
-// folded output transform (alpha, K, batch norm, bias) shared by both paths.
+// binary=1 (BWN) convolves with alpha * s(W); xnor=1 also binarizes the input, s(I), scaled by K
+// with xnor_scale=k (XNOR-Net's) and unscaled with xnor_scale=none (Darknet's, the default;
+// layers/binary.h says what each computes and where Darknet does it). Training runs that
+// arithmetic in float; inference runs XNOR layers on bit-packed kernels whose integer dot products
+// equal the float simulation's exactly, then one folded output transform (alpha, K, batch norm,
+// bias) shared by both paths.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -33,13 +36,15 @@
 namespace lenet {
 
 ConvolutionalLayer::ConvolutionalLayer(Shape input, int filters, int size, int stride, int pad, Activation activation,
-                                       bool batch_normalize, BinaryMode mode)
+                                       bool batch_normalize, BinarySpec binary)
     : filters_(filters),
       activation_(activation),
       batch_normalize_(batch_normalize),
-      mode_(mode),
+      mode_(binary.mode),
+      input_scale_(binary.input_scale()),
+      zero_(binary.zero()),
       geometry_{input.c, input.h, input.w, size, stride, pad},
-      binary_(mode, filters, input.c * size * size) {
+      binary_(binary, filters, input.c * size * size) {
     input_ = input;
     output_ = Shape{filters, geometry_.out_h(), geometry_.out_w()};
     weights_.assign(std::size_t(filters) * patch(), 0.0f);
@@ -62,7 +67,9 @@ ConvolutionalLayer::ConvolutionalLayer(Shape input, int filters, int size, int s
 }
 
 LayerSummary ConvolutionalLayer::summary() const {
-    const char* kind = mode_ == BinaryMode::xnor ? "conv xnor" : mode_ == BinaryMode::weights ? "conv bwn" : "conv";
+    const char* kind = mode_ == BinaryMode::xnor    ? (input_scale_ ? "conv xnorK" : "conv xnor")
+                       : mode_ == BinaryMode::weights ? "conv bwn"
+                                                      : "conv";
     return {kind, std::to_string(filters_), cat(geometry_.size, " x ", geometry_.size, " / ", geometry_.stride),
             weights_.size() + biases_.size() + scales_.size(), 2.0 * double(weights_.size()) * double(spatial())};
 }
@@ -73,7 +80,7 @@ void ConvolutionalLayer::reserve(int max_batch) {
         x_.assign(std::size_t(max_batch) * output_.size(), 0.0f);
         x_norm_.assign(x_.size(), 0.0f);
     }
-    if (mode_ == BinaryMode::xnor) {
+    if (mode_ == BinaryMode::xnor && input_scale_) {
         dots_.assign(std::size_t(max_batch) * output_.size(), 0.0f);
         k_maps_.assign(std::size_t(max_batch) * std::size_t(spatial()), 0.0f);
     }
@@ -138,7 +145,7 @@ void ConvolutionalLayer::write_weights(WeightsWriter& writer) const {
     if (mode_ == BinaryMode::none)
         writer.write_floats(weights_.data(), weights_.size());
     else
-        write_binary_weights(writer, weights_.data(), filters_, patch());
+        write_binary_weights(writer, weights_.data(), filters_, patch(), zero_);
 }
 
 void ConvolutionalLayer::forward(const ForwardPass& pass) {
@@ -165,7 +172,7 @@ std::size_t ConvolutionalLayer::thread_floats() const {
 
 kernels::PackedFilters ConvolutionalLayer::shape_only_filters() const {
     const std::vector<float> zeros(weights_.size(), 0.0f);
-    return kernels::pack_filters(zeros.data(), filters_, input_.c, geometry_.size);
+    return kernels::pack_filters(zeros.data(), filters_, input_.c, geometry_.size, zero_);
 }
 
 const float* ConvolutionalLayer::lowered(const kernels::Ops& ops, const float* image, float* columns) const {
@@ -191,7 +198,7 @@ std::unique_ptr<Layer> make_convolutional(const CfgSection& section, Shape input
     const bool batch_normalize = section.get_bool("batch_normalize", false);
     if (section.get_int("groups", 1) != 1) section.fail("groups", "grouped convolution is not supported yet");
     if (section.get_int("dilation", 1) != 1) section.fail("dilation", "dilated convolution is not supported yet");
-    const BinaryMode mode = parse_binary_mode(section);
+    const BinarySpec binary = parse_binary_spec(section);
     section.get_bool("bin_output", false);  // a hint that the output feeds binary layers only
     const double weight_count = double(filters) * input.c * size * size;
     if (weight_count > double(1 << 28))
@@ -201,7 +208,7 @@ std::unique_ptr<Layer> make_convolutional(const CfgSection& section, Shape input
         section.fail("size", cat("a ", size, "x", size, " window does not fit the ", to_string(input),
                                  " input with padding ", padding));
     return std::make_unique<ConvolutionalLayer>(input, filters, size, stride, padding, activation, batch_normalize,
-                                                mode);
+                                                binary);
 }
 
 }  // namespace lenet

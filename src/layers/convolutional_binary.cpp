@@ -1,5 +1,5 @@
-// [convolutional] with binary=1 (BWN) or xnor=1: float simulation for training, bit-packed XNOR
-// kernels at inference, one folded output transform for both (DESIGN.md §4).
+// [convolutional] with binary=1 (BWN) or xnor=1 (xnor_scale=k or none): float simulation for
+// training, bit-packed XNOR kernels at inference, one folded output transform for both (DESIGN.md §4).
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -28,7 +28,7 @@ namespace lenet {
 void ConvolutionalLayer::prepare_binary(const kernels::Ops& ops, bool train, bool packed) {
     if (binary_.prepare(ops, weights_.data(), train, packed, biases_.data(),
                         batch_normalize_ ? scales_.data() : nullptr, rolling_mean_.data(), rolling_variance_.data()))
-        packed_ = kernels::pack_filters(weights_.data(), filters_, input_.c, geometry_.size);
+        packed_ = kernels::pack_filters(weights_.data(), filters_, input_.c, geometry_.size, zero_);
 }
 
 void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
@@ -49,9 +49,10 @@ void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
         for (int b = 0; b < pass.batch; ++b) {
             const float* image = pass.input + std::size_t(b) * in_size;
             float* out = pass.output + std::size_t(b) * out_size;
-            ops.input_scale_map(geometry_, image, abs_mean, k_map);
+            if (input_scale_) ops.input_scale_map(geometry_, image, abs_mean, k_map);
             ops.xnor_conv(pass.compute, geometry_, packed_, image, out, pool_workspace);
-            output_transform(*pass.compute.ops, out, binary_.eval_scale.data(), k_map, binary_.eval_shift.data(), out);
+            output_transform(*pass.compute.ops, out, binary_.eval_scale.data(), input_scale_ ? k_map : nullptr,
+                             binary_.eval_shift.data(), out);
             ops.activate_single(activation_, out, out_size);
         }
         return;
@@ -66,9 +67,10 @@ void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
         for (std::size_t b = begin; b < end; ++b) {
             const float* image = pass.input + b * in_size;
             float* out = conv_out + b * out_size;
-            float* dots = xnor && pass.train ? dots_.data() + b * out_size : out;
+            // Without K the backward needs no dots: alpha scales them in place.
+            float* dots = input_scale_ && pass.train ? dots_.data() + b * out_size : out;
             const float* k = nullptr;
-            if (xnor) {
+            if (input_scale_) {
                 float* k_map = pass.train ? k_maps_.data() + b * std::size_t(spatial()) : k_scratch;
                 ops.input_scale_map(geometry_, image, abs_mean, k_map);
                 k = k_map;
@@ -78,7 +80,7 @@ void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
             } else {
                 const float* source = image;
                 if (xnor) {
-                    ops.sign(image, in_size, signed_image);
+                    ops.sign(image, in_size, zero_, signed_image);
                     source = signed_image;
                 }
                 ops.gemm_single({false, false, filters_, spatial(), patch(), 1.0f, binary_.signs.data(), patch(),
@@ -117,8 +119,8 @@ void ConvolutionalLayer::binary_backward(const BackwardPass& pass) {
     const bool xnor = mode_ == BinaryMode::xnor;
     const std::size_t in_size = input_.size(), out_size = output_.size();
     gradient_before_weights(pass);
-    // output_grad is now dL/d(alpha * K * dots). With W~ = alpha * s(W) the layer computes
-    // K * (W~ conv input~), so the usual convolution gradients run on g * K and W~.
+    // output_grad is now dL/d(alpha * K * dots) (K = 1 without xnor_scale=k). With W~ = alpha * s(W)
+    // the layer computes K * (W~ conv input~), so the usual convolution gradients run on g * K and W~.
     ops.scale_rows(binary_.signs.data(), binary_.alpha.data(), filters_, patch(), binary_.effective.data());
     const int threads = pass.compute.pool->size();
     pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
@@ -135,10 +137,12 @@ void ConvolutionalLayer::binary_backward(const BackwardPass& pass) {
             const float* image = pass.input + b * in_size;
             const float* source = image;
             if (xnor) {
-                const float* k = k_maps_.data() + b * std::size_t(spatial());
-                const float* dots = dots_.data() + b * out_size;
-                ops.xnor_conv_scale_gradient(filters_, spatial(), binary_.alpha.data(), dots, k, delta, k_grad);
-                ops.sign(image, in_size, signed_image);
+                if (input_scale_) {
+                    const float* k = k_maps_.data() + b * std::size_t(spatial());
+                    const float* dots = dots_.data() + b * out_size;
+                    ops.xnor_conv_scale_gradient(filters_, spatial(), binary_.alpha.data(), dots, k, delta, k_grad);
+                }
+                ops.sign(image, in_size, zero_, signed_image);
                 source = signed_image;
             }
             ops.gemm_single({false, true, filters_, patch(), spatial(), 1.0f, delta, spatial(),
@@ -157,7 +161,7 @@ void ConvolutionalLayer::binary_backward(const BackwardPass& pass) {
             if (!xnor) continue;
             float* input_grad = pass.input_grad + b * in_size;
             ops.sign_gradient_add(image, image_grad, in_size, input_grad);
-            ops.input_scale_gradient(geometry_, image, k_grad, abs_mean_grad, input_grad);
+            if (input_scale_) ops.input_scale_gradient(geometry_, image, k_grad, abs_mean_grad, input_grad);
         }
     });
     // Sum the threads' dL/dW~ in a fixed order, then map it onto the latent weights.
@@ -165,7 +169,7 @@ void ConvolutionalLayer::binary_backward(const BackwardPass& pass) {
     const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
     for (int t = 1; t < used; ++t)
         ops.add(pass.workspace + std::size_t(t) * thread_floats() + columns_size(), weights_.size(), total_grad);
-    ops.binary_weight_gradient(weights_.data(), binary_.alpha.data(), total_grad, filters_, patch(),
+    ops.binary_weight_gradient(weights_.data(), binary_.alpha.data(), total_grad, filters_, patch(), zero_,
                                weight_grad_.data());
 }
 

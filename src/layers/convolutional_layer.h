@@ -22,7 +22,7 @@ struct Ops;
 class ConvolutionalLayer final : public Layer {
 public:
     ConvolutionalLayer(Shape input, int filters, int size, int stride, int pad, Activation activation,
-                       bool batch_normalize, BinaryMode mode);
+                       bool batch_normalize, BinarySpec binary);
 
     LayerSummary summary() const override;
 
@@ -163,11 +163,13 @@ private:
     Activation activation_;
     bool batch_normalize_;
     BinaryMode mode_;
+    bool input_scale_;         // xnor_scale=k: the K map scales s(I)
+    kernels::ZeroSign zero_;   // s(0) of weights and inputs
     kernels::ConvGeometry geometry_;
     std::vector<float> weights_, weight_grad_, biases_, bias_grad_, scales_, scale_grad_;
     std::vector<float> rolling_mean_, rolling_variance_, mean_, variance_, x_, x_norm_;
     // Binary layers: s(W), alpha, alpha * s(W) and the inference transform, the training forward's
-    // dots and K maps (XNOR) and the packed signs (valid until the weights change).
+    // dots and K maps (XNOR with xnor_scale=k) and the packed signs (valid until the weights change).
     BinaryWeightsState binary_;
     std::vector<float> dots_, k_maps_;
     kernels::PackedFilters packed_;

@@ -413,11 +413,13 @@ const k::ConvGeometry kXnorConvs[] = {
 
 void check_xnor_conv(const k::Ops& ops, Rng& rng, bool threaded) {
     for (const k::ConvGeometry& g : kXnorConvs)
-        for (const int filters : {1, 5, 17}) {
+        for (const int filters : {1, 5, 16, 17}) {
             const int threads = threaded ? 3 : 1;
             lenet::ThreadPool pool(threads);
-            const auto weights = floats(rng, std::size_t(filters) * g.channels * g.size * g.size);
-            const k::PackedFilters packed = k::pack_filters(weights.data(), filters, g.channels, g.size);
+            const auto weights = signs_with_zeros(rng, std::size_t(filters) * g.channels * g.size * g.size);
+            // Both sign rules (xnor_scale=k and none), alternating.
+            const k::ZeroSign zero = filters % 2 ? k::ZeroSign::positive : k::ZeroSign::negative;
+            const k::PackedFilters packed = k::pack_filters(weights.data(), filters, g.channels, g.size, zero);
             const auto image = signs_with_zeros(rng, image_floats(g));
             const std::size_t outputs = std::size_t(filters) * g.out_h() * g.out_w();
             Guarded<float> want(outputs, kGuardValue), got = want;
@@ -440,19 +442,20 @@ void check_xnor_dense(const k::Ops& ops, Rng& rng) {
     lenet::ThreadPool pool(3);
     for (const int rows : {1, 5, 33, 500})
         for (const int columns : {1, 63, 65, 130, 1152})
-            for (const int batch : {1, 3}) {
-                const auto weights = floats(rng, std::size_t(rows) * columns);
-                const k::PackedRows packed = k::pack_rows(weights.data(), rows, columns);
-                const auto input = signs_with_zeros(rng, std::size_t(batch) * columns);
-                Guarded<float> want(std::size_t(batch) * rows, kGuardValue), got = want;
-                std::vector<unsigned char> ref_ws(k::xnor_dense_workspace_bytes(packed, batch));
-                ref().xnor_dense({nullptr, &ref()}, packed, input.data(), batch, want.data(), ref_ws.data());
-                Guarded<unsigned char> ws(k::xnor_dense_workspace_bytes(packed, batch), kGuardByte);
-                ops.xnor_dense({&pool, &ops}, packed, input.data(), batch, got.data(), ws.data());
-                INFO("rows=" << rows << " columns=" << columns << " batch=" << batch);
-                CHECK(ws.intact(kGuardByte));
-                check_exact(got, want, "xnor_dense");
-            }
+            for (const int batch : {1, 3})
+                for (const k::ZeroSign zero : {k::ZeroSign::positive, k::ZeroSign::negative}) {
+                    const auto weights = signs_with_zeros(rng, std::size_t(rows) * columns);
+                    const k::PackedRows packed = k::pack_rows(weights.data(), rows, columns, zero);
+                    const auto input = signs_with_zeros(rng, std::size_t(batch) * columns);
+                    Guarded<float> want(std::size_t(batch) * rows, kGuardValue), got = want;
+                    std::vector<unsigned char> ref_ws(k::xnor_dense_workspace_bytes(packed, batch));
+                    ref().xnor_dense({nullptr, &ref()}, packed, input.data(), batch, want.data(), ref_ws.data());
+                    Guarded<unsigned char> ws(k::xnor_dense_workspace_bytes(packed, batch), kGuardByte);
+                    ops.xnor_dense({&pool, &ops}, packed, input.data(), batch, got.data(), ws.data());
+                    INFO("rows=" << rows << " columns=" << columns << " batch=" << batch);
+                    CHECK(ws.intact(kGuardByte));
+                    check_exact(got, want, "xnor_dense");
+                }
 }
 
 // Planes enough to be split over the threads, and few (one call, one thread); both strides' signs.

@@ -1,6 +1,9 @@
 // The bit-packed XNOR kernels of every backend (through its table) against a plain float
-// simulation of the same binary arithmetic: sign the input (s(x) = +1 for x >= 0, so 0 and -0 are +1), zero-pad, and sum
-// the +-1 products. Results are integers, so every backend and thread count must match exactly.
+// simulation of the same binary arithmetic: sign the input, zero-pad, and sum the +-1 products.
+// Both sign rules: XNOR-Net's (x >= 0 -> +1, so 0 and -0 are +1; xnor_scale=k) and Darknet's
+// (x > 0 -> +1, so 0 and -0 are -1; xnor_scale=none). Padded taps are 0 under both (not -1, as
+// AlexeyAB's packed path makes them). Results are integers, so every backend and thread count
+// must match exactly.
 // Shapes sweep channel counts around the packing units (1, 3, 32, 63, 64, 65, 130 against nibbles
 // of 4, steps of 8, words of 64), windows 1-5, strides 1-3, paddings 0-2, odd image sizes and
 // filter counts around multiples of 4 and 16; inputs include exact zeros and negative zeros.
@@ -30,7 +33,15 @@ constexpr float kGuard = 12345.0f;      // fills the floats past an output, whic
 constexpr std::size_t kGuardFloats = 16;
 constexpr unsigned char kGuardByte = 0xA5;  // fills the bytes past a workspace
 
-float sign_of(float x) { return x >= 0.0f ? 1.0f : -1.0f; }
+constexpr k::ZeroSign kPositive = k::ZeroSign::positive, kNegative = k::ZeroSign::negative;
+
+// Written out here rather than taken from the kernels' headers.
+float expected_sign(float x, k::ZeroSign zero) {
+    if (zero == kPositive) return x >= 0.0f ? 1.0f : -1.0f;
+    return x > 0.0f ? 1.0f : -1.0f;
+}
+
+const char* rule_name(k::ZeroSign zero) { return zero == kPositive ? "s(0)=+1" : "s(0)=-1"; }
 
 // Uniform in [-1, 1], with about one value in eight an exact 0 or -0.
 std::vector<float> random_values(Rng& rng, std::size_t n) {
@@ -44,7 +55,7 @@ std::vector<float> random_values(Rng& rng, std::size_t n) {
 
 // The float simulation: s(image) zero-padded, convolved with s(weights).
 std::vector<float> simulate_conv(const k::ConvGeometry& g, int filters, const std::vector<float>& image,
-                                 const std::vector<float>& weights) {
+                                 const std::vector<float>& weights, k::ZeroSign zero) {
     const int out_h = g.out_h(), out_w = g.out_w();
     std::vector<float> out(std::size_t(filters) * std::size_t(out_h) * std::size_t(out_w));
     for (int f = 0; f < filters; ++f)
@@ -57,8 +68,9 @@ std::vector<float> simulate_conv(const k::ConvGeometry& g, int filters, const st
                             const int y = oy * g.stride - g.pad + ky, x = ox * g.stride - g.pad + kx;
                             const float in = y < 0 || y >= g.height || x < 0 || x >= g.width
                                                  ? 0.0f
-                                                 : sign_of(image[(std::size_t(c) * g.height + y) * g.width + x]);
-                            sum += in * sign_of(weights[((std::size_t(f) * g.channels + c) * g.size + ky) * g.size + kx]);
+                                                 : expected_sign(image[(std::size_t(c) * g.height + y) * g.width + x], zero);
+                            sum += in * expected_sign(
+                                            weights[((std::size_t(f) * g.channels + c) * g.size + ky) * g.size + kx], zero);
                         }
                 out[(std::size_t(f) * out_h + oy) * out_w + ox] = sum;
             }
@@ -66,13 +78,14 @@ std::vector<float> simulate_conv(const k::ConvGeometry& g, int filters, const st
 }
 
 std::vector<float> simulate_dense(int rows, int columns, int batch, const std::vector<float>& input,
-                                  const std::vector<float>& weights) {
+                                  const std::vector<float>& weights, k::ZeroSign zero) {
     std::vector<float> out(std::size_t(batch) * std::size_t(rows));
     for (int b = 0; b < batch; ++b)
         for (int r = 0; r < rows; ++r) {
             float sum = 0.0f;
             for (int i = 0; i < columns; ++i)
-                sum += sign_of(input[std::size_t(b) * columns + i]) * sign_of(weights[std::size_t(r) * columns + i]);
+                sum += expected_sign(input[std::size_t(b) * columns + i], zero) *
+                       expected_sign(weights[std::size_t(r) * columns + i], zero);
             out[std::size_t(b) * rows + r] = sum;
         }
     return out;
@@ -123,21 +136,25 @@ std::string describe(const k::ConvGeometry& g, int filters) {
     return out.str();
 }
 
+// Under both sign rules.
 void check_conv(const k::ConvGeometry& g, int filters, std::uint64_t seed) {
     Rng rng(seed);
     const std::vector<float> image = random_values(rng, std::size_t(g.channels) * g.height * g.width);
     const std::vector<float> weights = random_values(rng, std::size_t(filters) * g.channels * g.size * g.size);
-    std::vector<float> expected = simulate_conv(g, filters, image, weights);
-    expected.resize(expected.size() + kGuardFloats, kGuard);
-    const k::PackedFilters packed = k::pack_filters(weights.data(), filters, g.channels, g.size);
-    for (Backend backend : backends())
-        for (int threads : {1, 3}) {
-            INFO(describe(g, filters) << " backend=" << lenet::backend_name(backend) << " threads=" << threads);
-            bool workspace_ok = false;
-            const std::vector<float> dots = run_conv(backend, threads, g, packed, image, &workspace_ok);
-            CHECK(workspace_ok);
-            REQUIRE(dots == expected);
-        }
+    for (k::ZeroSign zero : {kPositive, kNegative}) {
+        std::vector<float> expected = simulate_conv(g, filters, image, weights, zero);
+        expected.resize(expected.size() + kGuardFloats, kGuard);
+        const k::PackedFilters packed = k::pack_filters(weights.data(), filters, g.channels, g.size, zero);
+        for (Backend backend : backends())
+            for (int threads : {1, 3}) {
+                INFO(describe(g, filters) << " " << rule_name(zero) << " backend=" << lenet::backend_name(backend)
+                                          << " threads=" << threads);
+                bool workspace_ok = false;
+                const std::vector<float> dots = run_conv(backend, threads, g, packed, image, &workspace_ok);
+                CHECK(workspace_ok);
+                REQUIRE(dots == expected);
+            }
+    }
 }
 
 }  // namespace
@@ -152,32 +169,46 @@ TEST_CASE("xnor conv: hand-computed 3x3 image, 2x2 filter, pad 1", "[xnor]") {
                                       -2, 4, -4, 2,  //
                                       2, -2, 0, 0,   //
                                       -1, 0, 2, -1};
-    REQUIRE(simulate_conv(g, 1, image, weights) == expected);
-    const k::PackedFilters packed = k::pack_filters(weights.data(), 1, 1, 2);
-    std::vector<float> with_guard = expected;
-    with_guard.resize(expected.size() + kGuardFloats, kGuard);
-    for (Backend backend : backends())
-        for (int threads : {1, 3}) {
-            INFO("backend=" << lenet::backend_name(backend) << " threads=" << threads);
-            bool workspace_ok = false;
-            CHECK(run_conv(backend, threads, g, packed, image, &workspace_ok) == with_guard);
-            CHECK(workspace_ok);
-        }
+    // Darknet's rule: the image's 0 and -0 become -1 and the filter's 0 too: s(image) = [+ - -; - + -;
+    // + - -], s(filter) = [+ -; - -].
+    const std::vector<float> expected_darknet{-1, 0, 2, 1,  //
+                                              0, 2, 0, 0,   //
+                                              0, -2, 4, 0,  //
+                                              -1, 2, 0, -1};
+    REQUIRE(simulate_conv(g, 1, image, weights, kPositive) == expected);
+    REQUIRE(simulate_conv(g, 1, image, weights, kNegative) == expected_darknet);
+    for (k::ZeroSign zero : {kPositive, kNegative}) {
+        const k::PackedFilters packed = k::pack_filters(weights.data(), 1, 1, 2, zero);
+        std::vector<float> with_guard = zero == kPositive ? expected : expected_darknet;
+        with_guard.resize(expected.size() + kGuardFloats, kGuard);
+        for (Backend backend : backends())
+            for (int threads : {1, 3}) {
+                INFO(rule_name(zero) << " backend=" << lenet::backend_name(backend) << " threads=" << threads);
+                bool workspace_ok = false;
+                CHECK(run_conv(backend, threads, g, packed, image, &workspace_ok) == with_guard);
+                CHECK(workspace_ok);
+            }
+    }
 }
 
 TEST_CASE("xnor dense: hand-computed 2x3", "[xnor]") {
     // s(input) = [+ - +]; s(row 0) = [+ - +] -> 3; s(row 1) = [- + +] (-0 is +1) -> -1 - 1 + 1 = -1.
     const std::vector<float> weights{1, -1, 0, -2, 3, -0.0f};
+    // Darknet's rule: s(input) = [- - +]; s(row 0) = [+ - -] -> -1 + 1 - 1 = -1; s(row 1) = [- + -]
+    // -> 1 - 1 - 1 = -1.
     const std::vector<float> input{0, -1, 5};
-    const k::PackedRows packed = k::pack_rows(weights.data(), 2, 3);
-    for (Backend backend : backends()) {
-        std::vector<float> dots(2 + kGuardFloats, kGuard);
-        Workspace ws(k::xnor_dense_workspace_bytes(packed, 1));
-        backend->xnor_dense({nullptr, backend}, packed, input.data(), 1, dots.data(), ws.data());
-        CHECK(dots[0] == 3.0f);
-        CHECK(dots[1] == -1.0f);
-        CHECK(dots[2] == kGuard);
-        CHECK(ws.guard_intact());
+    for (k::ZeroSign zero : {kPositive, kNegative}) {
+        const k::PackedRows packed = k::pack_rows(weights.data(), 2, 3, zero);
+        for (Backend backend : backends()) {
+            INFO(rule_name(zero) << " backend=" << lenet::backend_name(backend));
+            std::vector<float> dots(2 + kGuardFloats, kGuard);
+            Workspace ws(k::xnor_dense_workspace_bytes(packed, 1));
+            backend->xnor_dense({nullptr, backend}, packed, input.data(), 1, dots.data(), ws.data());
+            CHECK(dots[0] == (zero == kPositive ? 3.0f : -1.0f));
+            CHECK(dots[1] == -1.0f);
+            CHECK(dots[2] == kGuard);
+            CHECK(ws.guard_intact());
+        }
     }
 }
 
@@ -185,45 +216,49 @@ TEST_CASE("xnor pack/unpack round trips", "[xnor]") {
     Rng rng(11);
     for (int filters : {1, 5, 16, 17, 33})
         for (int channels : {1, 3, 7, 8, 9, 63, 64, 65, 130})
-            for (int size : {1, 2, 3, 5}) {
-                INFO("filters=" << filters << " channels=" << channels << " size=" << size);
-                const std::vector<float> w = random_values(rng, std::size_t(filters) * channels * size * size);
-                const k::PackedFilters packed = k::pack_filters(w.data(), filters, channels, size);
-                REQUIRE(packed.bits.size() == std::size_t(filters) * std::size_t(packed.row_words));
-                std::vector<float> signs(w.size(), 0.0f);
-                k::unpack_filters(packed, signs.data());
-                for (std::size_t i = 0; i < w.size(); ++i) REQUIRE(signs[i] == sign_of(w[i]));
-                // The tables hold popcount(x XOR w) for the same signs, w 0 for missing channels and filters.
-                const int taps = size * size;
-                REQUIRE(packed.tables.size() == std::size_t(packed.quads) * taps * std::size_t(packed.steps) * 8);
-                for (int f = 0; f < packed.quads * 4; ++f)
-                    for (int t = 0; t < taps; ++t)
-                        for (int s = 0; s < packed.steps; ++s)
-                            for (int h = 0; h < 2; ++h) {
-                                unsigned nibble = 0;
-                                for (int j = 0; j < 4; ++j) {
-                                    const int c = 8 * s + 4 * h + j;
-                                    if (f < filters && c < channels && w[(std::size_t(f) * channels + c) * taps + t] >= 0.0f)
-                                        nibble |= 1u << j;
+            for (int size : {1, 2, 3, 5})
+                for (k::ZeroSign zero : {kPositive, kNegative}) {
+                    INFO("filters=" << filters << " channels=" << channels << " size=" << size << " " << rule_name(zero));
+                    const std::vector<float> w = random_values(rng, std::size_t(filters) * channels * size * size);
+                    const k::PackedFilters packed = k::pack_filters(w.data(), filters, channels, size, zero);
+                    REQUIRE(packed.zero == zero);
+                    REQUIRE(packed.bits.size() == std::size_t(filters) * std::size_t(packed.row_words));
+                    std::vector<float> signs(w.size(), 0.0f);
+                    k::unpack_filters(packed, signs.data());
+                    for (std::size_t i = 0; i < w.size(); ++i) REQUIRE(signs[i] == expected_sign(w[i], zero));
+                    // The tables hold popcount(x XOR w) for the same signs, w 0 for missing channels and filters.
+                    const int taps = size * size;
+                    REQUIRE(packed.tables.size() == std::size_t(packed.quads) * taps * std::size_t(packed.steps) * 8);
+                    for (int f = 0; f < packed.quads * 4; ++f)
+                        for (int t = 0; t < taps; ++t)
+                            for (int s = 0; s < packed.steps; ++s)
+                                for (int h = 0; h < 2; ++h) {
+                                    unsigned nibble = 0;
+                                    for (int j = 0; j < 4; ++j) {
+                                        const int c = 8 * s + 4 * h + j;
+                                        if (f < filters && c < channels && expected_sign(w[(std::size_t(f) * channels + c) * taps + t], zero) > 0)
+                                            nibble |= 1u << j;
+                                    }
+                                    const k::Block16& table =
+                                        packed.tables[(((std::size_t(f / 4) * taps + t) * std::size_t(packed.steps) + s) * 4 + f % 4) * 2 + h];
+                                    for (unsigned x = 0; x < 16; ++x) REQUIRE(table.bytes[x] == std::popcount(x ^ nibble));
                                 }
-                                const k::Block16& table =
-                                    packed.tables[(((std::size_t(f / 4) * taps + t) * std::size_t(packed.steps) + s) * 4 + f % 4) * 2 + h];
-                                for (unsigned x = 0; x < 16; ++x) REQUIRE(table.bytes[x] == std::popcount(x ^ nibble));
-                            }
-            }
+                }
     for (int rows : {1, 3, 64, 65})
-        for (int columns : {1, 2, 63, 64, 65, 127, 200}) {
-            INFO("rows=" << rows << " columns=" << columns);
-            const std::vector<float> w = random_values(rng, std::size_t(rows) * columns);
-            const k::PackedRows packed = k::pack_rows(w.data(), rows, columns);
-            REQUIRE(packed.row_words == (columns + 63) / 64);
-            std::vector<float> signs(w.size(), 0.0f);
-            k::unpack_rows(packed, signs.data());
-            for (std::size_t i = 0; i < w.size(); ++i) REQUIRE(signs[i] == sign_of(w[i]));
-            if (columns % 64)  // unused bits are zero
-                for (int r = 0; r < rows; ++r)
-                    REQUIRE(packed.bits[std::size_t(r) * packed.row_words + packed.row_words - 1] >> (columns % 64) == 0);
-        }
+        for (int columns : {1, 2, 63, 64, 65, 127, 200})
+            for (k::ZeroSign zero : {kPositive, kNegative}) {
+                INFO("rows=" << rows << " columns=" << columns << " " << rule_name(zero));
+                const std::vector<float> w = random_values(rng, std::size_t(rows) * columns);
+                const k::PackedRows packed = k::pack_rows(w.data(), rows, columns, zero);
+                REQUIRE(packed.zero == zero);
+                REQUIRE(packed.row_words == (columns + 63) / 64);
+                std::vector<float> signs(w.size(), 0.0f);
+                k::unpack_rows(packed, signs.data());
+                for (std::size_t i = 0; i < w.size(); ++i) REQUIRE(signs[i] == expected_sign(w[i], zero));
+                if (columns % 64)  // unused bits are zero
+                    for (int r = 0; r < rows; ++r)
+                        REQUIRE(packed.bits[std::size_t(r) * packed.row_words + packed.row_words - 1] >> (columns % 64) == 0);
+            }
 }
 
 TEST_CASE("xnor conv matches the float simulation on random shapes", "[xnor]") {
@@ -276,19 +311,21 @@ TEST_CASE("xnor dense matches the float simulation", "[xnor]") {
     for (const Shape& s : shapes) {
         const std::vector<float> weights = random_values(rng, std::size_t(s.rows) * s.columns);
         const std::vector<float> input = random_values(rng, std::size_t(s.batch) * s.columns);
-        std::vector<float> expected = simulate_dense(s.rows, s.columns, s.batch, input, weights);
-        expected.resize(expected.size() + kGuardFloats, kGuard);
-        const k::PackedRows packed = k::pack_rows(weights.data(), s.rows, s.columns);
-        for (Backend backend : backends())
-            for (int threads : {1, 3}) {
-                INFO("rows=" << s.rows << " columns=" << s.columns << " batch=" << s.batch
-                             << " backend=" << lenet::backend_name(backend) << " threads=" << threads);
-                lenet::ThreadPool pool(threads);
-                std::vector<float> dots(expected.size(), kGuard);
-                Workspace ws(k::xnor_dense_workspace_bytes(packed, s.batch));
-                backend->xnor_dense({&pool, backend}, packed, input.data(), s.batch, dots.data(), ws.data());
-                CHECK(ws.guard_intact());
-                REQUIRE(dots == expected);
-            }
+        for (k::ZeroSign zero : {kPositive, kNegative}) {
+            std::vector<float> expected = simulate_dense(s.rows, s.columns, s.batch, input, weights, zero);
+            expected.resize(expected.size() + kGuardFloats, kGuard);
+            const k::PackedRows packed = k::pack_rows(weights.data(), s.rows, s.columns, zero);
+            for (Backend backend : backends())
+                for (int threads : {1, 3}) {
+                    INFO("rows=" << s.rows << " columns=" << s.columns << " batch=" << s.batch << " " << rule_name(zero)
+                                 << " backend=" << lenet::backend_name(backend) << " threads=" << threads);
+                    lenet::ThreadPool pool(threads);
+                    std::vector<float> dots(expected.size(), kGuard);
+                    Workspace ws(k::xnor_dense_workspace_bytes(packed, s.batch));
+                    backend->xnor_dense({&pool, backend}, packed, input.data(), s.batch, dots.data(), ws.data());
+                    CHECK(ws.guard_intact());
+                    REQUIRE(dots == expected);
+                }
+        }
     }
 }

@@ -71,16 +71,16 @@ void to_channels_last_avx2(const ConvGeometry& g, const float* chw, float* hwc);
 void from_channels_last_avx2(const ConvGeometry& g, const float* hwc, float* chw);
 
 // XNOR building blocks.
-void pack_signs_avx2(const float* x, std::size_t n, BitWord* bits);
+void pack_signs_avx2(const float* x, std::size_t n, ZeroSign zero, BitWord* bits);
 std::uint64_t xor_popcount_avx2(const BitWord* a, const BitWord* b, std::size_t words);
 // The AVX2 convolution reads the image as byte planes of sign nibbles (xnor_pack_planes_avx2, shared
 // by all threads), then each thread counts its output positions with a small scratch of its own.
 // Both 64-byte aligned; the sizes are multiples of 64.
 std::size_t xnor_conv_planes_bytes_avx2(const ConvGeometry& g);
 std::size_t xnor_conv_scratch_bytes_avx2(const ConvGeometry& g);
-// Steps [first_step, last_step) of 8 channels.
-void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, std::uint8_t* planes, int first_step,
-                           int last_step);
+// Steps [first_step, last_step) of 8 channels, s(0) by `zero`.
+void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, ZeroSign zero, std::uint8_t* planes,
+                           int first_step, int last_step);
 // Output positions [first_position, last_position) of one image, on the calling thread.
 void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes, float* dots,
                            void* scratch, int first_position, int last_position);

@@ -76,7 +76,7 @@ void xnor_conv_single(const ConvGeometry& g, const PackedFilters& filters, const
     check_packed_shape(g, filters);
     if (g.out_h() <= 0 || g.out_w() <= 0) return;
     auto* planes = static_cast<std::uint8_t*>(parallel::align64(workspace));
-    xnor_pack_planes_avx2(g, image, planes, 0, filters.steps);
+    xnor_pack_planes_avx2(g, image, filters.zero, planes, 0, filters.steps);
     xnor_conv_planes_avx2(g, filters, planes, dots, planes + xnor_conv_planes_bytes_avx2(g), 0, g.out_h() * g.out_w());
 }
 
@@ -91,7 +91,9 @@ void xnor_conv(const Compute& compute, const ConvGeometry& g, const PackedFilter
     std::uint8_t* scratch = planes + xnor_conv_planes_bytes_avx2(g);
     const std::size_t bytes = xnor_conv_scratch_bytes_avx2(g);
     parallel::for_ranges(*compute.pool, std::size_t(filters.steps), 1,
-                         [&](int first, int last, int) { xnor_pack_planes_avx2(g, image, planes, first, last); });
+                         [&](int first, int last, int) {
+                             xnor_pack_planes_avx2(g, image, filters.zero, planes, first, last);
+                         });
     parallel::for_ranges(*compute.pool, spatial, kXnorPositionBlock, [&](int first, int last, int chunk) {
         xnor_conv_planes_avx2(g, filters, planes, dots, scratch + std::size_t(chunk) * bytes, first, last);
     });

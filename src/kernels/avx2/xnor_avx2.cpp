@@ -49,9 +49,17 @@ constexpr std::uint8_t kPadNibble = 0x80;
 
 inline std::size_t round64(std::size_t n) { return (n + 63) & ~std::size_t(63); }
 
+// All-ones lanes where s(x) = +1: x >= 0 or x > 0 (ordered: NaN is -1, as in sign_bit_of).
+template <ZeroSign Zero>
+inline __m256 positive8(__m256 x) {
+    if constexpr (Zero == ZeroSign::positive) return _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
+    else return _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ);
+}
+
 // Bits s(x[i]) for 8 floats.
+template <ZeroSign Zero>
 inline unsigned signs8(const float* x) {
-    return unsigned(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x), _mm256_setzero_ps(), _CMP_GE_OQ)));
+    return unsigned(_mm256_movemask_ps(positive8<Zero>(_mm256_loadu_ps(x))));
 }
 
 int steps_of(const ConvGeometry& g) { return (g.channels + 7) / 8; }
@@ -173,8 +181,10 @@ std::size_t xnor_conv_scratch_bytes_avx2(const ConvGeometry& g) {
                    std::size_t(g.size) * std::size_t(g.size) * sizeof(std::ptrdiff_t));
 }
 
-void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, std::uint8_t* planes, int first_step,
-                           int last_step) {
+namespace {
+
+template <ZeroSign Zero>
+void pack_planes(const ConvGeometry& g, const float* image, std::uint8_t* planes, int first_step, int last_step) {
     const Planes p = planes_of(g);
     const int steps = steps_of(g);
     const std::size_t pixels = std::size_t(g.height) * std::size_t(g.width);
@@ -201,8 +211,8 @@ void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, std::uint8
             auto eight = [&](int x) {  // pixels x..x+7
                 __m256i bits = _mm256_setzero_si256();
                 for (int ci = 0; ci < channels; ++ci) {
-                    const __m256 ge = _mm256_cmp_ps(_mm256_loadu_ps(line + std::size_t(ci) * pixels + std::size_t(x)),
-                                                    _mm256_setzero_ps(), _CMP_GE_OQ);
+                    const __m256 ge =
+                        positive8<Zero>(_mm256_loadu_ps(line + std::size_t(ci) * pixels + std::size_t(x)));
                     bits = _mm256_or_si256(bits, _mm256_and_si256(_mm256_castps_si256(ge), _mm256_set1_epi32(1 << ci)));
                 }
                 const __m256i lo = _mm256_and_si256(bits, _mm256_set1_epi32(15)), hi = _mm256_srli_epi32(bits, 4);
@@ -231,13 +241,36 @@ void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, std::uint8
             for (int x = 0; x < g.width; ++x) {
                 unsigned byte = 0;
                 for (int ci = 0; ci < channels; ++ci)
-                    if (line[std::size_t(ci) * pixels + std::size_t(x)] >= 0.0f) byte |= 1u << ci;
+                    if (sign_bit_of(line[std::size_t(ci) * pixels + std::size_t(x)], Zero)) byte |= 1u << ci;
                 const auto [phase, at] = place(y, x);
                 planes[phase + lo_plane + at] = std::uint8_t(byte & 15);
                 planes[phase + hi_plane + at] = std::uint8_t(byte >> 4);
             }
         }
     }
+}
+
+template <ZeroSign Zero>
+void pack_signs(const float* x, std::size_t n, BitWord* bits) {
+    std::size_t w = 0;
+    for (; (w + 1) * 64 <= n; ++w) {
+        BitWord word = 0;
+        for (int j = 0; j < 8; ++j) word |= BitWord(signs8<Zero>(x + w * 64 + std::size_t(j) * 8)) << (8 * j);
+        bits[w] = word;
+    }
+    if (w * 64 < n) {
+        BitWord word = 0;
+        for (std::size_t i = w * 64; i < n; ++i) word |= BitWord(sign_bit_of(x[i], Zero)) << (i % 64);
+        bits[w] = word;
+    }
+}
+
+}  // namespace
+
+void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, ZeroSign zero, std::uint8_t* planes,
+                           int first_step, int last_step) {
+    if (zero == ZeroSign::positive) return pack_planes<ZeroSign::positive>(g, image, planes, first_step, last_step);
+    pack_planes<ZeroSign::negative>(g, image, planes, first_step, last_step);
 }
 
 void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes,
@@ -312,18 +345,9 @@ void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, 
     }
 }
 
-void pack_signs_avx2(const float* x, std::size_t n, BitWord* bits) {
-    std::size_t w = 0;
-    for (; (w + 1) * 64 <= n; ++w) {
-        BitWord word = 0;
-        for (int j = 0; j < 8; ++j) word |= BitWord(signs8(x + w * 64 + std::size_t(j) * 8)) << (8 * j);
-        bits[w] = word;
-    }
-    if (w * 64 < n) {
-        BitWord word = 0;
-        for (std::size_t i = w * 64; i < n; ++i) word |= BitWord(x[i] >= 0.0f) << (i % 64);
-        bits[w] = word;
-    }
+void pack_signs_avx2(const float* x, std::size_t n, ZeroSign zero, BitWord* bits) {
+    if (zero == ZeroSign::positive) return pack_signs<ZeroSign::positive>(x, n, bits);
+    pack_signs<ZeroSign::negative>(x, n, bits);
 }
 
 std::uint64_t xor_popcount_avx2(const BitWord* a, const BitWord* b, std::size_t words) {

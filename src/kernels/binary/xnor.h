@@ -1,5 +1,6 @@
 // Bit-packed XNOR kernels (DESIGN.md §4): exact integer dots of sign vectors,
-//   s(x) = +1 for x >= 0 (bit 1), -1 otherwise (bit 0),
+//   s(x) = +1 (bit 1) for x > 0, -1 (bit 0) for x < 0, s(0) by the packed weights' ZeroSign (the
+//   layer's: +1 for xnor_scale=k, -1 for Darknet's xnor_scale=none; the inputs use the same rule),
 // for a binary convolution (zero padding contributes 0, exactly as a float convolution of the
 // signed, zero-padded image) and a binary connected layer.
 //
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "kernels/backend.h"
+#include "kernels/ops/binarize.h"
 #include "kernels/ops/im2col.h"
 
 namespace lenet::kernels {
@@ -33,6 +35,7 @@ struct alignas(16) Block16 {
 // Weights come in Darknet layout [filters][channels][size][size].
 struct PackedFilters {
     int filters = 0, channels = 0, size = 0;
+    ZeroSign zero = ZeroSign::positive;  // s(0) of the weights, and of the images the kernels pack
     int channel_words = 0;  // ceil(channels / 64)
     int row_words = 0;      // size * size * channel_words: words per filter
     // bits[f * row_words + (ky * size + kx) * channel_words + c / 64], bit c % 64 = s(w[f][c][ky][kx]);
@@ -46,7 +49,7 @@ struct PackedFilters {
     std::vector<Block16> tables;
 };
 
-PackedFilters pack_filters(const float* weights, int filters, int channels, int size);
+PackedFilters pack_filters(const float* weights, int filters, int channels, int size, ZeroSign zero);
 // Unpack back to +-1 floats in Darknet layout (for round-trip tests and for export/import).
 void unpack_filters(const PackedFilters& packed, float* signs);
 
@@ -72,9 +75,10 @@ void check_packed_shape(const ConvGeometry& g, const PackedFilters& filters);
 // bits[r * row_words + i / 64], bit i % 64 = s(w[r][i]); bits past `columns` are 0.
 struct PackedRows {
     int rows = 0, columns = 0, row_words = 0;
+    ZeroSign zero = ZeroSign::positive;  // s(0) of the weights, and of the inputs the kernels pack
     std::vector<BitWord> bits;
 };
-PackedRows pack_rows(const float* weights, int rows, int columns);
+PackedRows pack_rows(const float* weights, int rows, int columns, ZeroSign zero);
 void unpack_rows(const PackedRows& packed, float* signs);
 // dots[b * rows + o] = sum_i s(input[b * columns + i]) * s(w[o][i]) for b < batch: the op
 // xnor_dense (kernels/ops.h), rows split between the pool's threads.
@@ -82,12 +86,12 @@ std::size_t xnor_dense_workspace_bytes(const PackedRows& rows, int batch);
 
 // Building blocks, exposed for tests and benchmarks.
 // Packs s(x[i]) for i < n into ceil(n / 64) words (bit i % 64 of word i / 64); bits past n are 0.
-void pack_signs_reference(const float* x, std::size_t n, BitWord* bits);
+void pack_signs_reference(const float* x, std::size_t n, ZeroSign zero, BitWord* bits);
 // sum over i < words of popcount(a[i] XOR b[i])
 std::uint64_t xor_popcount_reference(const BitWord* a, const BitWord* b, std::size_t words);
 // The image's signs in HWC order: hwc[(y * width + x) * channel_words + c / 64], bit c % 64.
 std::size_t pack_image_words(const ConvGeometry& g);
-void pack_image_reference(const ConvGeometry& g, const float* image, BitWord* hwc);
+void pack_image_reference(const ConvGeometry& g, const float* image, ZeroSign zero, BitWord* hwc);
 // Output positions [first_position, last_position) of every filter, from the packed image.
 void xnor_conv_reference(const ConvGeometry& g, const PackedFilters& filters, const BitWord* hwc, float* dots,
                          int first_position, int last_position);

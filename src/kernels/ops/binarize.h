@@ -1,9 +1,10 @@
 // The arithmetic of binary-weight (BWN) and XNOR layers in float, used for training and as the
 // simulation the bit-packed kernels must match exactly (DESIGN.md §4):
 //   weights  W ~ alpha * s(W), alpha = mean |W| per output row (filter or unit);
-//   inputs   I ~ s(I) with a per-position scale K (conv: K = box filter of the channel mean of |I|;
-//            connected: K = beta = mean |I| over the sample);
-//   s(x) = +1 for x >= 0, else -1 (bit 1 = +1 in packed form).
+//   inputs   I ~ s(I), with xnor_scale=k also a per-position scale K (conv: K = box filter of the
+//            channel mean of |I|; connected: K = beta = mean |I| over the sample); xnor_scale=none
+//            (Darknet's xnor=1) has no K;
+//   s(x) = +1 for x > 0, -1 for x < 0, and s(0) by the layer's ZeroSign (bit 1 = +1 in packed form).
 // Gradients: straight-through sign with cancellation (g * 1{|x| <= 1}) plus the exact derivative of
 // alpha and K with respect to the values they average.
 #pragma once
@@ -13,10 +14,16 @@
 
 namespace lenet::kernels {
 
-inline float sign_of(float x) { return x >= 0.0f ? 1.0f : -1.0f; }
+// Where zero goes when a value is binarized. XNOR-Net's layers (xnor_scale=k) and binary-weight
+// layers take s(0) = +1 (x >= 0 -> +1); Darknet's xnor=1 (binarize_cpu, binarize_weights and the
+// bit-packed path all test x > 0) takes s(0) = -1, and so does xnor_scale=none. NaN is -1 in both.
+enum class ZeroSign : unsigned char { positive, negative };
+
+inline bool sign_bit_of(float x, ZeroSign zero) { return zero == ZeroSign::positive ? x >= 0.0f : x > 0.0f; }
+inline float sign_of(float x, ZeroSign zero) { return sign_bit_of(x, zero) ? 1.0f : -1.0f; }
 
 // signs[r*n + i] = s(w[r*n + i]); alpha[r] = mean over i of |w[r*n + i]|.
-void binarize_rows(const float* w, int rows, int n, float* signs, float* alpha);
+void binarize_rows(const float* w, int rows, int n, ZeroSign zero, float* signs, float* alpha);
 // effective[r*n + i] = alpha[r] * signs[r*n + i]
 void scale_rows(const float* signs, const float* alpha, int rows, int n, float* effective);
 
@@ -24,10 +31,11 @@ void scale_rows(const float* signs, const float* alpha, int rows, int n, float* 
 //   alpha_r * g_i * 1{|W_i| <= 1}            (straight-through sign, cancelled outside [-1, 1])
 //   + s(W_i) / n * sum_j g_j * s(W_j)         (through alpha_r = mean |W_j|)
 // The XNOR-Net paper prints the second term as g_i / n, an approximation; this is the derivative.
-void binary_weight_gradient(const float* w, const float* alpha, const float* g, int rows, int n, float* grad);
+void binary_weight_gradient(const float* w, const float* alpha, const float* g, int rows, int n, ZeroSign zero,
+                            float* grad);
 
 // out[i] = s(x[i]); out may equal x.
-void sign(const float* x, std::size_t n, float* out);
+void sign(const float* x, std::size_t n, ZeroSign zero, float* out);
 // dx[i] += g[i] * 1{|x[i]| <= 1}
 void sign_gradient_add(const float* x, const float* g, std::size_t n, float* dx);
 

@@ -10,14 +10,14 @@ namespace {
 float abs_slope(float x) { return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f); }
 }  // namespace
 
-void binarize_rows(const float* w, int rows, int n, float* signs, float* alpha) {
+void binarize_rows(const float* w, int rows, int n, ZeroSign zero, float* signs, float* alpha) {
     for (int r = 0; r < rows; ++r) {
         const float* row = w + std::size_t(r) * std::size_t(n);
         float* out = signs + std::size_t(r) * std::size_t(n);
         double sum = 0;  // rows reach 2^28 values: a double keeps alpha exact to float precision
         for (int i = 0; i < n; ++i) {
             sum += std::fabs(row[i]);
-            out[i] = sign_of(row[i]);
+            out[i] = sign_of(row[i], zero);
         }
         alpha[r] = float(sum / n);
     }
@@ -31,22 +31,23 @@ void scale_rows(const float* signs, const float* alpha, int rows, int n, float* 
         }
 }
 
-void binary_weight_gradient(const float* w, const float* alpha, const float* g, int rows, int n, float* grad) {
+void binary_weight_gradient(const float* w, const float* alpha, const float* g, int rows, int n, ZeroSign zero,
+                            float* grad) {
     for (int r = 0; r < rows; ++r) {
         const std::size_t base = std::size_t(r) * std::size_t(n);
         double through_alpha = 0;
-        for (int i = 0; i < n; ++i) through_alpha += double(g[base + i]) * sign_of(w[base + i]);
+        for (int i = 0; i < n; ++i) through_alpha += double(g[base + i]) * sign_of(w[base + i], zero);
         const float shared = float(through_alpha / n);
         for (int i = 0; i < n; ++i) {
             const float wi = w[base + i];
             const float straight = std::fabs(wi) <= 1.0f ? alpha[r] * g[base + i] : 0.0f;
-            grad[base + i] += straight + sign_of(wi) * shared;
+            grad[base + i] += straight + sign_of(wi, zero) * shared;
         }
     }
 }
 
-void sign(const float* x, std::size_t n, float* out) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = sign_of(x[i]);
+void sign(const float* x, std::size_t n, ZeroSign zero, float* out) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = sign_of(x[i], zero);
 }
 
 void sign_gradient_add(const float* x, const float* g, std::size_t n, float* dx) {

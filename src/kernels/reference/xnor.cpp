@@ -12,7 +12,7 @@ namespace lenet::kernels {
 
 namespace {
 
-inline BitWord sign_bit(float x) { return x >= 0.0f ? 1 : 0; }
+inline BitWord sign_bit(float x, ZeroSign zero) { return sign_bit_of(x, zero) ? 1 : 0; }
 
 // Taps k of a window starting at `start` (= o * stride - pad) that land in [0, extent).
 struct TapRange {
@@ -26,12 +26,13 @@ inline TapRange tap_range(int start, int size, int extent) {
 
 }  // namespace
 
-PackedFilters pack_filters(const float* weights, int filters, int channels, int size) {
+PackedFilters pack_filters(const float* weights, int filters, int channels, int size, ZeroSign zero) {
     LENET_CHECK(filters > 0 && channels > 0 && size > 0, "filters=", filters, " channels=", channels, " size=", size);
     PackedFilters p;
     p.filters = filters;
     p.channels = channels;
     p.size = size;
+    p.zero = zero;
     const int taps = size * size;
     p.channel_words = (channels + 63) / 64;
     p.row_words = taps * p.channel_words;
@@ -43,7 +44,7 @@ PackedFilters pack_filters(const float* weights, int filters, int channels, int 
         BitWord* row = p.bits.data() + std::size_t(f) * std::size_t(p.row_words);
         for (int c = 0; c < channels; ++c)
             for (int t = 0; t < taps; ++t) {
-                const BitWord bit = sign_bit(weights[(std::size_t(f) * std::size_t(channels) + std::size_t(c)) * std::size_t(taps) + std::size_t(t)]);
+                const BitWord bit = sign_bit(weights[(std::size_t(f) * std::size_t(channels) + std::size_t(c)) * std::size_t(taps) + std::size_t(t)], zero);
                 row[std::size_t(t) * std::size_t(p.channel_words) + std::size_t(c / 64)] |= bit << (c % 64);
             }
     }
@@ -78,15 +79,16 @@ void unpack_filters(const PackedFilters& packed, float* signs) {
             }
 }
 
-PackedRows pack_rows(const float* weights, int rows, int columns) {
+PackedRows pack_rows(const float* weights, int rows, int columns, ZeroSign zero) {
     LENET_CHECK(rows > 0 && columns > 0, "rows=", rows, " columns=", columns);
     PackedRows p;
     p.rows = rows;
     p.columns = columns;
+    p.zero = zero;
     p.row_words = (columns + 63) / 64;
     p.bits.assign(std::size_t(rows) * std::size_t(p.row_words), 0);
     for (int r = 0; r < rows; ++r)
-        pack_signs_reference(weights + std::size_t(r) * std::size_t(columns), std::size_t(columns),
+        pack_signs_reference(weights + std::size_t(r) * std::size_t(columns), std::size_t(columns), zero,
                              p.bits.data() + std::size_t(r) * std::size_t(p.row_words));
     return p;
 }
@@ -99,10 +101,10 @@ void unpack_rows(const PackedRows& packed, float* signs) {
     }
 }
 
-void pack_signs_reference(const float* x, std::size_t n, BitWord* bits) {
+void pack_signs_reference(const float* x, std::size_t n, ZeroSign zero, BitWord* bits) {
     for (std::size_t w = 0; w < (n + 63) / 64; ++w) {
         BitWord word = 0;
-        for (std::size_t i = w * 64; i < n && i < w * 64 + 64; ++i) word |= sign_bit(x[i]) << (i % 64);
+        for (std::size_t i = w * 64; i < n && i < w * 64 + 64; ++i) word |= sign_bit(x[i], zero) << (i % 64);
         bits[w] = word;
     }
 }
@@ -117,13 +119,13 @@ std::size_t pack_image_words(const ConvGeometry& g) {
     return std::size_t(g.height) * std::size_t(g.width) * std::size_t((g.channels + 63) / 64);
 }
 
-void pack_image_reference(const ConvGeometry& g, const float* image, BitWord* hwc) {
+void pack_image_reference(const ConvGeometry& g, const float* image, ZeroSign zero, BitWord* hwc) {
     const std::size_t pixels = std::size_t(g.height) * std::size_t(g.width);
     const std::size_t words = std::size_t((g.channels + 63) / 64);
     for (std::size_t i = 0; i < pixels * words; ++i) hwc[i] = 0;
     for (int c = 0; c < g.channels; ++c) {
         const float* plane = image + std::size_t(c) * pixels;
-        for (std::size_t px = 0; px < pixels; ++px) hwc[px * words + std::size_t(c / 64)] |= sign_bit(plane[px]) << (c % 64);
+        for (std::size_t px = 0; px < pixels; ++px) hwc[px * words + std::size_t(c / 64)] |= sign_bit(plane[px], zero) << (c % 64);
     }
 }
 

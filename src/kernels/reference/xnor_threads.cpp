@@ -24,7 +24,7 @@ void xnor_conv_single_reference(const ConvGeometry& g, const PackedFilters& filt
     check_packed_shape(g, filters);
     if (g.out_h() <= 0 || g.out_w() <= 0) return;
     auto* hwc = static_cast<BitWord*>(parallel::align64(workspace));
-    pack_image_reference(g, image, hwc);
+    pack_image_reference(g, image, filters.zero, hwc);
     xnor_conv_reference(g, filters, hwc, dots, 0, g.out_h() * g.out_w());
 }
 
@@ -35,7 +35,7 @@ void xnor_conv_threads_reference(const Compute& compute, const ConvGeometry& g, 
     check_packed_shape(g, filters);
     if (g.out_h() <= 0 || g.out_w() <= 0) return;
     auto* hwc = static_cast<BitWord*>(parallel::align64(workspace));
-    pack_image_reference(g, image, hwc);
+    pack_image_reference(g, image, filters.zero, hwc);
     const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
     parallel::for_ranges(*compute.pool, spatial, kXnorPositionBlock,
                          [&](int first, int last, int) { xnor_conv_reference(g, filters, hwc, dots, first, last); });
