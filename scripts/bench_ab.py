@@ -4,7 +4,8 @@
     scripts/bench_ab.py OLD_LENET NEW_LENET [--pairs 8] [--threads 2] [--epochs 10]
                         [--data data/mnist] [--out results/ab] [--skip-train] [--skip-infer]
 
-Timings on a shared VM move 20-35% from minute to minute, so only pairs run back to back count:
+Each build runs in its own source tree (BIN/.. when it holds cfg/, e.g. build/lenet of a worktree),
+so each reads the cfgs of its own version. Timings on a shared VM move 20-35% from minute to minute, so only pairs run back to back count:
 each pair runs both builds (the order alternates between pairs) and the figure is the median of
 the per-pair ratios NEW/OLD (time: below 1 is faster; rates: above 1 is faster). Per pair:
   - training: `lenet train cfg/lenet.cfg DATA -epochs E` (the "done:" line's training seconds and
@@ -27,9 +28,15 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def tree_of(lenet):
+    """The source tree a build belongs to (its cfgs may differ from this tree's), else this one."""
+    tree = os.path.dirname(os.path.dirname(lenet))
+    return tree if os.path.isdir(os.path.join(tree, "cfg")) else ROOT
+
+
 def run(cmd, log):
     with open(log, "w") as out:
-        proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.run(cmd, cwd=tree_of(cmd[0]), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         out.write(proc.stdout)
     if proc.returncode != 0:
         sys.exit(f"bench_ab: {' '.join(cmd)} failed (exit {proc.returncode}); see {log}")
@@ -90,6 +97,7 @@ def main():
     builds = {"old": os.path.abspath(args.old), "new": os.path.abspath(args.new)}
     os.makedirs(os.path.join(ROOT, args.out), exist_ok=True)
     args.out = os.path.join(ROOT, args.out)
+    args.data = os.path.abspath(args.data)
 
     # Same arithmetic: one epoch on the same seed must give the same weights bit for bit.
     files = {k: train(v, f"identity_{k}", args, 1)[2] for k, v in builds.items()}
