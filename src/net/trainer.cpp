@@ -301,15 +301,15 @@ float Trainer::step(BatchFeed& feed) {
 
 void Trainer::end_epoch() {
     const NetOptions& options = net_->options();
-    const double epoch_elapsed = seconds_since(epoch_start_);
+    const double epoch_elapsed = seconds_since(epoch_start_);  // training only: evaluation starts now
     const auto eval_start = Clock::now();
     const Evaluation eval = evaluate(*net_, *test_set_);
     const double eval_seconds = seconds_since(eval_start);
     last_accuracy_ = eval.accuracy();
     const double train_loss = epoch_loss_ / double(std::max<long long>(epoch_images_, 1));
-    const double rate = double(epoch_images_) / std::max(epoch_elapsed - eval_seconds, 1e-9);
+    const double rate = double(epoch_images_) / std::max(epoch_elapsed, 1e-9);
     std::printf("epoch %lld/%lld: train loss %.4f, test accuracy %.4f (%d/%d), %.2f s, %.0f images/s\n", epoch_ + 1,
-                plan_.total_epochs, train_loss, last_accuracy_, eval.correct, eval.total, epoch_elapsed - eval_seconds,
+                plan_.total_epochs, train_loss, last_accuracy_, eval.correct, eval.total, epoch_elapsed,
                 rate);
     std::fflush(stdout);
     if (log_) {
@@ -320,7 +320,7 @@ void Trainer::end_epoch() {
                       "\"eval_seconds\":%.4f,\"images_per_second\":%.1f}\n",
                       epoch_ + 1, update_, (unsigned long long)seen_,
                       double(learning_rate_at(options, update_, plan_.total_updates)), train_loss, last_accuracy_,
-                      eval.loss, epoch_elapsed - eval_seconds, train_seconds_, eval_seconds, rate);
+                      eval.loss, epoch_elapsed, train_seconds_, eval_seconds, rate);
         log_ << line << std::flush;
     }
     save_checkpoint(checkpoint_path(config_, "last"));
