@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "backends.h"
+#include "net_helpers.h"
 #include "cfg/cfg.h"
 #include "core/error.h"
 #include "core/rng.h"
@@ -53,18 +54,9 @@ std::unique_ptr<Network> make_net(const std::string& cfg_text, int batch, BuildO
     return Network::from_sections(lenet::parse_cfg(cfg_text, "graph.cfg"), build);
 }
 
-std::string net_section(int c, int h, int w) {
-    std::ostringstream s;
-    s << "[net]\nbatch=1\nwidth=" << w << "\nheight=" << h << "\nchannels=" << c << "\n";
-    return s.str();
-}
+using lenet::test::net_section;
 
-std::vector<float> random_values(std::size_t n, std::uint64_t seed, float low = -1.0f, float high = 1.0f) {
-    Rng rng(seed);
-    std::vector<float> v(n);
-    for (auto& x : v) x = rng.uniform(low, high);
-    return v;
-}
+using lenet::test::random_values;
 
 std::vector<float> run_forward(Network& net, const std::vector<float>& input, int batch) {
     const float* y = net.forward(input.data(), batch, false);

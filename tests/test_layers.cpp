@@ -28,6 +28,7 @@
 #include "core/rng.h"
 #include "io/weights.h"
 #include "backends.h"
+#include "net_helpers.h"
 #include "kernels/backend.h"
 #include "layers/layer.h"
 #include "net/network.h"
@@ -59,19 +60,9 @@ std::unique_ptr<Network> make_net(const std::string& cfg_text, int batch, int th
     return Network::from_sections(lenet::parse_cfg(cfg_text, "test.cfg"), build);
 }
 
-// The [net] section for inputs of c x h x w.
-std::string net_section(int c, int h, int w) {
-    std::ostringstream s;
-    s << "[net]\nbatch=1\nwidth=" << w << "\nheight=" << h << "\nchannels=" << c << "\n";
-    return s.str();
-}
+using lenet::test::net_section;
 
-std::vector<float> random_values(std::size_t n, std::uint64_t seed, float low = -1.0f, float high = 1.0f) {
-    Rng rng(seed);
-    std::vector<float> v(n);
-    for (auto& x : v) x = rng.uniform(low, high);
-    return v;
-}
+using lenet::test::random_values;
 
 // Distinct values spaced by 0.05 in random order: no two maxpool candidates lie within 2 * kStep.
 std::vector<float> distinct_values(std::size_t n, std::uint64_t seed) {

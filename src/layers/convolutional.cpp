@@ -181,6 +181,18 @@ const float* ConvolutionalLayer::lowered(const kernels::Ops& ops, const float* i
     return columns;
 }
 
+void ConvolutionalLayer::add_image_gradient(const kernels::Ops& ops, const float* delta, float* columns,
+                                            float* image_grad) const {
+    if (is_pointwise()) {
+        ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta, spatial(),
+                         1.0f, image_grad, spatial()});
+        return;
+    }
+    ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta, spatial(),
+                     0.0f, columns, spatial()});
+    ops.col2im_add(geometry_, columns, image_grad);
+}
+
 Activation parse_activation_key(const CfgSection& section, std::string_view fallback) {
     const std::string name = section.get_string("activation", fallback);
     Activation activation{};

@@ -91,15 +91,7 @@ void ConvolutionalLayer::float_backward(const BackwardPass& pass) {
                              lowered(ops, pass.input + b * in_size, columns), spatial(), 1.0f, grad, patch()});
             if (!pass.input_grad) continue;
             float* image_grad = pass.input_grad + b * in_size;
-            if (is_pointwise()) {
-                ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
-                                 spatial(), 1.0f, image_grad, spatial()});
-                continue;
-            }
-            // columns = W^T[patch x filters] * delta[filters x spatial], then scattered back
-            ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
-                             spatial(), 0.0f, columns, spatial()});
-            ops.col2im_add(geometry_, columns, image_grad);
+            add_image_gradient(ops, delta, columns, image_grad);
         }
     });
     const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));

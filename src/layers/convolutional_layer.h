@@ -158,6 +158,8 @@ private:
     // A 1x1, stride 1, unpadded convolution reads the image as its own column matrix.
     bool is_pointwise() const { return geometry_.size == 1 && geometry_.stride == 1 && geometry_.pad == 0; }
     const float* lowered(const kernels::Ops& ops, const float* image, float* columns) const;
+    // image_grad += W^T * delta for one image (a GEMM, then col2im unless pointwise).
+    void add_image_gradient(const kernels::Ops& ops, const float* delta, float* columns, float* image_grad) const;
 
     int filters_;
     Activation activation_;

@@ -95,15 +95,7 @@ void ConvolutionalLayer::pooled_backward(const BackwardPass& pass) {
             if (!pass.input_grad) continue;
             float* image_grad = pass.input_grad + b * in_size;
             ops.maxpool_backward_set(*pool_, 1, pooled_grad, winners, delta);
-            if (is_pointwise()) {
-                ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
-                                 spatial(), 1.0f, image_grad, spatial()});
-                continue;
-            }
-            // columns = W^T * delta, then scattered back
-            ops.gemm_single({true, false, patch(), spatial(), filters_, 1.0f, weights_.data(), patch(), delta,
-                             spatial(), 0.0f, columns, spatial()});
-            ops.col2im_add(geometry_, columns, image_grad);
+            add_image_gradient(ops, delta, columns, image_grad);
         }
     });
     const int used = int(std::min<std::size_t>(std::size_t(threads), std::size_t(pass.batch)));
