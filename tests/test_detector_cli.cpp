@@ -106,7 +106,7 @@ double number_after(const std::string& text, const std::string& key) {
 
 }  // namespace
 
-TEST_CASE("cli: lenet detector train, map and test on tiny scenes; checkpoints resume bit-identically",
+TEST_CASE("cli: lenet detector train then map and test on tiny scenes and a bit-identical resume",
           "[cli][detector]") {
     const std::string mnist = LENET_SOURCE_DIR "/data/mnist";
     if (!fs::exists(mnist + "/train-images-idx3-ubyte") && !fs::exists(mnist + "/train-images-idx3-ubyte.gz"))
