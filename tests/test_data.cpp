@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "data/dataset.h"
+#include "data/detection_source.h"
 #include "data/image_list.h"
 #include "data/source.h"
 
@@ -239,4 +240,37 @@ TEST_CASE("cli: train and test on a folder of PNG digits through a .data file", 
     std::tie(code, out) = lenet("train '" + cfg + "' '" + data + "' -epochs 1 -threads 1");
     CHECK(code != 0);
     CHECK_THAT(out, Contains(f.path("valid.list") + ":91: valid/zero/missing.png: no such image file"));
+}
+
+TEST_CASE("detection source: letterboxed images, boxes in network coordinates, label errors name the file", "[data]") {
+    const fs::path dir = fs::temp_directory_path() / ("lenet_detection_source_" + std::to_string(::getpid()));
+    fs::create_directories(dir / "images");
+    fs::create_directories(dir / "labels");
+    // 200 x 100, white: letterboxed into 64 x 64 it becomes 64 x 32 at dy = 16, grey 0.5 above and below.
+    cv::imwrite((dir / "images" / "a.png").string(), cv::Mat(100, 200, CV_8UC3, cv::Scalar(255, 255, 255)));
+    std::ofstream(dir / "labels" / "a.txt") << "3 0.5 0.5 0.5 0.5\n";
+    std::ofstream(dir / "list.txt") << (dir / "images" / "a.png").string() << "\n";
+    std::ofstream(dir / "names") << "a\nb\nc\nd\n";
+    std::ofstream(dir / "d.data") << "classes=4\ntrain=" << (dir / "list.txt").string()
+                                  << "\nvalid=" << (dir / "list.txt").string() << "\nnames=" << (dir / "names").string() << "\n";
+    const auto source = open_detection_data((dir / "d.data").string(), "valid", Shape{3, 64, 64});
+    REQUIRE(source->count() == 1);
+    CHECK(source->has_boxes());
+    std::vector<float> image(3 * 64 * 64);
+    std::vector<std::vector<detect::Truth>> boxes(1);
+    const int index = 0;
+    source->gather(&index, 1, image.data(), nullptr);
+    source->gather_boxes(&index, 1, boxes.data());
+    CHECK(image[0] == Approx(0.5f));              // padding, row 0
+    CHECK(image[32 * 64 + 10] == Approx(1.0f));   // the image, row 32
+    REQUIRE(boxes[0].size() == 1);
+    CHECK(boxes[0][0].cls == 3);
+    CHECK(boxes[0][0].box.x == Approx(0.5f));
+    CHECK(boxes[0][0].box.y == Approx(0.5f));
+    CHECK(boxes[0][0].box.w == Approx(0.5f));
+    CHECK(boxes[0][0].box.h == Approx(0.25f));    // 0.5 of 32 rows of 64
+    std::ofstream(dir / "labels" / "a.txt") << "7 0.5 0.5 0.5 0.5\n";  // class outside 0..3
+    CHECK_THROWS_WITH(open_detection_data((dir / "d.data").string(), "train", Shape{3, 64, 64}),
+                      Contains("a.txt:1"));
+    fs::remove_all(dir);
 }

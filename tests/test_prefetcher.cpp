@@ -59,8 +59,8 @@ public:
         }
     }
     bool has_boxes() const override { return true; }
-    void gather_boxes(const int* indices, int n, std::vector<lenet::Box>* boxes) const override {
-        for (int i = 0; i < n; ++i) boxes[i] = {lenet::Box{indices[i], 0.5f, 0.5f, 0.25f, 0.25f}};
+    void gather_boxes(const int* indices, int n, std::vector<lenet::detect::Truth>* boxes) const override {
+        for (int i = 0; i < n; ++i) boxes[i] = {lenet::detect::Truth{{0.5f, 0.5f, 0.25f, 0.25f}, indices[i]}};
     }
 
 private:

@@ -12,6 +12,7 @@ std::unique_ptr<Layer> make_softmax(const CfgSection&, Shape);
 std::unique_ptr<Layer> make_upsample(const CfgSection&, Shape);
 std::unique_ptr<Layer> make_route(const CfgSection&, const GraphContext&);
 std::unique_ptr<Layer> make_shortcut(const CfgSection&, const GraphContext&);
+std::unique_ptr<Layer> make_yolo(const CfgSection&, const GraphContext&);
 
 int GraphContext::resolve(const CfgSection& section, std::string_view key, int value) const {
     const int resolved = value < 0 ? index + value : value;
@@ -36,7 +37,13 @@ const std::vector<LayerKind>& layer_kinds() {
         {{"route"}, nullptr, {}, make_route},
         {{"shortcut"}, nullptr, {}, make_shortcut},
         {{"upsample"}, make_upsample, {}},
-        {{"yolo"}, nullptr, {}},  // the detector's output layer, not implemented yet
+        // AlexeyAB's keys (pjreddie's Darknet has none of them): accepted, ignored with a warning.
+        {{"yolo"}, nullptr, {"max", "map", "scale_x_y", "iou_normalizer", "cls_normalizer", "obj_normalizer",
+                             "iou_loss", "iou_thresh", "nms_kind", "beta_nms", "max_delta", "focal_loss",
+                             "label_smooth_eps", "counters_per_class", "resize", "new_coords", "objectness_smooth",
+                             "track_history_size", "sim_thresh", "dets_for_track", "dets_for_show", "track_ciou_norm",
+                             "embedding_layer"},
+         make_yolo},
     };
     return kinds;
 }

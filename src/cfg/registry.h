@@ -31,7 +31,7 @@ struct LayerKind {
     LayerFactory make;                    // null for graph layers and for sections not implemented yet
     std::vector<std::string_view> darknet_keys;  // accepted by Darknet, ignored by lenet (warning)
     GraphLayerFactory make_graph = nullptr;      // layers that name their inputs
-    // Neither factory set: a Darknet section lenet does not implement yet ([yolo]); building a net
+    // Neither factory set: a Darknet section lenet does not implement yet (none today); building a net
     // with it fails, naming it, except for a summary (BuildOptions::summary_only).
     bool implemented() const { return make || make_graph; }
 };

@@ -75,7 +75,7 @@ const std::vector<Command>& commands() {
          "example:\n"
          "  lenet export cfg/lenet_xnor.cfg backup/lenet_xnor_final.weights lenet_xnor.packed -binary\n",
          run_export},
-        {"detector", "detection: digit scenes (scenes), anchors (anchors), mAP of saved detections (evaluate)",
+        {"detector", "detection: digit scenes (scenes), anchors (anchors), mAP of saved detections (evaluate), train, map, test",
          "usage: lenet detector scenes <mnist dir> <out dir> [-count n] [-size 320] [-seed s] [-split train|valid]\n"
          "                             [-max-digits 5] [-format jpg|png] [-photos dir] [-video out.avi [-frames n]]\n"
          "  Writes digit scenes in Darknet's layout: <out>/images/<split>/NNNNNN.jpg (JPEG quality 95;\n"
@@ -97,12 +97,23 @@ const std::vector<Command>& commands() {
          "  per image, lines `class x_center y_center width height score` (relative). Prints per class\n"
          "  AP@iou (VOC all-point, as AlexeyAB's detector map) and TP/FP/FN at score > thresh,\n"
          "  precision, recall, F1, and COCO's mAP@0.5:0.95. A missing file means no detections.\n"
+         "usage: lenet detector train <data> <cfg> [-weights w] [-epochs n] [-threads n] [-backup dir] [-log file]\n"
+         "                            [-seed s] [-backend b] [-train-limit n] [-valid-limit n] [-clear] [-resume] [-skip-bad]\n"
+         "  Trains a [yolo] detector on a Darknet detection .data file (letterboxed images, YOLO labels);\n"
+         "  mAP@0.5 on valid= after each epoch, checkpoints as lenet train, plus <cfg>_best.weights.\n"
+         "usage: lenet detector map <data> <cfg> <weights> [-thresh 0.25] [-iou 0.5] [-threads n] [-limit n] [-skip-bad]\n"
+         "  mAP@0.5 per class and mean, COCO's mAP@0.5:0.95, precision/recall at -thresh on valid=.\n"
+         "usage: lenet detector test <data> <cfg> <weights|none> <image...> [-thresh 0.25] [-nms 0.45] [-out file.jpg]\n"
+         "  Prints each image's boxes after NMS (class, score, pixels); -out draws them.\n"
          "example:\n"
          "  lenet detector scenes data/mnist data/scenes -count 10000\n"
          "  lenet detector scenes data/mnist data/scenes -split valid -count 1000\n"
          "  lenet detector scenes data/mnist data/scenes -split valid -video data/scenes/moving.avi -frames 200\n"
          "  lenet detector anchors data/scenes/digits.data -num 6\n"
-         "  lenet detector evaluate data/scenes/digits.data results/detections\n",
+         "  lenet detector evaluate data/scenes/digits.data results/detections\n"
+         "  lenet detector train data/scenes/digits.data cfg/yolo_digits.cfg -threads 2\n"
+         "  lenet detector map data/scenes/digits.data cfg/yolo_digits.cfg backup/yolo_digits_best.weights\n"
+         "  lenet detector test data/scenes/digits.data cfg/yolo_digits.cfg backup/yolo_digits_best.weights scene.jpg -out out.jpg\n",
          run_detector},
     };
     return table;

@@ -1,10 +1,14 @@
-// `lenet detector <subcommand>`: the detector's commands, Darknet-shaped. Only `scenes`,
-// `anchors` and `evaluate` exist so far (the [yolo] layer and `train`/`map`/`test` come with the network redesign).
+// `lenet detector <subcommand>`: the detector's commands, Darknet-shaped: scenes (the digit-scene
+// generator), anchors (k-means), evaluate (mAP of saved detections), train, map, test.
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "commands/args.h"
 #include "commands/commands.h"
@@ -13,7 +17,12 @@
 #include "data/image_list.h"
 #include "data/yolo_labels.h"
 #include "detect/anchors.h"
+#include "detect/letterbox.h"
 #include "detect/map.h"
+#include "data/detection_source.h"
+#include "net/evaluate.h"
+#include "net/network.h"
+#include "net/trainer.h"
 
 namespace lenet {
 
@@ -86,13 +95,14 @@ int run_anchors(const std::vector<std::string>& argv) {
     return 0;
 }
 
-float number(const Args& args, const std::string& name, float fallback, float low, float high) {
+float number(const Args& args, const std::string& name, float fallback, float low, float high,
+             const char* command = "evaluate") {
     const auto text = args.value(name);
     if (!text) return fallback;
     float v = 0;
     const auto r = std::from_chars(text->data(), text->data() + text->size(), v);
     if (r.ec != std::errc() || r.ptr != text->data() + text->size() || !(v >= low && v <= high))
-        throw Error(cat("lenet detector evaluate: ", name, " ", *text, ": expected a number from ", low, " to ", high));
+        throw Error(cat("lenet detector ", command, ": ", name, " ", *text, ": expected a number from ", low, " to ", high));
     return v;
 }
 
@@ -135,14 +145,135 @@ int run_evaluate(const std::vector<std::string>& argv) {
     return 0;
 }
 
+int run_train_detector(const std::vector<std::string>& argv) {
+    const Args args("detector train", argv,
+                    {{"-weights", true}, {"-epochs", true}, {"-threads", true}, {"-seed", true}, {"-log", true},
+                     {"-backup", true}, {"-backend", true}, {"-train-limit", true}, {"-valid-limit", true},
+                     {"-clear", false}, {"-resume", false}, {"-skip-bad", false}});
+    args.expect_positionals(2, 2, "a detection .data file and a cfg");
+    TrainConfig config;
+    config.detection = true;
+    config.data_path = args.positionals()[0];
+    config.cfg_path = args.positionals()[1];
+    config.weights_path = args.value_or("-weights", "");
+    const std::string data_backup = read_data_file(config.data_path).backup;
+    config.backup_dir = args.value_or("-backup", data_backup.empty() ? "backup" : data_backup);
+    config.log_path = args.value_or("-log", "");
+    config.epochs = int(args.integer("-epochs", 0, 1, 1 << 20));
+    config.threads = int(args.integer("-threads", 0, 1, 1024));
+    config.backend = parse_backend(args.value_or("-backend", "auto"));
+    if (args.value("-seed")) config.seed = std::uint64_t(args.integer("-seed", 1, 0, 2147483647));
+    config.train_limit = int(args.integer("-train-limit", 0, 1, 1 << 30));
+    config.test_limit = int(args.integer("-valid-limit", 0, 1, 1 << 30));
+    config.clear = args.flag("-clear");
+    config.resume = args.flag("-resume");
+    config.skip_bad_labels = args.flag("-skip-bad");
+    return train(config);
+}
+
+// An inference network with the weights (`none`: the cfg's random initialization, seed from [net]).
+std::unique_ptr<Network> load_detector(const std::string& cfg, const std::string& weights, int threads,
+                                       Backend backend, int max_batch) {
+    BuildOptions build;
+    build.inference = true;
+    build.threads = threads;
+    build.backend = backend;
+    build.max_batch = max_batch;
+    auto net = Network::from_cfg_file(cfg, build);
+    if (!is_detector(*net)) throw Error(cat(cfg, ": no [yolo] layer: not a detector"));
+    if (weights != "none") net->load_weights(weights);
+    return net;
+}
+
+int run_map(const std::vector<std::string>& argv) {
+    const Args args("detector map", argv,
+                    {{"-thresh", true}, {"-iou", true}, {"-threads", true}, {"-backend", true}, {"-limit", true},
+                     {"-skip-bad", false}});
+    args.expect_positionals(3, 3, "a detection .data file, a cfg and weights");
+    const auto net = load_detector(args.positionals()[1], args.positionals()[2], int(args.integer("-threads", 0, 1, 1024)),
+                                   parse_backend(args.value_or("-backend", "auto")), 8);
+    const auto data = open_detection_data(args.positionals()[0], "valid", net->input_shape(),
+                                          int(args.integer("-limit", 0, 1, 1 << 30)), args.flag("-skip-bad"));
+    check_network_fits(*net, args.positionals()[1], *data);
+    detect::MapOptions options;
+    options.score_thresh = number(args, "-thresh", 0.25f, 0.0f, 1.0f, "map");
+    options.iou_thresh = number(args, "-iou", 0.5f, 0.01f, 1.0f, "map");
+    const DetectionEvaluation eval = evaluate_detections(*net, *data, options);
+    std::printf("%d images of %s\n%s", eval.images, data->name().c_str(),
+                detect::format_map_report(eval.map50, eval.coco, data->class_names(), options).c_str());
+    return 0;
+}
+
+// The k-th output name for `out` when several images are annotated: out_k.ext.
+std::string numbered(const std::string& out, std::size_t k, std::size_t count) {
+    if (count == 1) return out;
+    const std::filesystem::path p(out);
+    return (p.parent_path() / (p.stem().string() + "_" + std::to_string(k) + p.extension().string())).string();
+}
+
+int run_test_detector(const std::vector<std::string>& argv) {
+    const Args args("detector test", argv,
+                    {{"-thresh", true}, {"-nms", true}, {"-out", true}, {"-threads", true}, {"-backend", true}});
+    args.expect_positionals(4, 1 << 20, "a .data file, a cfg, weights (or none) and one or more images");
+    const std::vector<std::string>& pos = args.positionals();
+    const float thresh = number(args, "-thresh", 0.25f, 0.0f, 1.0f, "test");
+    const float nms = number(args, "-nms", 0.45f, 0.0f, 1.0f, "test");
+    const auto net = load_detector(pos[1], pos[2], int(args.integer("-threads", 0, 1, 1024)),
+                                   parse_backend(args.value_or("-backend", "auto")), 1);
+    const DataFile data = read_data_file(pos[0]);
+    std::vector<std::string> names;
+    if (!data.names.empty()) names = read_names(data.names);
+    const Shape input = net->input_shape();
+    const std::size_t images = pos.size() - 3;
+    for (std::size_t k = 0; k < images; ++k) {
+        const std::string& path = pos[3 + k];
+        cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
+        if (image.empty()) throw Error(cat("lenet detector test: ", path, ": cannot read the image"));
+        detect::Letterbox geometry;
+        const detect::PlanarImage planar =
+            detect::letterbox_darknet(detect::planar_from_mat(image, input.c), input.w, input.h, &geometry);
+        const auto start = std::chrono::steady_clock::now();
+        net->forward(planar.data.data(), 1, false);
+        std::vector<detect::Detection> detections = network_detections(*net, 0, thresh);
+        detect::nms_sort(detections, nms);
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        std::printf("%s: predicted in %.1f ms\n", path.c_str(), ms);
+        for (const detect::Detection& d : detections)
+            for (std::size_t c = 0; c < d.prob.size(); ++c) {
+                if (d.prob[c] <= thresh) continue;
+                const detect::Box b = detect::network_to_image(d.box, geometry, false);
+                const std::string name = c < names.size() ? names[c] : std::to_string(c);
+                std::printf("%s: %.0f%%  left %.0f top %.0f right %.0f bottom %.0f\n", name.c_str(),
+                            100.0 * double(d.prob[c]), double(b.left()), double(b.top()), double(b.right()),
+                            double(b.bottom()));
+                if (args.value("-out")) {
+                    const cv::Point p0(int(b.left()), int(b.top())), p1(int(b.right()), int(b.bottom()));
+                    cv::rectangle(image, p0, p1, cv::Scalar(0, 0, 255), 2);
+                    cv::putText(image, cat(name, " ", int(100 * d.prob[c] + 0.5f), "%"), cv::Point(p0.x, std::max(p0.y - 3, 10)),
+                                cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(0, 0, 255), 1);
+                }
+            }
+        if (const auto out = args.value("-out")) {
+            const std::string file = numbered(*out, k, images);
+            if (!cv::imwrite(file, image)) throw Error(cat("lenet detector test: -out ", file, ": cannot write the image"));
+            std::printf("wrote %s\n", file.c_str());
+        }
+    }
+    return 0;
+}
+
 }  // namespace
 
 int run_detector(const std::vector<std::string>& args) {
-    if (args.empty()) throw Error("lenet detector: expected a subcommand: scenes, anchors or evaluate (see: lenet help detector)");
+    if (args.empty())
+        throw Error("lenet detector: expected a subcommand: scenes, anchors, evaluate, train, map or test (see: lenet help detector)");
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "scenes") return run_scenes(rest);
     if (args[0] == "anchors") return run_anchors(rest);
     if (args[0] == "evaluate") return run_evaluate(rest);
+    if (args[0] == "train") return run_train_detector(rest);
+    if (args[0] == "map") return run_map(rest);
+    if (args[0] == "test") return run_test_detector(rest);
     throw Error(cat("lenet detector: unknown subcommand '", args[0], "' (see: lenet help detector)"));
 }
 

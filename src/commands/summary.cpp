@@ -12,7 +12,7 @@ int run_summary(const std::vector<std::string>& argv) {
     BuildOptions build;
     build.threads = 1;
     build.max_batch = 1;
-    build.summary_only = true;  // shapes only; sections not implemented yet ([yolo]) show as such
+    build.summary_only = true;  // shapes only; sections not implemented yet show as such
     auto net = Network::from_cfg_file(args.positionals()[0], build);
     const NetOptions& o = net->options();
     std::printf("%s: input %s, batch %d (subdivisions %d), %s lr %g\n", args.positionals()[0].c_str(),

@@ -18,7 +18,7 @@ public:
     struct Batch {
         std::vector<float> images;  // n x c x h x w
         std::vector<int> labels;
-        std::vector<std::vector<Box>> boxes;  // per image, for sources with boxes (else empty)
+        std::vector<std::vector<detect::Truth>> boxes;  // per image, for sources with boxes (else empty)
         int n = 0;
         Truth truth() const { return Truth{n, labels.data(), boxes.empty() ? nullptr : boxes.data()}; }
     };

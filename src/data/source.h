@@ -28,7 +28,7 @@ public:
     virtual void gather(const int* indices, int n, float* images, int* labels) const = 0;
     // Detection sources: the boxes of images indices[0..n) into boxes[0..n).
     virtual bool has_boxes() const { return false; }
-    virtual void gather_boxes(const int* /*indices*/, int /*n*/, std::vector<Box>* /*boxes*/) const {}
+    virtual void gather_boxes(const int* /*indices*/, int /*n*/, std::vector<detect::Truth>* /*boxes*/) const {}
 };
 
 // A Dataset (bytes in memory, e.g. MNIST read from IDX) as a source.

@@ -3,19 +3,16 @@
 #pragma once
 #include <vector>
 
-namespace lenet {
+#include "detect/box.h"
 
-// One object: class and centre/size relative to the image (YOLO label files' convention).
-struct Box {
-    int cls = 0;
-    float x = 0, y = 0, w = 0, h = 0;
-};
+namespace lenet {
 
 // A view of one minibatch's truth; arrays hold n entries (or are null when a source has none).
 struct Truth {
     int n = 0;
     const int* labels = nullptr;
-    const std::vector<Box>* boxes = nullptr;
+    // Per image: its objects, boxes relative to the network input (detect::Truth, as evaluation takes them).
+    const std::vector<detect::Truth>* boxes = nullptr;
 };
 
 }  // namespace lenet

@@ -14,6 +14,13 @@ struct Box {
     float bottom() const { return y + h / 2; }
 };
 
+// One object of an image: its box and class. Label files, data sources ([yolo]'s loss reads these
+// through lenet::Truth) and the evaluation (detect/map.h) share it.
+struct Truth {
+    Box box;
+    int cls = 0;
+};
+
 Box box_from_corners(float left, float top, float right, float bottom);
 
 // Overlap area (0 when the boxes do not meet), and intersection over union (0 when either box is

@@ -26,11 +26,6 @@ struct Prediction {
     float score = 0;
 };
 
-struct Truth {
-    Box box;
-    int cls = 0;
-};
-
 // One image: its predictions and truths, in the same coordinates (relative or pixels).
 struct ImageResult {
     std::vector<Prediction> predictions;

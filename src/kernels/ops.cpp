@@ -70,6 +70,9 @@ namespace {
     X(upsample_backward_add)              \
     X(softmax_backward_add)               \
     X(softmax_cross_entropy)              \
+    X(yolo_forward)                       \
+    X(yolo_loss)                          \
+    X(yolo_decode)                        \
     X(core_peak_gflops)
 
 #define LENET_COUNT(name) +1

@@ -27,6 +27,7 @@
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pool.h"
 #include "kernels/ops/pooled_gradient.h"
+#include "kernels/ops/yolo.h"
 
 namespace lenet::kernels {
 
@@ -147,6 +148,12 @@ struct Ops {
     void (*softmax_backward_add)(const float* delta, std::size_t n, float temperature, float* in_grad);
     float (*softmax_cross_entropy)(const float* p, const int* labels, int batch, int classes, float grad_scale,
                                    float* grad);
+
+    // ops/yolo.h: [yolo]'s logistic, Darknet's loss, decoding to candidates.
+    void (*yolo_forward)(const YoloGeometry& g, int batch, const float* in, float* out);
+    float (*yolo_loss)(const YoloLoss& l, const float* output, int batch, const std::vector<detect::Truth>* truths,
+                       float grad_scale, float* grad);
+    void (*yolo_decode)(const YoloLoss& l, const float* output, float thresh, std::vector<detect::Detection>& out);
 
     // One core's float peak in GFLOP/s with this backend's widest vectors (for `lenet bench`).
     double (*core_peak_gflops)();

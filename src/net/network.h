@@ -30,7 +30,7 @@ struct BuildOptions {
     // once its last reader has run (outputs of output_layers() are kept).
     bool inference = false;
     // Shapes only, for `lenet summary`: no tensors, and Darknet sections lenet does not implement
-    // yet ([yolo]) build as pass-through rows marked "not implemented yet". forward() refuses.
+    // yet build as pass-through rows marked "not implemented yet". forward() refuses.
     bool summary_only = false;
 };
 

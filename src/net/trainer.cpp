@@ -21,6 +21,7 @@
 #include <iostream>
 #include <numeric>
 
+#include "data/detection_source.h"
 #include "data/prefetcher.h"
 #include "data/source.h"
 #include "io/train_state.h"
@@ -174,6 +175,7 @@ private:
     void prepare_outputs();
     float step(BatchFeed& feed);
     void end_epoch();
+    void end_detector_epoch(Clock::time_point epoch_start, Clock::time_point eval_start, double train_loss);
     void save_checkpoint(const std::string& path);
 
     const TrainConfig& config_;
@@ -188,7 +190,8 @@ private:
     std::uint64_t seen_ = 0;  // images trained on, earlier runs included
     long long update_ = 0, epoch_ = 0;
     // This run's figures.
-    double train_seconds_ = 0, last_accuracy_ = -1;
+    double train_seconds_ = 0, last_accuracy_ = -1;  // a detector's: mAP@0.5
+    double best_map_ = -1;
     std::uint64_t trained_images_ = 0;
     // The current epoch's.
     Clock::time_point epoch_start_;
@@ -202,17 +205,24 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
     build.backend = config.backend;
     net_ = Network::from_cfg_file(config.cfg_path, build);
     NetOptions& options = net_->options();
-    // Today the network is a chain: its one output is the last layer's.
-    const int last = net_->layer_count() - 1;
-    if (net_->layer(last).has_loss()) loss_layers_.push_back(last);
+    // Every output layer with a loss trains the network (a detector's [yolo] heads).
+    for (int index : net_->output_layers())
+        if (net_->layer(index).has_loss()) loss_layers_.push_back(index);
     if (loss_layers_.empty())
-        throw Error(cat(config.cfg_path, ": training needs an output layer with a loss (a classifier ending in [softmax])"));
+        throw Error(cat(config.cfg_path, ": training needs an output layer with a loss (a classifier ending in [softmax], a detector's [yolo])"));
     if (config.seed) {
         options.seed = *config.seed;
         net_->init_weights(options.seed);
     }
-    train_set_ = open_data(config.data_path, "train", net_->input_shape(), config.train_limit);
-    test_set_ = open_data(config.data_path, "test", net_->input_shape(), config.test_limit);
+    if (config.detection) {
+        train_set_ = open_detection_data(config.data_path, "train", net_->input_shape(), config.train_limit,
+                                         config.skip_bad_labels);
+        test_set_ = open_detection_data(config.data_path, "valid", net_->input_shape(), config.test_limit,
+                                        config.skip_bad_labels);
+    } else {
+        train_set_ = open_data(config.data_path, "train", net_->input_shape(), config.train_limit);
+        test_set_ = open_data(config.data_path, "test", net_->input_shape(), config.test_limit);
+    }
     check_network_fits(*net_, config.cfg_path, *train_set_);
     check_network_fits(*net_, config.cfg_path, *test_set_);
     plan_ = plan_updates(config, options, train_set_->count());
@@ -289,10 +299,10 @@ float Trainer::step(BatchFeed& feed) {
         if (!last) feed.prefetch(update_, offset + plan_.minibatch);
         else feed.prefetch(update_ + 1, 0);
         const Truth truth = minibatch.truth();
-        const float* output = net_->forward(minibatch.images.data(), minibatch.n, true);
-        for (int index : loss_layers_)  // one today: the last layer, whose output forward returns
+        net_->forward(minibatch.images.data(), minibatch.n, true);
+        for (int index : loss_layers_)
             batch_loss += net_->layer(index).loss(
-                {output, net_->output_grad(), minibatch.n, truth, inverse_batch, net_->compute()});
+                {net_->output(index), net_->output_grad(index), minibatch.n, truth, inverse_batch, net_->compute()});
         // The last minibatch's backward updates each layer as soon as its gradients are final.
         net_->backward(minibatch.images.data(), minibatch.n, nullptr, last ? &update_layer_ : nullptr);
     }
@@ -303,10 +313,14 @@ void Trainer::end_epoch() {
     const NetOptions& options = net_->options();
     const double epoch_elapsed = seconds_since(epoch_start_);  // training only: evaluation starts now
     const auto eval_start = Clock::now();
+    const double train_loss = epoch_loss_ / double(std::max<long long>(epoch_images_, 1));
+    if (config_.detection) {
+        end_detector_epoch(epoch_start_, eval_start, train_loss);
+        return;
+    }
     const Evaluation eval = evaluate(*net_, *test_set_);
     const double eval_seconds = seconds_since(eval_start);
     last_accuracy_ = eval.accuracy();
-    const double train_loss = epoch_loss_ / double(std::max<long long>(epoch_images_, 1));
     const double rate = double(epoch_images_) / std::max(epoch_elapsed, 1e-9);
     std::printf("epoch %lld/%lld: train loss %.4f, test accuracy %.4f (%d/%d), %.2f s, %.0f images/s\n", epoch_ + 1,
                 plan_.total_epochs, train_loss, last_accuracy_, eval.correct, eval.total, epoch_elapsed,
@@ -324,6 +338,37 @@ void Trainer::end_epoch() {
         log_ << line << std::flush;
     }
     save_checkpoint(checkpoint_path(config_, "last"));
+}
+
+// A detector's epoch: mAP@0.5 (and COCO's mAP@0.5:0.95) on the valid= list, the best kept.
+void Trainer::end_detector_epoch(Clock::time_point epoch_start, Clock::time_point eval_start, double train_loss) {
+    const NetOptions& options = net_->options();
+    const double epoch_elapsed = std::chrono::duration<double>(eval_start - epoch_start).count();
+    const DetectionEvaluation eval = evaluate_detections(*net_, *test_set_);
+    const double eval_seconds = seconds_since(eval_start);
+    last_accuracy_ = eval.map50.map;
+    const double rate = double(epoch_images_) / std::max(epoch_elapsed, 1e-9);
+    const bool best = eval.map50.map > best_map_;
+    std::printf("epoch %lld/%lld: train loss %.4f, valid mAP@0.5 %.4f, mAP@0.5:0.95 %.4f (%d images)%s, %.2f s, %.0f images/s\n",
+                epoch_ + 1, plan_.total_epochs, train_loss, eval.map50.map, eval.coco.map50_95, eval.images,
+                best ? ", best" : "", epoch_elapsed, rate);
+    std::fflush(stdout);
+    if (log_) {
+        char line[512];
+        std::snprintf(line, sizeof line,
+                      "{\"epoch\":%lld,\"updates\":%lld,\"seen\":%llu,\"learning_rate\":%g,\"train_loss\":%.6f,"
+                      "\"valid_map50\":%.6f,\"valid_map50_95\":%.6f,\"epoch_seconds\":%.4f,\"elapsed_seconds\":%.4f,"
+                      "\"eval_seconds\":%.4f,\"images_per_second\":%.1f}\n",
+                      epoch_ + 1, update_, (unsigned long long)seen_,
+                      double(learning_rate_at(options, update_, plan_.total_updates)), train_loss, eval.map50.map,
+                      eval.coco.map50_95, epoch_elapsed, train_seconds_, eval_seconds, rate);
+        log_ << line << std::flush;
+    }
+    save_checkpoint(checkpoint_path(config_, "last"));
+    if (best) {
+        best_map_ = eval.map50.map;
+        net_->save_weights(checkpoint_path(config_, "best"), seen_);
+    }
 }
 
 int Trainer::run() {
@@ -381,9 +426,9 @@ int Trainer::run() {
     }
     const std::string final_path = checkpoint_path(config_, "final");
     save_checkpoint(final_path);
-    std::printf("done: %lld updates in %.2f s of training (%.0f images/s), test accuracy %.4f; weights: %s\n", update_,
-                train_seconds_, double(trained_images_) / std::max(train_seconds_, 1e-9), last_accuracy_,
-                final_path.c_str());
+    std::printf("done: %lld updates in %.2f s of training (%.0f images/s), %s %.4f; weights: %s\n", update_,
+                train_seconds_, double(trained_images_) / std::max(train_seconds_, 1e-9),
+                config_.detection ? "valid mAP@0.5" : "test accuracy", last_accuracy_, final_path.c_str());
     return 0;
 }
 

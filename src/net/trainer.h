@@ -23,6 +23,11 @@ struct TrainConfig {
     int train_limit = 0, test_limit = 0;  // 0: whole split
     bool clear = false;                   // ignore the weights' seen count and state
     bool resume = false;                  // continue from backup/<name>_last.weights if present
+    // A detector (`lenet detector train`): data_path is a Darknet detection .data file (train= and
+    // valid= lists with YOLO label files); each epoch is scored by mAP@0.5 on valid=, and the best
+    // so far in this run is saved as <cfg stem>_best.weights.
+    bool detection = false;
+    bool skip_bad_labels = false;
 };
 
 // Returns the process exit code (0 also when stopped by a signal after saving).

@@ -104,6 +104,9 @@ Ops make_table() {
     t.upsample_backward_add = upsample_backward_add_whole;
     t.softmax_backward_add = softmax_backward_add_reference;
     t.softmax_cross_entropy = softmax_cross_entropy_reference;
+    t.yolo_forward = yolo_forward_reference;
+    t.yolo_loss = yolo_loss_reference;
+    t.yolo_decode = yolo_decode_reference;
     t.core_peak_gflops = measure_core_peak_gflops_scalar;
     return t;
 }
