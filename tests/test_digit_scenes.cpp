@@ -32,7 +32,7 @@ struct Scratch {
 
 }  // namespace
 
-TEST_CASE("digit scenes: same seed, same bytes; another seed, other scenes", "[scenes]") {
+TEST_CASE("digit scenes: same seed, same bytes, another seed, other scenes", "[scenes]") {
     require_mnist();
     Scratch s;
     SceneOptions options;

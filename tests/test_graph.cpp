@@ -77,7 +77,7 @@ const std::string kIdentity = "[maxpool]\nsize=1\nstride=1\n";
 // ---------------------------------------------------------------------------------------------
 // Forwards by hand
 
-TEST_CASE("route concatenates channels per image; groups/group_id take one channel slice", "[graph]") {
+TEST_CASE("route concatenates channels per image, groups/group_id take one channel slice", "[graph]") {
     EACH_BACKEND();
     // Input c=2, h=1, w=2, two images: image 0 = [1 2 | 3 4], image 1 = [5 6 | 7 8].
     // Layer 1 multiplies by 10 (upsample stride 1, scale 10).
@@ -502,7 +502,7 @@ Run run_lenet(const std::string& arguments, const std::string& dir) {
     return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, s.str()};
 }
 
-TEST_CASE("cli: summary of yolov3-tiny prints its [yolo] rows; a LeNet with a residual block trains", "[graph][cli]") {
+TEST_CASE("cli: summary of yolov3-tiny prints its [yolo] rows, a LeNet with a residual block trains", "[graph][cli]") {
     namespace fs = std::filesystem;
     const fs::path dir = fs::temp_directory_path() / ("lenet_graph_" + std::to_string(::getpid()));
     fs::create_directories(dir);

@@ -358,7 +358,7 @@ TEST_CASE("batchnorm weights: Darknet's layout with a [batchnorm] in the middle,
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("batchnorm biases survive .weights + .state and packed round trips; .state version 1 still loads", "[io]") {
+TEST_CASE("batchnorm biases survive .weights + .state and packed round trips, .state version 1 still loads", "[io]") {
     const std::string dir = scratch_dir();
     auto a = batchnorm_net();
     a->set_lenet_only_values({0.25f, -0.5f});
