@@ -5,6 +5,9 @@
 
 namespace lenet {
 
+class Args;
+struct TrainConfig;
+
 struct Command {
     const char* name;
     const char* summary;
@@ -21,5 +24,10 @@ int run_summary(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_export(const std::vector<std::string>& args);
 int run_detector(const std::vector<std::string>& args);
+
+// The options `train` and `detector train` share (train.cpp); `test_limit_flag` names the
+// evaluation split's limit (-test-limit, -valid-limit).
+TrainConfig train_config_from(const Args& args, const std::string& cfg_path, const std::string& data_path,
+                              const char* test_limit_flag);
 
 }  // namespace lenet

@@ -151,22 +151,8 @@ int run_train_detector(const std::vector<std::string>& argv) {
                      {"-backup", true}, {"-backend", true}, {"-train-limit", true}, {"-valid-limit", true},
                      {"-clear", false}, {"-resume", false}, {"-skip-bad", false}});
     args.expect_positionals(2, 2, "a detection .data file and a cfg");
-    TrainConfig config;
+    TrainConfig config = train_config_from(args, args.positionals()[1], args.positionals()[0], "-valid-limit");
     config.detection = true;
-    config.data_path = args.positionals()[0];
-    config.cfg_path = args.positionals()[1];
-    config.weights_path = args.value_or("-weights", "");
-    const std::string data_backup = read_data_file(config.data_path).backup;
-    config.backup_dir = args.value_or("-backup", data_backup.empty() ? "backup" : data_backup);
-    config.log_path = args.value_or("-log", "");
-    config.epochs = int(args.integer("-epochs", 0, 1, 1 << 20));
-    config.threads = int(args.integer("-threads", 0, 1, 1024));
-    config.backend = parse_backend(args.value_or("-backend", "auto"));
-    if (args.value("-seed")) config.seed = std::uint64_t(args.integer("-seed", 1, 0, 2147483647));
-    config.train_limit = int(args.integer("-train-limit", 0, 1, 1 << 30));
-    config.test_limit = int(args.integer("-valid-limit", 0, 1, 1 << 30));
-    config.clear = args.flag("-clear");
-    config.resume = args.flag("-resume");
     config.skip_bad_labels = args.flag("-skip-bad");
     return train(config);
 }

@@ -5,15 +5,11 @@
 
 namespace lenet {
 
-int run_train(const std::vector<std::string>& argv) {
-    const Args args("train", argv,
-                    {{"-weights", true}, {"-epochs", true}, {"-threads", true}, {"-seed", true}, {"-log", true},
-                     {"-backup", true}, {"-backend", true}, {"-train-limit", true}, {"-test-limit", true},
-                     {"-clear", false}, {"-resume", false}});
-    args.expect_positionals(2, 2, "a cfg file and data (an MNIST directory or a .data file)");
+TrainConfig train_config_from(const Args& args, const std::string& cfg_path, const std::string& data_path,
+                              const char* test_limit_flag) {
     TrainConfig config;
-    config.cfg_path = args.positionals()[0];
-    config.data_path = args.positionals()[1];
+    config.cfg_path = cfg_path;
+    config.data_path = data_path;
     config.weights_path = args.value_or("-weights", "");
     // Darknet's .data names its backup folder; -backup overrides it.
     std::string data_backup;
@@ -25,9 +21,19 @@ int run_train(const std::vector<std::string>& argv) {
     config.backend = parse_backend(args.value_or("-backend", "auto"));
     if (args.value("-seed")) config.seed = std::uint64_t(args.integer("-seed", 1, 0, 2147483647));
     config.train_limit = int(args.integer("-train-limit", 0, 1, 1 << 30));
-    config.test_limit = int(args.integer("-test-limit", 0, 1, 1 << 30));
+    config.test_limit = int(args.integer(test_limit_flag, 0, 1, 1 << 30));
     config.clear = args.flag("-clear");
     config.resume = args.flag("-resume");
+    return config;
+}
+
+int run_train(const std::vector<std::string>& argv) {
+    const Args args("train", argv,
+                    {{"-weights", true}, {"-epochs", true}, {"-threads", true}, {"-seed", true}, {"-log", true},
+                     {"-backup", true}, {"-backend", true}, {"-train-limit", true}, {"-test-limit", true},
+                     {"-clear", false}, {"-resume", false}});
+    args.expect_positionals(2, 2, "a cfg file and data (an MNIST directory or a .data file)");
+    const TrainConfig config = train_config_from(args, args.positionals()[0], args.positionals()[1], "-test-limit");
     return train(config);
 }
 
