@@ -13,11 +13,13 @@
 #     scenes`): the boxes after NMS must agree (same (candidate, class) pairs; score within 1e-4;
 #     centre within 1e-3 px; size within 1e-3 px or 1e-4 relative), at least 20 of them; the raw
 #     [yolo] outputs are compared too (within 1e-4, relative where above 1).
+#  3. As 1 for cfg/bench/yolov3-tiny_xnor.cfg (xnor=1, xnor_scale=none: Darknet's XNOR arithmetic;
+#     lenet runs it on its bit-packed kernels).
 #
 # usage: scripts/check_darknet.sh [-work dir] [-size 160] [-iters 10] [-batch 8] [-images 6]
 #                                 [-thresh 0.01] [-mnist data/mnist]
 # Needs: the darknet package (/usr/lib/darknet/libdarknet.so, /usr/bin/darknet), gcc, python3,
-# build/lenet (LENET=... to use another), MNIST for the scenes. Exit 0 when both cases pass.
+# build/lenet (LENET=... to use another), MNIST for the scenes. Exit 0 when every case passes.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,24 +62,31 @@ gcc -O2 -Wall -o "$harness" "$root/tools/darknet_harness.c" -I/usr/lib/darknet/i
     -ldarknet -Wl,-rpath,/usr/lib/darknet -lm
 status=0
 
+# Darknet's random initialization of a cfg, saved for lenet; both run the three 416x416 images.
+random_case() {  # $1: folder, $2: cfg
+    local dir=$1 cfg=$2
+    rm -rf "$dir" && mkdir -p "$dir/darknet" "$dir/lenet"
+    local weights=$dir/random.weights
+    "$harness" run "$cfg" random "$dir/darknet" -seed 7 -save "$weights" -thresh 0.5 "${imgs[@]}" >"$dir/darknet.log" 2>&1 ||
+        { cat "$dir/darknet.log"; return 1; }
+    grep "^darknet_harness" "$dir/darknet.log"
+    "$lenet" detector test "$images416/coco.data" "$cfg" "$weights" "${imgs[@]}" -thresh 0.5 -dump "$dir/lenet" \
+        >"$dir/lenet.log" 2>&1 || { cat "$dir/lenet.log"; return 1; }
+    python3 "$root/scripts/compare_dumps.py" "$dir/darknet" "$dir/lenet" --size 416 416 --min-boxes 20
+}
+
+images416=$work/images416
+rm -rf "$images416" && mkdir -p "$images416"
+"$harness" crop /usr/share/darknet/data/dog.jpg 100 80 416 416 "$images416/dog.png"
+"$harness" crop /usr/share/darknet/data/horses.jpg 150 0 416 416 "$images416/horses.png"
+"$lenet" detector scenes "$mnist" "$images416/scenes" -count 1 -size 416 -format png -split valid -seed 3 >/dev/null
+cp "$images416/scenes/images/valid/000000.png" "$images416/digits.png"
+printf 'classes=80\nnames=/usr/share/darknet/data/coco.names\n' >"$images416/coco.data"
+imgs=("$images416/dog.png" "$images416/horses.png" "$images416/digits.png")
+
 echo
-echo "== 1. yolov3-tiny.cfg, 416x416, Darknet's random initialization =="
-case1=$work/random
-rm -rf "$case1" && mkdir -p "$case1/darknet" "$case1/lenet" "$case1/images"
-"$harness" crop /usr/share/darknet/data/dog.jpg 100 80 416 416 "$case1/images/dog.png"
-"$harness" crop /usr/share/darknet/data/horses.jpg 150 0 416 416 "$case1/images/horses.png"
-"$lenet" detector scenes "$mnist" "$case1/scenes" -count 1 -size 416 -format png -split valid -seed 3 >/dev/null
-cp "$case1/scenes/images/valid/000000.png" "$case1/images/digits.png"
-printf 'classes=80\nnames=/usr/share/darknet/data/coco.names\n' >"$case1/coco.data"
-cfg=/usr/share/darknet/cfg/yolov3-tiny.cfg
-weights=$case1/yolov3-tiny-random.weights
-imgs=("$case1/images/dog.png" "$case1/images/horses.png" "$case1/images/digits.png")
-"$harness" run "$cfg" random "$case1/darknet" -seed 7 -save "$weights" -thresh 0.5 "${imgs[@]}" >"$case1/darknet.log" 2>&1 ||
-    { cat "$case1/darknet.log"; exit 1; }
-grep "^darknet_harness" "$case1/darknet.log"
-"$lenet" detector test "$case1/coco.data" "$cfg" "$weights" "${imgs[@]}" -thresh 0.5 -dump "$case1/lenet" \
-    >"$case1/lenet.log" 2>&1 || { cat "$case1/lenet.log"; exit 1; }
-python3 "$root/scripts/compare_dumps.py" "$case1/darknet" "$case1/lenet" --size 416 416 --min-boxes 20 || status=1
+echo "== 1. yolov3-tiny.cfg (Debian's), 416x416, Darknet's random initialization =="
+random_case "$work/random" /usr/share/darknet/cfg/yolov3-tiny.cfg || status=1
 
 echo
 echo "== 2. cfg/yolo_digits.cfg at ${size}x${size}, 3 channels, trained by Darknet for $iters iterations of batch $batch =="
@@ -119,5 +128,9 @@ python3 "$root/scripts/compare_dumps.py" "$case2/darknet" "$case2/lenet" --size 
     --raw-relative || status=1
 
 echo
-if ((status == 0)); then echo "check_darknet: PASS (both cases)"; else echo "check_darknet: FAIL"; fi
+echo "== 3. cfg/bench/yolov3-tiny_xnor.cfg (xnor=1 inner convolutions, Darknet's arithmetic), random initialization =="
+random_case "$work/random_xnor" "$root/cfg/bench/yolov3-tiny_xnor.cfg" || status=1
+
+echo
+if ((status == 0)); then echo "check_darknet: PASS (all cases)"; else echo "check_darknet: FAIL"; fi
 exit $status
