@@ -153,6 +153,28 @@ TEST_CASE("cli: lenet detector train then map and test on tiny scenes and a bit-
     CHECK_THAT(run.out, Catch::Matchers::Contains("predicted in"));
     CHECK(fs::exists(dir / "annotated.jpg"));
 
+    // -dump (scripts/check_darknet.sh): the input floats, each [yolo] layer's raw output, and one
+    // line per box printed.
+    const fs::path dump = dir / "dump";
+    fs::create_directories(dump);
+    run = lenet(dir, "detector test " + data + " " + cfg + " " + weights + " '" + image + "' -thresh 0.05 -dump '" +
+                         dump.string() + "'");
+    REQUIRE(run.exit_code == 0);
+    CHECK(fs::file_size(dump / "000000.input.f32") == 96 * 96 * sizeof(float));  // 96x96 grey
+    int yolo_dumps = 0;
+    for (const auto& entry : fs::directory_iterator(dump))
+        if (entry.path().string().find(".layer") != std::string::npos) {
+            ++yolo_dumps;
+            CHECK(entry.file_size() > 0);
+            CHECK(entry.file_size() % (15 * sizeof(float)) == 0);  // 10 classes + 5 entries per anchor and cell
+        }
+    CHECK(yolo_dumps == 2);
+    std::istringstream printed(run.out), dumped(slurp(dump / "000000.boxes.txt"));
+    int printed_boxes = 0, dumped_boxes = 0;
+    for (std::string line; std::getline(printed, line);) printed_boxes += line.find("%  left") != std::string::npos;
+    for (std::string line; std::getline(dumped, line);) ++dumped_boxes;
+    CHECK(dumped_boxes == printed_boxes);
+
     // Darknet's yolov3-tiny cfgs (80 classes, 416x416) build and run with random weights (whose
     // scores sit near 0.25: -thresh 0.7 keeps the output short).
     for (const char* darknet : {"yolov3-tiny.cfg", "yolov3-tiny_xnor.cfg"}) {

@@ -530,9 +530,10 @@ TEST_CASE("batchnorm layer in inference mode uses the rolling statistics, by han
     // scales [2, 1], rolling mean [1, -2], rolling variance [4, 0.25], biases [0.5, 0].
     load_arrays(net->layer(0), {{2, 1}, {1, -2}, {4, 0.25f}});
     set_param(net->layer(0), 1, {0.5f, 0});
-    // ch0: 2 * (3 - 1) / sqrt(4 + 1e-5) + 0.5 = 2.4999975; 2 * (-1 - 1) / sqrt(4 + 1e-5) + 0.5 = -1.4999975
-    // ch1: (-2 + 2) / sqrt(0.25 + 1e-5) = 0; (-1.5 + 2) / sqrt(0.25001) = 0.99998
-    require_values(run_forward(*net, {3, -1, -2, -1.5f}, 1, false), {2.4999975f, -1.4999975f, 0, 0.99998f}, 1e-6);
+    // Darknet's inference formula, (x - mean) / (sqrt(variance) + 1e-6) (not training's sqrt(variance + 1e-5)):
+    // ch0: 2 * (3 - 1) / (2 + 1e-6) + 0.5 = 2.499999; 2 * (-1 - 1) / (2 + 1e-6) + 0.5 = -1.499999
+    // ch1: (-2 + 2) / (0.5 + 1e-6) = 0; (-1.5 + 2) / (0.5 + 1e-6) = 0.999998
+    require_values(run_forward(*net, {3, -1, -2, -1.5f}, 1, false), {2.499999f, -1.499999f, 0, 0.999998f}, 1e-6);
 }
 
 TEST_CASE("convolution with batch_normalize in inference mode, by hand", "[layers]") {
@@ -542,9 +543,32 @@ TEST_CASE("convolution with batch_normalize in inference mode, by hand", "[layer
                         1, 1);
     // .weights order for conv: biases [0.5], scales [2], rolling mean [1], variance [4], weights [3].
     load_arrays(net->layer(0), {{0.5f}, {2}, {1}, {4}, {3}});
-    // conv [1, 3] * 3 = [3, 9]; 2 * (3 - 1) / sqrt(4 + 1e-5) + 0.5 = 2.4999975,
-    // 2 * (9 - 1) / sqrt(4 + 1e-5) + 0.5 = 8.49999.
-    require_values(run_forward(*net, {1, 3}, 1, false), {2.4999975f, 8.49999f}, 1e-6);
+    // conv [1, 3] * 3 = [3, 9]; 2 * (3 - 1) / (sqrt(4) + 1e-6) + 0.5 = 2.499999,
+    // 2 * (9 - 1) / (sqrt(4) + 1e-6) + 0.5 = 8.499996.
+    require_values(run_forward(*net, {1, 3}, 1, false), {2.499999f, 8.499996f}, 1e-6);
+}
+
+// Darknet (pjreddie's and AlexeyAB's normalize_cpu) adds its epsilon outside the square root at
+// inference: a channel whose rolling variance is 0 is divided by 1e-6, not by sqrt(1e-5). Darknet's
+// .weights must give Darknet's outputs (scripts/check_darknet.sh compares them with libdarknet).
+TEST_CASE("batch norm at inference divides by sqrt(rolling variance) + 1e-6, as Darknet", "[layers]") {
+    EACH_BACKEND();
+    // conv, 2 filters of one 1x1 weight: biases [0, 1], scales [1, 2], rolling mean [0, 1],
+    // rolling variance [0, 1e-6], weights [1, 1]. Input 1x2: [2e-6, -1e-6].
+    auto conv = make_net(net_section(1, 1, 2) +
+                             "[convolutional]\nfilters=2\nsize=1\nstride=1\nbatch_normalize=1\nactivation=linear\n",
+                         1, 1);
+    load_arrays(conv->layer(0), {{0, 1}, {1, 2}, {0, 1}, {0, 1e-6f}, {1, 1}});
+    // Channel 0: x / (0 + 1e-6) = [2, -1] (training's formula, x / sqrt(0 + 1e-5), would give 6.3e-4).
+    // Channel 1: 2 * (x - 1) / (1e-3 + 1e-6) + 1, about -1997.0 and -1999.0.
+    const float c0 = 2.0f * (2e-6f - 1.0f) / (1e-3f + 1e-6f) + 1.0f, c1 = 2.0f * (-1e-6f - 1.0f) / (1e-3f + 1e-6f) + 1.0f;
+    require_values(run_forward(*conv, {2e-6f, -1e-6f}, 1, false), {2, -1, c0, c1}, 2e-3);
+
+    // connected, 2 -> 2: biases [0, 0.5], weights identity, scales [1, 1], rolling mean [0, 0],
+    // rolling variance [0, 4]: [3e-6 / 1e-6, 8 / (2 + 1e-6) + 0.5] = [3, 4.499998].
+    auto connected = make_net(net_section(1, 1, 2) + "[connected]\noutput=2\nbatch_normalize=1\nactivation=linear\n", 1, 1);
+    load_arrays(connected->layer(0), {{0, 0.5f}, {1, 0, 0, 1}, {1, 1}, {0, 0}, {0, 4}});
+    require_values(run_forward(*connected, {3e-6f, 8}, 1, false), {3, 4.499998f}, 1e-6);
 }
 
 TEST_CASE("activations, by hand", "[layers]") {

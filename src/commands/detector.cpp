@@ -20,6 +20,7 @@
 #include "detect/letterbox.h"
 #include "detect/map.h"
 #include "data/detection_source.h"
+#include "layers/yolo.h"
 #include "net/evaluate.h"
 #include "net/network.h"
 #include "net/trainer.h"
@@ -197,9 +198,42 @@ std::string numbered(const std::string& out, std::size_t k, std::size_t count) {
     return (p.parent_path() / (p.stem().string() + "_" + std::to_string(k) + p.extension().string())).string();
 }
 
+// `detector test -dump dir`, for scripts/check_darknet.sh (tools/darknet_harness.c writes the same
+// files from Darknet): per image, <stem>.input.f32 (the network's input floats), <stem>.layer<i>.f32
+// (each [yolo] layer's raw output, float32) and <stem>.boxes.txt (after NMS, one line per box and
+// class with score > thresh: index class score x y w h, the index the candidate's place in
+// network_detections' order, which is Darknet's; box relative to the image).
+void write_floats(const std::string& path, const float* data, std::size_t count) {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    bool ok = f && std::fwrite(data, sizeof(float), count, f) == count;
+    if (f && std::fclose(f) != 0) ok = false;
+    if (!ok) throw Error(cat("lenet detector test: -dump ", path, ": cannot write"));
+}
+
+void dump_detections(const std::string& dir, const std::string& image_path, Network& net, const detect::PlanarImage& input,
+                     const std::vector<detect::Detection>& detections, const detect::Letterbox& geometry, float thresh) {
+    const std::string stem = (std::filesystem::path(dir) / std::filesystem::path(image_path).stem()).string();
+    write_floats(stem + ".input.f32", input.data.data(), input.data.size());
+    for (int i = 0; i < net.layer_count(); ++i)
+        if (as_yolo(net.layer(i)))
+            write_floats(cat(stem, ".layer", i, ".f32"), net.output(i), net.layer(i).output_shape().size());
+    std::FILE* f = std::fopen((stem + ".boxes.txt").c_str(), "w");
+    if (!f) throw Error(cat("lenet detector test: -dump ", stem, ".boxes.txt: cannot write"));
+    for (std::size_t i = 0; i < detections.size(); ++i)  // nms_sort keeps the order
+        for (std::size_t c = 0; c < detections[i].prob.size(); ++c) {
+            const detect::Detection& d = detections[i];
+            if (d.prob[c] <= thresh) continue;
+            const detect::Box b = detect::network_to_image(d.box, geometry, true);
+            std::fprintf(f, "%zu %zu %.9g %.9g %.9g %.9g %.9g\n", i, c, double(d.prob[c]), double(b.x), double(b.y),
+                         double(b.w), double(b.h));
+        }
+    if (std::fclose(f) != 0) throw Error(cat("lenet detector test: -dump ", stem, ".boxes.txt: cannot write"));
+}
+
 int run_test_detector(const std::vector<std::string>& argv) {
     const Args args("detector test", argv,
-                    {{"-thresh", true}, {"-nms", true}, {"-out", true}, {"-threads", true}, {"-backend", true}});
+                    {{"-thresh", true}, {"-nms", true}, {"-out", true}, {"-threads", true}, {"-backend", true},
+                     {"-dump", true}});
     args.expect_positionals(4, 1 << 20, "a .data file, a cfg, weights (or none) and one or more images");
     const std::vector<std::string>& pos = args.positionals();
     const float thresh = number(args, "-thresh", 0.25f, 0.0f, 1.0f, "test");
@@ -224,6 +258,7 @@ int run_test_detector(const std::vector<std::string>& argv) {
         detect::nms_sort(detections, nms);
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         std::printf("%s: predicted in %.1f ms\n", path.c_str(), ms);
+        if (const auto dir = args.value("-dump")) dump_detections(*dir, path, *net, planar, detections, geometry, thresh);
         for (const detect::Detection& d : detections)
             for (std::size_t c = 0; c < d.prob.size(); ++c) {
                 if (d.prob[c] <= thresh) continue;

@@ -22,6 +22,7 @@ namespace {
     X(scale_gradient)                     \
     X(channel_mean_variance)              \
     X(normalize)                          \
+    X(normalize_rolling)                  \
     X(update_rolling)                     \
     X(batchnorm_backward)                 \
     X(add)                                \

@@ -53,6 +53,8 @@ struct Ops {
     void (*channel_mean_variance)(const float* x, int batch, int channels, int spatial, float* mean, float* variance);
     void (*normalize)(const float* x, const float* mean, const float* variance, int batch, int channels, int spatial,
                       float* out);
+    void (*normalize_rolling)(const float* x, const float* mean, const float* variance, int batch, int channels,
+                              int spatial, float* out);
     void (*update_rolling)(const float* mean, const float* variance, int channels, int samples_per_channel,
                            float* rolling_mean, float* rolling_variance);
     void (*batchnorm_backward)(float* delta, const float* x_norm, const float* scales, const float* variance, int batch,

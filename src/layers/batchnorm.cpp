@@ -63,7 +63,7 @@ public:
             ops.normalize(pass.input, mean_.data(), variance_.data(), pass.batch, input_.c, spatial, x_norm_.data());
             ops.copy(x_norm_.data(), total, pass.output);
         } else {
-            ops.normalize(pass.input, rolling_mean_.data(), rolling_variance_.data(), pass.batch, input_.c, spatial,
+            ops.normalize_rolling(pass.input, rolling_mean_.data(), rolling_variance_.data(), pass.batch, input_.c, spatial,
                                pass.output);
         }
         ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, input_.c,

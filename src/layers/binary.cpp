@@ -50,7 +50,7 @@ bool BinaryWeightsState::prepare(const kernels::Ops& ops, const float* weights, 
     for (std::size_t r = 0; r < std::size_t(rows); ++r) {
         float scale = alpha[r], shift = biases[r];
         if (bn_scales) {
-            const float bn = bn_scales[r] / std::sqrt(rolling_variance[r] + kernels::kBatchNormEpsilon);
+            const float bn = bn_scales[r] * kernels::rolling_inv_std(rolling_variance[r]);
             scale *= bn;
             shift -= rolling_mean[r] * bn;
         }

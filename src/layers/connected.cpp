@@ -141,7 +141,7 @@ void ConnectedLayer::forward(const ForwardPass& pass) {
             ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, outputs_, 1, x_norm_.data());
             ops.copy(x_norm_.data(), total, pass.output);
         } else {
-            ops.normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, outputs_, 1,
+            ops.normalize_rolling(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, outputs_, 1,
                           pass.output);
         }
     }

@@ -67,7 +67,7 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
         ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
         ops.copy(x_norm_.data(), total, pass.output);
     } else {
-        ops.normalize(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, filters_, spatial(),
+        ops.normalize_rolling(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, filters_, spatial(),
                       pass.output);
     }
     ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_, spatial());

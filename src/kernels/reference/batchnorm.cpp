@@ -43,6 +43,23 @@ void normalize(const float* x, const float* mean, const float* variance, int bat
         }
 }
 
+float rolling_inv_std(float rolling_variance) {
+    // Darknet divides each value in double, (x - mean) / (sqrt((double)variance) + 1e-6f); one
+    // float factor per channel differs from that by an ulp or so.
+    return float(1.0 / (std::sqrt(double(rolling_variance)) + double(kRollingEpsilon)));
+}
+
+void normalize_rolling(const float* x, const float* mean, const float* variance, int batch, int channels, int spatial,
+                       float* out) {
+    for (int b = 0; b < batch; ++b)
+        for (int c = 0; c < channels; ++c) {
+            const float inv_std = rolling_inv_std(variance[c]);
+            const float* p = x + at(b, c, channels, spatial);
+            float* q = out + at(b, c, channels, spatial);
+            for (int s = 0; s < spatial; ++s) q[s] = (p[s] - mean[c]) * inv_std;
+        }
+}
+
 void scale_add_bias_reference(float* x, const float* scales, const float* biases, int batch, int channels,
                               int spatial) {
     for (int b = 0; b < batch; ++b)

@@ -56,6 +56,7 @@ Ops make_table() {
     t.scale_gradient = scale_gradient_whole;
     t.channel_mean_variance = channel_mean_variance;
     t.normalize = normalize;
+    t.normalize_rolling = normalize_rolling;
     t.update_rolling = update_rolling;
     t.batchnorm_backward = batchnorm_backward;
     t.add = add_reference;
