@@ -12,6 +12,12 @@ const std::vector<std::string>& DataSource::class_names() const {
     return none;
 }
 
+void DataSource::gather_train(const int* indices, int n, std::uint64_t /*key*/, float* images, int* labels,
+                              std::vector<detect::Truth>* boxes) const {
+    gather(indices, n, images, labels);
+    if (boxes) gather_boxes(indices, n, boxes);
+}
+
 bool is_data_file(const std::string& path) { return !std::filesystem::is_directory(path) && std::filesystem::exists(path); }
 
 std::unique_ptr<DataSource> open_data(const std::string& path, const std::string& split, Shape input, int limit) {

@@ -29,6 +29,13 @@ public:
     // Detection sources: the boxes of images indices[0..n) into boxes[0..n).
     virtual bool has_boxes() const { return false; }
     virtual void gather_boxes(const int* /*indices*/, int /*n*/, std::vector<detect::Truth>* /*boxes*/) const {}
+    // A training minibatch: gather() and (boxes not null) gather_boxes() in one, with the source's
+    // augmentation if it has any (a detection source's jitter, colour and flip). Image i's random
+    // changes come from (key, indices[i]) only; the trainer's key is a function of the seed and the
+    // epoch, so a batch stays a function of (seed, epoch, update) and a resumed run is exact.
+    // Evaluation calls gather(), which never augments.
+    virtual void gather_train(const int* indices, int n, std::uint64_t key, float* images, int* labels,
+                              std::vector<detect::Truth>* boxes) const;
 };
 
 // A Dataset (bytes in memory, e.g. MNIST read from IDX) as a source.
