@@ -1,7 +1,8 @@
 // Darknet's detector augmentation (data/augment.h): jittered crops and flips keep every box on its
 // ink, flip mirrors x, colour changes pixels but never boxes, one channel takes only exposure; the
 // detection source augments only training batches, the same key giving the same batch; the cfg
-// keys' ranges are checked with the file, line and key.
+// keys' ranges are checked with the file, line and key. Classifiers: [net] angle turns training
+// images only.
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
@@ -16,7 +17,9 @@
 #include "cfg/cfg.h"
 #include "core/error.h"
 #include "data/augment.h"
+#include "data/dataset.h"
 #include "data/detection_source.h"
+#include "data/source.h"
 #include "net/network.h"
 
 namespace fs = std::filesystem;
@@ -110,7 +113,7 @@ TEST_CASE("augmentation keeps boxes on their digits: jitter, flip and exposure m
     CHECK(dropped >= 0);
 }
 
-TEST_CASE("augmentation: flip mirrors x; hue, saturation and exposure change pixels, not boxes", "[data][augment]") {
+TEST_CASE("augmentation: flip mirrors x, and hue, saturation and exposure change pixels but not boxes", "[data][augment]") {
     std::vector<detect::Truth> truths;
     detect::PlanarImage image = rectangles(160, 100, 3, kRects, truths);
     for (int y = 0; y < image.h; ++y)  // colour under the rectangles, so that hue has something to turn
@@ -168,7 +171,7 @@ TEST_CASE("augmentation: flip mirrors x; hue, saturation and exposure change pix
     }
 }
 
-TEST_CASE("augmentation: Darknet's HSV distortion; one channel takes exposure only", "[data][augment]") {
+TEST_CASE("augmentation: Darknet's HSV distortion, and one channel takes exposure only", "[data][augment]") {
     // Pure red, hue + 1/3 -> pure green; saturation 0.5 -> half the chroma; exposure 0.5 -> half the value.
     detect::PlanarImage rgb{1, 1, 3, {1.0f, 0.0f, 0.0f}};
     distort_image(rgb, 1.0f / 3, 1, 1);
@@ -290,6 +293,7 @@ TEST_CASE("augmentation keys: ranges checked, errors name the file, the line and
     CHECK_THROWS_WITH(build("exposure=-1\n", ""), Contains("aug.cfg:5: [net] exposure=-1: expected a number in (0, 10]"));
     CHECK_THROWS_WITH(build("exposure=x\n", ""), Contains("aug.cfg:5: [net] exposure=x: expected a number"));
     CHECK_THROWS_WITH(build("flip=2\n", ""), Contains("aug.cfg:5: [net] flip=2: expected 0 or 1"));
+    CHECK_THROWS_WITH(build("angle=200\n", ""), Contains("aug.cfg:5: [net] angle=200: expected a number of degrees in [0, 180]"));
     CHECK_THROWS_WITH(build("", "jitter=0.5\n"), Contains("aug.cfg:10: [yolo] jitter=0.5: expected a number in [0, 0.5)"));
     CHECK_THROWS_WITH(build("", "random=-1\n"), Contains("aug.cfg:10: [yolo] random=-1"));
     auto net = build("hue=.1\nsaturation=1.5\nexposure=1.5\nflip=1\n", "jitter=.3\nrandom=1\n");
@@ -298,4 +302,44 @@ TEST_CASE("augmentation keys: ranges checked, errors name the file, the line and
     CHECK(net->options().exposure == Approx(1.5f));
     CHECK(net->options().flip);
     CHECK_FALSE(build("", "")->options().flip);  // lenet's default, unlike Darknet's
+}
+
+TEST_CASE("classifier angle: a quarter turn turns a bar, training batches only, the same key the same turn",
+          "[data][augment]") {
+    // 5 x 5, a bar on row 1 from column 0 to 2: turned by 90 degrees about the centre (out(x, y) =
+    // in(4 - y, x)) it lies on column 1 from row 2 to 4 (a transpose would put it on rows 0 to 2).
+    std::vector<float> bar(25, 0.0f), turned(25), want(25, 0.0f);
+    for (int x = 0; x < 3; ++x) bar[std::size_t(5 + x)] = 1, want[std::size_t((x + 2) * 5 + 1)] = 1;
+    rotate_image(bar.data(), turned.data(), 5, 5, 1, 90);
+    for (std::size_t i = 0; i < 25; ++i) CHECK(turned[i] == Approx(want[i]).margin(1e-5));
+    rotate_image(bar.data(), turned.data(), 5, 5, 1, 0);
+    CHECK(turned == bar);
+
+    Dataset digits;
+    digits.name = "bars";
+    digits.shape = Shape{1, 9, 9};
+    digits.classes = 2;
+    digits.pixels.assign(2 * 81, 0);
+    for (int x = 1; x < 8; ++x) digits.pixels[std::size_t(4 * 9 + x)] = digits.pixels[std::size_t(81 + x * 9 + 4)] = 255;
+    digits.labels = {0, 1};
+    const InMemorySource plain(digits), turning(digits, 30);
+    const int indices[2] = {1, 0};
+    std::vector<float> want_batch(2 * 81), got(2 * 81), again(2 * 81), other(2 * 81);
+    int labels[2];
+    plain.gather(indices, 2, want_batch.data(), nullptr);
+    plain.gather_train(indices, 2, 5, got.data(), nullptr, nullptr);
+    CHECK(got == want_batch);
+    turning.gather(indices, 2, got.data(), nullptr);  // evaluation: never turned
+    CHECK(got == want_batch);
+    turning.gather_train(indices, 2, 5, got.data(), labels, nullptr);
+    turning.gather_train(indices, 2, 5, again.data(), nullptr, nullptr);
+    turning.gather_train(indices, 2, 6, other.data(), nullptr, nullptr);
+    CHECK(labels[0] == 1);
+    CHECK(labels[1] == 0);
+    CHECK(got != want_batch);
+    CHECK(got == again);
+    CHECK(got != other);
+    // A turn by at most 30 degrees about the centre keeps the centre pixel of the bar lit.
+    CHECK(got[40] == Approx(1.0f));
+    CHECK(got[81 + 40] == Approx(1.0f));
 }

@@ -145,6 +145,42 @@ detect::PlanarImage augment_detection(const detect::PlanarImage& image, const st
     return out;
 }
 
+void rotate_image(const float* in, float* out, int w, int h, int c, float degrees) {
+    const double radians = double(degrees) * 3.14159265358979323846 / 180.0;
+    const float cos_a = float(std::cos(radians)), sin_a = float(std::sin(radians));
+    const float cx = float(w - 1) / 2, cy = float(h - 1) / 2;
+    const auto pixel = [&](const float* plane, int x, int y) {
+        return x >= 0 && x < w && y >= 0 && y < h ? plane[std::size_t(y) * std::size_t(w) + std::size_t(x)] : 0.0f;
+    };
+    const std::size_t size = std::size_t(w) * std::size_t(h);
+    for (int k = 0; k < c; ++k) {
+        const float* plane = in + std::size_t(k) * size;
+        float* to = out + std::size_t(k) * size;
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) {
+                const float u = float(x) - cx, v = float(y) - cy;
+                const float rx = cos_a * u - sin_a * v + cx, ry = sin_a * u + cos_a * v + cy;
+                const int ix = int(std::floor(rx)), iy = int(std::floor(ry));
+                const float dx = rx - float(ix), dy = ry - float(iy);
+                to[std::size_t(y) * std::size_t(w) + std::size_t(x)] =
+                    (1 - dy) * (1 - dx) * pixel(plane, ix, iy) + dy * (1 - dx) * pixel(plane, ix, iy + 1) +
+                    (1 - dy) * dx * pixel(plane, ix + 1, iy) + dy * dx * pixel(plane, ix + 1, iy + 1);
+            }
+    }
+}
+
+void rotate_batch(float* images, int n, Shape shape, const int* indices, std::uint64_t key, float angle) {
+    if (angle <= 0) return;
+    const std::size_t size = shape.size();
+    std::vector<float> turned(size);
+    for (int i = 0; i < n; ++i) {
+        Rng rng = image_rng(key, indices[i]);
+        float* image = images + std::size_t(i) * size;
+        rotate_image(image, turned.data(), shape.w, shape.h, shape.c, rng.uniform(-angle, angle));
+        std::copy(turned.begin(), turned.end(), image);
+    }
+}
+
 Rng image_rng(std::uint64_t key, int index) { return Rng(splitmix(key ^ splitmix(std::uint64_t(index) + 1))); }
 
 }  // namespace lenet

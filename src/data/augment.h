@@ -14,11 +14,13 @@
 // 0.001 of it (Darknet's fill_truth_detection), then letterboxed and mirrored with the image.
 // Every image draws the same eight numbers in the same order whatever is switched on, so turning
 // colour changes on or off leaves the geometry of a seed's images as it was.
+// Classifiers: [net] angle, a random rotation (rotate_batch).
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "core/rng.h"
+#include "core/shape.h"
 #include "detect/box.h"
 #include "detect/letterbox.h"
 
@@ -45,6 +47,14 @@ void flip_image(detect::PlanarImage& image);
 detect::PlanarImage augment_detection(const detect::PlanarImage& image, const std::vector<detect::Truth>& truths,
                                       int net_w, int net_h, const Augmentation& augmentation, Rng& rng,
                                       std::vector<detect::Truth>& boxes);
+
+// Darknet's classifier rotation (rotate_crop_image at scale 1, no shift): each output pixel samples
+// `in` bilinearly at the point turned by `degrees` about the image's centre, 0 outside the image.
+// The centre is ((w - 1) / 2, (h - 1) / 2), where Darknet's w / 2 turns about a point half a pixel off.
+void rotate_image(const float* in, float* out, int w, int h, int c, float degrees);
+// [net] angle for classifier training: image i of a batch (CHW, `shape`) turned by a uniform draw
+// in [-angle, angle] degrees from image_rng(key, indices[i]).
+void rotate_batch(float* images, int n, Shape shape, const int* indices, std::uint64_t key, float angle);
 
 // The generator for image `index` of a training batch drawn under `key` (a function of the seed
 // and the epoch): independent of the batch the image is in, so prefetching and resume change nothing.

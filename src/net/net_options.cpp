@@ -8,7 +8,7 @@ namespace lenet {
 namespace {
 // [net] keys Darknet reads for data augmentation and detector training; lenet ignores them.
 const std::vector<std::string_view> kDarknetNetKeys = {
-    "inputs", "max_crop", "min_crop", "max_ratio", "min_ratio", "center", "clip", "angle", "aspect",
+    "inputs", "max_crop", "min_crop", "max_ratio", "min_ratio", "center", "clip", "aspect",
     "jitter", "random", "mosaic", "cutmix", "mixup", "blur", "letter_box", "track", "augment_speed", "sequential_subdivisions", "try_fix_nan", "label_smooth_eps",
     "resize_step", "adversarial_lr", "attention", "gaussian_noise", "loss_scale", "dynamic_minibatch",
     "optimized_memory", "workspace_size_limit_MB", "max_chart_loss", "time_steps", "notruth", "mini_batch",
@@ -71,6 +71,8 @@ NetOptions parse_net_options(const CfgSection& section) {
     o.exposure = section.get_float("exposure", o.exposure);
     if (!(o.exposure > 0 && o.exposure <= 10)) section.fail("exposure", "expected a number in (0, 10]");
     o.flip = section.get_bool("flip", false);
+    o.angle = section.get_float("angle", o.angle);
+    if (!(o.angle >= 0 && o.angle <= 180)) section.fail("angle", "expected a number of degrees in [0, 180]");
     section.finish(kDarknetNetKeys);
     return o;
 }

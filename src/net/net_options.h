@@ -35,6 +35,7 @@ struct NetOptions {
     // flip defaults to 0 (Darknet: 1): a mirrored digit is no digit.
     float hue = 0, saturation = 1, exposure = 1;
     bool flip = false;
+    float angle = 0;  // classifier training: a random rotation in [-angle, angle] degrees
 
     int minibatch() const { return batch / subdivisions; }
 };

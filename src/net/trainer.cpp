@@ -236,6 +236,9 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
         net_->init_weights(options.seed);
     }
     if (config.detection) {
+        if (options.angle != 0)
+            warn_once(cat(config.cfg_path, ": [net] angle applies to classifier training only (Darknet's detector "
+                                           "does not rotate either); lenet detector train ignores it"));
         train_set_ = open_detection_data(config.data_path, "train", net_->input_shape(), config.train_limit,
                                          config.skip_bad_labels, detector_augmentation(*net_));
         test_set_ = open_detection_data(config.data_path, "valid", net_->input_shape(), config.test_limit,
@@ -244,7 +247,7 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
         if (options.hue != 0 || options.saturation != 1 || options.exposure != 1 || options.flip)
             warn_once(cat(config.cfg_path, ": [net] hue, saturation, exposure and flip apply to detector training only; "
                                            "lenet train ignores them"));
-        train_set_ = open_data(config.data_path, "train", net_->input_shape(), config.train_limit);
+        train_set_ = open_data(config.data_path, "train", net_->input_shape(), config.train_limit, options.angle);
         test_set_ = open_data(config.data_path, "test", net_->input_shape(), config.test_limit);
     }
     check_network_fits(*net_, config.cfg_path, *train_set_);
