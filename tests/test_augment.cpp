@@ -279,6 +279,17 @@ TEST_CASE("detection source: only training batches are augmented, the same key g
     const DetectionSource uncached((dir / "list.txt").string(), {"a", "b", "c"}, shape, 0, labels_options, a, 0);
     uncached.gather_train(indices, 3, 77, again.data(), nullptr, again_boxes.data());
     CHECK(again == got);
+    // Grey networks keep grey originals: the same floats as converting each decoded image.
+    const Shape grey{1, 48, 48};
+    const DetectionSource grey_cached((dir / "list.txt").string(), {"a", "b", "c"}, grey, 0, labels_options, a);
+    const DetectionSource grey_uncached((dir / "list.txt").string(), {"a", "b", "c"}, grey, 0, labels_options, a, 0);
+    std::vector<float> g1(3 * grey.size()), g2(3 * grey.size());
+    grey_cached.gather_train(indices, 3, 77, g1.data(), nullptr, nullptr);
+    grey_uncached.gather_train(indices, 3, 77, g2.data(), nullptr, nullptr);
+    CHECK(g1 == g2);
+    grey_cached.gather(indices, 3, g1.data(), nullptr);
+    grey_uncached.gather(indices, 3, g2.data(), nullptr);
+    CHECK(g1 == g2);
     fs::remove_all(dir);
 }
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
 #include "data/image_list.h"
@@ -34,7 +35,7 @@ DetectionSource::DetectionSource(const std::string& list_path, std::vector<std::
     const bool cache = !augment && entries.size() * shape_.size() <= cache_floats;
     if (cache) cache_.resize(entries.size() * shape_.size());
     bool keep_originals = augment;
-    std::size_t original_floats = 0;
+    std::size_t original_bytes = 0;
     for (std::size_t i = 0; i < entries.size(); ++i) {
         const ListEntry& entry = entries[i];
         const std::string where = cat(list_path, ":", entry.line);
@@ -50,10 +51,12 @@ DetectionSource::DetectionSource(const std::string& list_path, std::vector<std::
         truths_.push_back(std::move(truths));
         if (augment) image_truths_.push_back(std::move(image_truths));
         if (keep_originals) {
-            detect::PlanarImage planar = detect::planar_from_mat(image, shape_.c);
-            original_floats += planar.data.size();
-            if (original_floats <= cache_floats) {
-                originals_.push_back(std::move(planar));
+            cv::Mat kept;  // planar_from_mat makes the same floats of either
+            if (shape_.c == 1 && image.channels() == 3) cv::cvtColor(image, kept, cv::COLOR_BGR2GRAY);
+            else kept = image;
+            original_bytes += kept.total() * kept.elemSize();
+            if (original_bytes <= cache_floats * sizeof(float)) {
+                originals_.push_back(kept);
             } else {
                 keep_originals = false;
                 originals_ = {};
@@ -68,13 +71,12 @@ DetectionSource::DetectionSource(const std::string& list_path, std::vector<std::
 }
 
 detect::PlanarImage DetectionSource::original(int index) const {
+    if (!originals_.empty()) return detect::planar_from_mat(originals_[std::size_t(index)], shape_.c);
     return detect::planar_from_mat(read_image(paths_[std::size_t(index)], name_), shape_.c);
 }
 
 void DetectionSource::decode(int index, float* out) const {
-    const detect::PlanarImage planar =
-        originals_.empty() ? detect::letterbox_darknet(original(index), shape_.w, shape_.h)
-                           : detect::letterbox_darknet(originals_[std::size_t(index)], shape_.w, shape_.h);
+    const detect::PlanarImage planar = detect::letterbox_darknet(original(index), shape_.w, shape_.h);
     std::memcpy(out, planar.data.data(), shape_.size() * sizeof(float));
 }
 
@@ -104,12 +106,8 @@ void DetectionSource::gather_train(const int* indices, int n, std::uint64_t key,
     for (int i = 0; i < n; ++i) {
         const int index = indices[i];
         Rng rng = image_rng(key, index);
-        const detect::PlanarImage made =
-            originals_.empty()
-                ? augment_detection(original(index), image_truths_[std::size_t(index)], shape_.w, shape_.h,
-                                    augmentation_, rng, truths)
-                : augment_detection(originals_[std::size_t(index)], image_truths_[std::size_t(index)], shape_.w,
-                                    shape_.h, augmentation_, rng, truths);
+        const detect::PlanarImage made = augment_detection(original(index), image_truths_[std::size_t(index)],
+                                                           shape_.w, shape_.h, augmentation_, rng, truths);
         std::memcpy(images + std::size_t(i) * size, made.data.data(), size * sizeof(float));
         if (labels) labels[i] = truths.empty() ? -1 : truths.front().cls;
         if (boxes) boxes[i] = truths;

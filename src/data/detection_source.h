@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <opencv2/core.hpp>
+
 #include "data/augment.h"
 #include "data/source.h"
 #include "data/yolo_labels.h"
@@ -43,6 +45,7 @@ public:
 
 private:
     void decode(int index, float* out) const;
+    // Image `index` as decoded, in the network's channels.
     detect::PlanarImage original(int index) const;
 
     std::string name_;
@@ -54,7 +57,9 @@ private:
     std::vector<std::vector<detect::Truth>> image_truths_;  // relative to the image (augmenting only)
     std::vector<float> cache_;
     Augmentation augmentation_;
-    std::vector<detect::PlanarImage> originals_;  // augmenting, when they fit the cache (else empty)
+    // Augmenting: the decoded 8-bit images (grey for a 1-channel network), when they fit in the
+    // cache's bytes (else empty: decoded per gather).
+    std::vector<cv::Mat> originals_;
 };
 
 // The `split` ("train" or "valid") of a Darknet detection .data file as a source for a network
