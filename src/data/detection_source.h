@@ -36,7 +36,6 @@ public:
     void gather_boxes(const int* indices, int n, std::vector<detect::Truth>* boxes) const override;
     void gather_train(const int* indices, int n, std::uint64_t key, float* images, int* labels,
                       std::vector<detect::Truth>* boxes) const override;
-    const Augmentation& augmentation() const { return augmentation_; }
 
     const std::string& path(int index) const { return paths_[std::size_t(index)]; }
     const detect::Letterbox& geometry(int index) const { return geometries_[std::size_t(index)]; }

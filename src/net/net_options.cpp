@@ -8,8 +8,9 @@ namespace lenet {
 namespace {
 // [net] keys Darknet reads for data augmentation and detector training; lenet ignores them.
 const std::vector<std::string_view> kDarknetNetKeys = {
-    "inputs", "max_crop", "min_crop", "max_ratio", "min_ratio", "center", "clip", "aspect",
-    "jitter", "random", "mosaic", "cutmix", "mixup", "blur", "letter_box", "track", "augment_speed", "sequential_subdivisions", "try_fix_nan", "label_smooth_eps",
+    "inputs", "max_crop", "min_crop", "max_ratio", "min_ratio", "center", "clip", "aspect", "jitter", "random",
+    "mosaic", "cutmix", "mixup", "blur", "letter_box", "track", "augment_speed", "sequential_subdivisions",
+    "try_fix_nan", "label_smooth_eps",
     "resize_step", "adversarial_lr", "attention", "gaussian_noise", "loss_scale", "dynamic_minibatch",
     "optimized_memory", "workspace_size_limit_MB", "max_chart_loss", "time_steps", "notruth", "mini_batch",
     "hue_shift", "contrastive", "unsupervised", "cudnn_half"};
