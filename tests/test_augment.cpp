@@ -178,6 +178,9 @@ TEST_CASE("augmentation: Darknet's HSV distortion, and one channel takes exposur
     CHECK(rgb.data[0] == Approx(0).margin(1e-5));
     CHECK(rgb.data[1] == Approx(1));
     CHECK(rgb.data[2] == Approx(0).margin(1e-5));
+    rgb.data = {1.0f, 0.0f, 0.0f};  // a whole turn: red again (Darknet's h > 1 test made it magenta)
+    distort_image(rgb, 1, 1, 1);
+    CHECK(rgb.data == std::vector<float>{1.0f, 0.0f, 0.0f});
     rgb.data = {0.8f, 0.4f, 0.4f};  // h 0, s 0.5, v 0.8
     distort_image(rgb, 0, 0.5f, 0.5f);
     CHECK(rgb.data[0] == Approx(0.4f));

@@ -76,7 +76,7 @@ void distort_image(detect::PlanarImage& im, float hue, float saturation, float e
         s *= saturation;
         v *= exposure;
         h += hue;
-        if (h > 1) h -= 1;
+        if (h >= 1) h -= 1;  // Darknet: h > 1, which leaves h = 1 to hsv_to_rgb's last sector (magenta)
         if (h < 0) h += 1;
         hsv_to_rgb(h, s, v, r[i], g[i], b[i]);
         r[i] = std::clamp(r[i], 0.0f, 1.0f);
