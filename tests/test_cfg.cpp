@@ -122,7 +122,7 @@ TEST_CASE("cfg: absurd sizes are refused before anything is allocated", "[cfg]")
 }
 
 TEST_CASE("cfg: Darknet keys lenet does not use are accepted with a warning", "[cfg]") {
-    const std::string text = "[net]\nbatch=4\nwidth=8\nheight=8\nchannels=1\nangle=7\nsaturation=1.5\n"
+    const std::string text = "[net]\nbatch=4\nwidth=8\nheight=8\nchannels=1\naspect=.75\nmosaic=1\n"
                              "[convolutional]\nfilters=2\nsize=3\nflipped=1\nbin_output=1\n[softmax]\n";
     BuildOptions build;
     build.threads = 1;

@@ -280,6 +280,28 @@ TEST_CASE("cli: a resumed run ends with the same weights as an uninterrupted one
     CHECK(slurp(s.path("interrupted/lenet_final.weights")) == expected);
 }
 
+TEST_CASE("cli: angle turns a classifier's training images and a resumed run still ends the same", "[cli][augment]") {
+    require_mnist();
+    Scratch s;
+    const std::string cfg = s.path("lenet_angle.cfg");
+    std::ofstream(cfg) << std::regex_replace(slurp(kCfg), std::regex("\\[net\\]\n"), "[net]\nangle=15\n");
+    auto args = [&](const std::string& which, const std::string& dir, int epochs) {
+        return "train '" + which + "' '" + kMnist + "' -train-limit 1000 -test-limit 100 -threads 2 -epochs " +
+               std::to_string(epochs) + " -backup '" + s.path(dir) + "'";
+    };
+    REQUIRE(s.lenet(args(kCfg, "plain", 1)).exit_code == 0);
+    Run run = s.lenet(args(cfg, "straight", 2));
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 0);
+    CHECK_THAT(run.err, !Catch::Matchers::Contains("angle"));  // applied, not "ignored"
+    REQUIRE(s.lenet(args(cfg, "resumed", 1)).exit_code == 0);
+    CHECK(slurp(s.path("resumed/lenet_angle_final.weights")) != slurp(s.path("plain/lenet_final.weights")));
+    run = s.lenet(args(cfg, "resumed", 2) + " -resume");
+    REQUIRE(run.exit_code == 0);
+    CHECK_THAT(run.out, Catch::Matchers::Contains("resuming from"));
+    CHECK(slurp(s.path("resumed/lenet_angle_final.weights")) == slurp(s.path("straight/lenet_angle_final.weights")));
+}
+
 TEST_CASE("cli: Darknet's XNOR LeNet (xnor_scale=none) trains and its packed model predicts like the simulation",
           "[cli][binary]") {
     require_mnist();

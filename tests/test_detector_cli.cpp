@@ -196,3 +196,43 @@ TEST_CASE("cli: lenet detector train then map and test on tiny scenes and a bit-
     CHECK(slurp(straight + "/test_yolo_tiny_final.weights") == slurp(resumed + "/test_yolo_tiny_final.weights"));
     fs::remove_all(dir);
 }
+
+TEST_CASE("cli: detector train with jitter and colour and flip changes the training and resumes bit-identically",
+          "[cli][detector][augment]") {
+    const std::string mnist = LENET_SOURCE_DIR "/data/mnist";
+    if (!fs::exists(mnist + "/train-images-idx3-ubyte") && !fs::exists(mnist + "/train-images-idx3-ubyte.gz"))
+        FAIL("MNIST is missing from " << mnist << ": run scripts/get_mnist.sh (make test does)");
+    const fs::path dir = fs::temp_directory_path() / ("lenet_detector_augment_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string scenes = (dir / "scenes").string();
+    Run run = lenet(dir, "detector scenes '" + mnist + "' '" + scenes + "' -count 24 -size 96 -max-digits 2 -seed 3");
+    REQUIRE(run.exit_code == 0);
+    run = lenet(dir, "detector scenes '" + mnist + "' '" + scenes + "' -split valid -count 8 -size 96 -seed 3");
+    REQUIRE(run.exit_code == 0);
+    // tests/cfg/test_yolo_tiny.cfg with Darknet's augmentation switched on.
+    std::string text = slurp(LENET_SOURCE_DIR "/tests/cfg/test_yolo_tiny.cfg");
+    std::string augmented = text;
+    for (std::size_t at; (at = augmented.find("jitter=0\n")) != std::string::npos;) augmented.replace(at, 9, "jitter=.3\n");
+    augmented.replace(augmented.find("[net]\n"), 6, "[net]\nexposure=1.5\nsaturation=1.5\nhue=.1\nflip=1\n");
+    std::ofstream(dir / "plain.cfg") << text;
+    std::ofstream(dir / "aug.cfg") << augmented;
+    const std::string data = "'" + scenes + "/digits.data'";
+    const std::string quote = "'";
+    const std::string plain = quote + (dir / "plain.cfg").string() + quote, aug = quote + (dir / "aug.cfg").string() + quote;
+    const std::string straight = (dir / "straight").string(), resumed = (dir / "resumed").string();
+    run = lenet(dir, "detector train " + data + " " + plain + " -epochs 1 -threads 2 -backup '" + straight + "'");
+    REQUIRE(run.exit_code == 0);
+    run = lenet(dir, "detector train " + data + " " + aug + " -epochs 2 -threads 2 -backup '" + straight + "'");
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 0);
+    CHECK_THAT(run.err, !Catch::Matchers::Contains("Darknet key ignored"));
+    run = lenet(dir, "detector train " + data + " " + aug + " -epochs 1 -threads 2 -backup '" + resumed + "'");
+    REQUIRE(run.exit_code == 0);
+    // Augmented, the first epoch trains on other inputs than the plain cfg's.
+    CHECK(slurp(straight + "/plain_final.weights") != slurp(resumed + "/aug_final.weights"));
+    run = lenet(dir, "detector train " + data + " " + aug + " -epochs 2 -threads 2 -resume -backup '" + resumed + "'");
+    REQUIRE(run.exit_code == 0);
+    CHECK_THAT(run.out, Catch::Matchers::Contains("resuming from"));
+    CHECK(slurp(straight + "/aug_final.weights") == slurp(resumed + "/aug_final.weights"));
+    fs::remove_all(dir);
+}

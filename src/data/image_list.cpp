@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "data/augment.h"
 #include "data/image.h"
 
 namespace lenet {
@@ -153,8 +154,8 @@ int label_from_path(const std::string& image, const std::vector<std::string>& na
 }
 
 ImageListSource::ImageListSource(const std::string& list_path, std::vector<std::string> names, Shape input, int limit,
-                                 std::size_t cache_floats)
-    : name_(list_path), list_path_(list_path), names_(std::move(names)), shape_(input) {
+                                 std::size_t cache_floats, float angle)
+    : name_(list_path), list_path_(list_path), names_(std::move(names)), shape_(input), angle_(angle) {
     if (shape_.c != 1 && shape_.c != 3)
         throw Error(cat(list_path, ": the network takes ", shape_.c, "-channel input; images give 1 or 3 channels"));
     entries_ = read_image_list(list_path);
@@ -192,6 +193,12 @@ void ImageListSource::gather(const int* indices, int n, float* images, int* labe
         else decode(int(index), out);
         if (labels) labels[i] = labels_[index];
     }
+}
+
+void ImageListSource::gather_train(const int* indices, int n, std::uint64_t key, float* images, int* labels,
+                                   std::vector<detect::Truth>* boxes) const {
+    DataSource::gather_train(indices, n, key, images, labels, boxes);
+    rotate_batch(images, n, shape_, indices, key, angle_);
 }
 
 }  // namespace lenet

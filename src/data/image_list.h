@@ -43,15 +43,18 @@ int label_from_path(const std::string& image, const std::vector<std::string>& na
 // are decoded once, up front; larger ones per gather (on the prefetch thread).
 class ImageListSource final : public DataSource {
 public:
-    // cache_floats: above this many floats of decoded images, decode per gather instead.
+    // cache_floats: above this many floats of decoded images, decode per gather instead. angle > 0:
+    // training batches (gather_train) turned by up to `angle` degrees (Darknet's [net] angle).
     ImageListSource(const std::string& list_path, std::vector<std::string> names, Shape input, int limit,
-                    std::size_t cache_floats = kCacheFloats);
+                    std::size_t cache_floats = kCacheFloats, float angle = 0);
     const std::string& name() const override { return name_; }
     Shape shape() const override { return shape_; }
     int classes() const override { return int(names_.size()); }
     int count() const override { return int(entries_.size()); }
     const std::vector<std::string>& class_names() const override { return names_; }
     void gather(const int* indices, int n, float* images, int* labels) const override;
+    void gather_train(const int* indices, int n, std::uint64_t key, float* images, int* labels,
+                      std::vector<detect::Truth>* boxes) const override;
 
     static constexpr std::size_t kCacheFloats = std::size_t(256) << 20;  // 1 GiB
     bool cached() const { return !cache_.empty(); }
@@ -65,6 +68,7 @@ private:
     std::vector<ListEntry> entries_;
     std::vector<int> labels_;
     std::vector<float> cache_;  // count x shape, or empty
+    float angle_ = 0;
 };
 
 }  // namespace lenet

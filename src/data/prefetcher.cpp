@@ -24,11 +24,12 @@ Prefetcher::~Prefetcher() {
     worker_.join();
 }
 
-void Prefetcher::start(const int* indices, int n) {
+void Prefetcher::start(const int* indices, int n, std::uint64_t key) {
     std::lock_guard<std::mutex> lock(mutex_);
     LENET_CHECK(!requested_ && !ready_, "Prefetcher::start: the previous batch was not taken");
     LENET_CHECK(n >= 0 && std::size_t(n) <= buffers_[0].labels.size(), "Prefetcher::start: ", n, " images");
     indices_.assign(indices, indices + n);
+    key_ = key;
     requested_ = true;
     wake_.notify_one();
 }
@@ -56,8 +57,8 @@ void Prefetcher::loop() {
         std::exception_ptr failure;
         try {
             target->n = int(indices_.size());
-            data_.gather(indices_.data(), target->n, target->images.data(), target->labels.data());
-            if (!target->boxes.empty()) data_.gather_boxes(indices_.data(), target->n, target->boxes.data());
+            data_.gather_train(indices_.data(), target->n, key_, target->images.data(), target->labels.data(),
+                               target->boxes.empty() ? nullptr : target->boxes.data());
         } catch (...) {
             failure = std::current_exception();
         }

@@ -3,6 +3,7 @@
 // epoch and the update only), so prefetching changes no result and a resumed run stays exact.
 #pragma once
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -28,9 +29,10 @@ public:
     Prefetcher(const Prefetcher&) = delete;
     Prefetcher& operator=(const Prefetcher&) = delete;
 
-    // Starts gathering images indices[0..n) (copied) into the buffer take() does not hold. At most
-    // one gather is in flight: call take() between two starts.
-    void start(const int* indices, int n);
+    // Starts gathering images indices[0..n) (copied) into the buffer take() does not hold, as a
+    // training batch under `key` (DataSource::gather_train: the source's augmentation, if any).
+    // At most one gather is in flight: call take() between two starts.
+    void start(const int* indices, int n, std::uint64_t key = 0);
     // Waits for the started gather and returns its batch, valid until the next take(). Rethrows
     // what the gather threw.
     const Batch& take();
@@ -42,6 +44,7 @@ private:
     Batch buffers_[2];
     int front_ = 1;  // the buffer take() returned last; start() fills the other
     std::vector<int> indices_;
+    std::uint64_t key_ = 0;
     std::mutex mutex_;
     std::condition_variable wake_, done_;
     bool requested_ = false, ready_ = false, stopping_ = false;

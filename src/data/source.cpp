@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "data/augment.h"
 #include "data/image_list.h"
 
 namespace lenet {
@@ -12,10 +13,23 @@ const std::vector<std::string>& DataSource::class_names() const {
     return none;
 }
 
+void DataSource::gather_train(const int* indices, int n, std::uint64_t /*key*/, float* images, int* labels,
+                              std::vector<detect::Truth>* boxes) const {
+    gather(indices, n, images, labels);
+    if (boxes) gather_boxes(indices, n, boxes);
+}
+
+void InMemorySource::gather_train(const int* indices, int n, std::uint64_t key, float* images, int* labels,
+                                  std::vector<detect::Truth>* boxes) const {
+    DataSource::gather_train(indices, n, key, images, labels, boxes);
+    rotate_batch(images, n, shape(), indices, key, angle_);
+}
+
 bool is_data_file(const std::string& path) { return !std::filesystem::is_directory(path) && std::filesystem::exists(path); }
 
-std::unique_ptr<DataSource> open_data(const std::string& path, const std::string& split, Shape input, int limit) {
-    if (!is_data_file(path)) return std::make_unique<InMemorySource>(load_mnist(path, split, limit));
+std::unique_ptr<DataSource> open_data(const std::string& path, const std::string& split, Shape input, int limit,
+                                      float angle) {
+    if (!is_data_file(path)) return std::make_unique<InMemorySource>(load_mnist(path, split, limit), angle);
     const DataFile data = read_data_file(path);
     const std::string& list = split == "train" ? data.train : data.valid;
     if (list.empty())
@@ -24,7 +38,8 @@ std::unique_ptr<DataSource> open_data(const std::string& path, const std::string
     if (data.classes && data.classes != int(names.size()))
         throw Error(cat(path, ":", data.classes_line, ": classes=", data.classes, ": ", data.names, " names ",
                         names.size(), " classes"));
-    auto source = std::make_unique<ImageListSource>(list, std::move(names), input, limit);
+    auto source = std::make_unique<ImageListSource>(list, std::move(names), input, limit,
+                                                    ImageListSource::kCacheFloats, angle);
     return source;
 }
 

@@ -29,12 +29,20 @@ public:
     // Detection sources: the boxes of images indices[0..n) into boxes[0..n).
     virtual bool has_boxes() const { return false; }
     virtual void gather_boxes(const int* /*indices*/, int /*n*/, std::vector<detect::Truth>* /*boxes*/) const {}
+    // A training minibatch: gather() and (boxes not null) gather_boxes() in one, with the source's
+    // augmentation if it has any (a detection source's jitter, colour and flip). Image i's random
+    // changes come from (key, indices[i]) only; the trainer's key is a function of the seed and the
+    // epoch, so a batch stays a function of (seed, epoch, update) and a resumed run is exact.
+    // Evaluation calls gather(), which never augments.
+    virtual void gather_train(const int* indices, int n, std::uint64_t key, float* images, int* labels,
+                              std::vector<detect::Truth>* boxes) const;
 };
 
 // A Dataset (bytes in memory, e.g. MNIST read from IDX) as a source.
 class InMemorySource final : public DataSource {
 public:
-    explicit InMemorySource(Dataset data) : data_(std::move(data)) {}
+    // angle > 0: training batches turned by up to `angle` degrees (Darknet's [net] angle).
+    explicit InMemorySource(Dataset data, float angle = 0) : data_(std::move(data)), angle_(angle) {}
     const std::string& name() const override { return data_.name; }
     Shape shape() const override { return data_.shape; }
     int classes() const override { return data_.classes; }
@@ -42,17 +50,22 @@ public:
     void gather(const int* indices, int n, float* images, int* labels) const override {
         data_.gather(indices, n, images, labels);
     }
+    void gather_train(const int* indices, int n, std::uint64_t key, float* images, int* labels,
+                      std::vector<detect::Truth>* boxes) const override;
     const Dataset& dataset() const { return data_; }
 
 private:
     Dataset data_;
+    float angle_ = 0;
 };
 
 // `path` is either an MNIST-format directory (IDX files) or a Darknet classifier .data file whose
 // train=/valid= lists name image files (data/image_list.h). `split` is "train" or "test" (for a
 // .data file: valid=, else test=). Images from lists are converted to `input` (the network's
 // input shape); IDX images keep their own shape. limit > 0 keeps the first `limit` images.
-std::unique_ptr<DataSource> open_data(const std::string& path, const std::string& split, Shape input, int limit = 0);
+// angle > 0: training batches (gather_train) turned by up to `angle` degrees ([net] angle).
+std::unique_ptr<DataSource> open_data(const std::string& path, const std::string& split, Shape input, int limit = 0,
+                                      float angle = 0);
 
 // Whether `path` names a Darknet .data file rather than an IDX directory.
 bool is_data_file(const std::string& path);

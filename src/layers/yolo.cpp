@@ -8,9 +8,9 @@
 namespace lenet {
 
 YoloLayer::YoloLayer(Shape input, Shape network_input, std::vector<int> mask, std::vector<float> anchors, int classes,
-                     float ignore_thresh, float truth_thresh)
+                     float ignore_thresh, float truth_thresh, float jitter)
     : network_input_(network_input), mask_(std::move(mask)), anchors_(std::move(anchors)),
-      ignore_thresh_(ignore_thresh), truth_thresh_(truth_thresh) {
+      ignore_thresh_(ignore_thresh), truth_thresh_(truth_thresh), jitter_(jitter) {
     input_ = output_ = input;
     geometry_ = {input.w, input.h, int(mask_.size()), classes};
 }
@@ -66,15 +66,22 @@ std::unique_ptr<Layer> make_yolo(const CfgSection& section, const GraphContext& 
         if (m < 0 || m >= num) section.fail("mask", cat("anchor ", m, " outside 0..", num - 1, " (num=", num, ")"));
     const float ignore_thresh = section.get_float("ignore_thresh", 0.5f);
     const float truth_thresh = section.get_float("truth_thresh", 1.0f);
-    // Darknet's augmentation and multi-scale keys: read, not applied yet.
-    (void)section.get_float("jitter", 0.2f);
-    (void)section.get_int("random", 0);
+    // Darknet's default; below 1/2 a crop of both sides keeps some of the image.
+    const float jitter = section.get_float("jitter", 0.2f);
+    if (!(jitter >= 0 && jitter < 0.5f)) section.fail("jitter", "expected a number in [0, 0.5)");
+    // Multi-scale training would re-plan every layer's shapes and memory every 10 batches.
+    const float random = section.get_float("random", 0);
+    if (!(random >= 0)) section.fail("random", "expected 0 or 1 (AlexeyAB: a non-negative scale)");
+    if (random != 0)
+        warn_once(cat(section.file, ":", section.find("random")->line, ": [yolo] random=", section.find("random")->value,
+                      ": no multi-scale training in lenet (it trains at the cfg's width x height)"),
+                  "yolo/random");
     const std::size_t channels = mask.size() * std::size_t(classes + 5);
     if (std::size_t(input.c) != channels)
         section.fail_section(cat("the input has ", input.c, " channels; mask's ", mask.size(), " anchors x (classes=",
                                  classes, " + 5) need ", channels));
     return std::make_unique<YoloLayer>(input, context.network_input, std::move(mask), std::move(anchors), classes,
-                                       ignore_thresh, truth_thresh);
+                                       ignore_thresh, truth_thresh, jitter);
 }
 
 }  // namespace lenet

@@ -8,9 +8,9 @@ namespace lenet {
 namespace {
 // [net] keys Darknet reads for data augmentation and detector training; lenet ignores them.
 const std::vector<std::string_view> kDarknetNetKeys = {
-    "inputs", "max_crop", "min_crop", "max_ratio", "min_ratio", "center", "clip", "angle", "aspect",
-    "saturation", "exposure", "hue", "jitter", "random", "mosaic", "cutmix", "mixup", "blur", "letter_box",
-    "flip", "track", "augment_speed", "sequential_subdivisions", "try_fix_nan", "label_smooth_eps",
+    "inputs", "max_crop", "min_crop", "max_ratio", "min_ratio", "center", "clip", "aspect", "jitter", "random",
+    "mosaic", "cutmix", "mixup", "blur", "letter_box", "track", "augment_speed", "sequential_subdivisions",
+    "try_fix_nan", "label_smooth_eps",
     "resize_step", "adversarial_lr", "attention", "gaussian_noise", "loss_scale", "dynamic_minibatch",
     "optimized_memory", "workspace_size_limit_MB", "max_chart_loss", "time_steps", "notruth", "mini_batch",
     "hue_shift", "contrastive", "unsupervised", "cudnn_half"};
@@ -65,6 +65,15 @@ NetOptions parse_net_options(const CfgSection& section) {
     if (o.eps <= 0) section.fail("eps", "expected a positive number");
     o.epochs = section.get_int("epochs", 0, 0, 1 << 20);
     o.seed = std::uint64_t(section.get_int("seed", 1, 0, 2147483647));
+    o.hue = section.get_float("hue", o.hue);
+    if (!(o.hue >= 0 && o.hue <= 1)) section.fail("hue", "expected a number in [0, 1] (a fraction of the colour circle)");
+    o.saturation = section.get_float("saturation", o.saturation);
+    if (!(o.saturation > 0 && o.saturation <= 10)) section.fail("saturation", "expected a number in (0, 10]");
+    o.exposure = section.get_float("exposure", o.exposure);
+    if (!(o.exposure > 0 && o.exposure <= 10)) section.fail("exposure", "expected a number in (0, 10]");
+    o.flip = section.get_bool("flip", false);
+    o.angle = section.get_float("angle", o.angle);
+    if (!(o.angle >= 0 && o.angle <= 180)) section.fail("angle", "expected a number of degrees in [0, 180]");
     section.finish(kDarknetNetKeys);
     return o;
 }

@@ -31,6 +31,11 @@ struct NetOptions {
     float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
     int epochs = 0;  // lenet extension; used when max_batches is 0
     std::uint64_t seed = 1;  // lenet extension
+    // Darknet's colour augmentation and mirror, applied by detector training (data/augment.h).
+    // flip defaults to 0 (Darknet: 1): a mirrored digit is no digit.
+    float hue = 0, saturation = 1, exposure = 1;
+    bool flip = false;
+    float angle = 0;  // classifier training: a random rotation in [-angle, angle] degrees
 
     int minibatch() const { return batch / subdivisions; }
 };

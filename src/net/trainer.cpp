@@ -25,6 +25,7 @@
 #include "data/prefetcher.h"
 #include "data/source.h"
 #include "io/train_state.h"
+#include "layers/yolo.h"
 #include "net/evaluate.h"
 #include "net/network.h"
 #include "net/optimizer.h"
@@ -66,6 +67,26 @@ std::string format_duration(double seconds) {
     char text[32];
     std::snprintf(text, sizeof text, "%ld:%02ld", s / 60, s % 60);
     return text;
+}
+
+// The key under which an epoch's training images are augmented (DataSource::gather_train): like the
+// order, a function of the seed and the epoch only.
+std::uint64_t augmentation_key(std::uint64_t seed, long long epoch) {
+    return Rng(seed * 0xD1B54A32D192ED03ull + std::uint64_t(epoch) + 1).next();
+}
+
+// Darknet's detector augmentation from a cfg: [net] hue, saturation, exposure, flip, and the last
+// [yolo]'s jitter (Darknet's train_detector reads the last layer's).
+Augmentation detector_augmentation(Network& net) {
+    const NetOptions& o = net.options();
+    Augmentation a;
+    a.hue = o.hue;
+    a.saturation = o.saturation;
+    a.exposure = o.exposure;
+    a.flip = o.flip;
+    for (int i = 0; i < net.layer_count(); ++i)
+        if (const YoloLayer* yolo = as_yolo(net.layer(i))) a.jitter = yolo->jitter();
+    return a;
 }
 
 // The order of the training images in one epoch: a function of the seed and the epoch only, so a
@@ -145,7 +166,7 @@ public:
         const int n = std::min(plan_.minibatch, plan_.images_in(u) - offset);
         if (u_epoch != epoch_ && next_order_.empty()) next_order_ = epoch_order(data_.count(), seed_, u_epoch);
         const std::vector<int>& u_order = u_epoch == epoch_ ? order_ : next_order_;
-        prefetcher_.start(u_order.data() + u_first + offset, n);
+        prefetcher_.start(u_order.data() + u_first + offset, n, augmentation_key(seed_, u_epoch));
     }
     const Prefetcher::Batch& take() { return prefetcher_.take(); }
     // Moves on to the next epoch's order.
@@ -215,12 +236,18 @@ Trainer::Trainer(const TrainConfig& config) : config_(config) {
         net_->init_weights(options.seed);
     }
     if (config.detection) {
+        if (options.angle != 0)
+            warn_once(cat(config.cfg_path, ": [net] angle applies to classifier training only (Darknet's detector "
+                                           "does not rotate either); lenet detector train ignores it"));
         train_set_ = open_detection_data(config.data_path, "train", net_->input_shape(), config.train_limit,
-                                         config.skip_bad_labels);
+                                         config.skip_bad_labels, detector_augmentation(*net_));
         test_set_ = open_detection_data(config.data_path, "valid", net_->input_shape(), config.test_limit,
                                         config.skip_bad_labels);
     } else {
-        train_set_ = open_data(config.data_path, "train", net_->input_shape(), config.train_limit);
+        if (options.hue != 0 || options.saturation != 1 || options.exposure != 1 || options.flip)
+            warn_once(cat(config.cfg_path, ": [net] hue, saturation, exposure and flip apply to detector training only; "
+                                           "lenet train ignores them"));
+        train_set_ = open_data(config.data_path, "train", net_->input_shape(), config.train_limit, options.angle);
         test_set_ = open_data(config.data_path, "test", net_->input_shape(), config.test_limit);
     }
     check_network_fits(*net_, config.cfg_path, *train_set_);
