@@ -12,6 +12,7 @@
 
 #include "cfg/cfg.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "data/dataset.h"
 #include "data/idx.h"
 #include "data/image.h"
@@ -404,5 +405,54 @@ TEST_CASE("batchnorm biases survive .weights + .state and packed round trips, .s
     CHECK(loaded->seen == 5);
     CHECK(loaded->moments == std::vector<float>{1.0f});
     CHECK(loaded->lenet_only.empty());
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("packed weights of an XNOR detector (route, upsample, batchnorm, two [yolo] heads) run bit for bit "
+          "like its float simulation", "[io][binary][detector]") {
+    const std::string dir = scratch_dir();
+    const std::string cfg = LENET_SOURCE_DIR "/tests/cfg/test_yolo_tiny_xnor.cfg";
+    BuildOptions train_build;
+    train_build.threads = 1;
+    auto a = Network::from_cfg_file(cfg, train_build);
+    // Weights away from their initial values ([batchnorm] biases included), and rolling statistics
+    // away from 0 and 1, from two training-mode forwards.
+    Rng rng(11);
+    for (const Param& p : a->params())
+        for (std::size_t i = 0; i < p.size; ++i) p.value[i] = rng.uniform(-0.5f, 0.5f);
+    std::vector<float> input(2 * 96 * 96);
+    for (float& v : input) v = rng.uniform(0.0f, 1.0f);
+    for (int pass = 0; pass < 2; ++pass) a->forward(input.data(), 2, true);
+    a->save_weights(dir + "/d.weights", 9);
+    save_lenet_only_state(dir + "/d.weights", 9, a->lenet_only_values());
+    a->save_weights(dir + "/d.packed", 9, true);
+    CHECK(std::filesystem::file_size(dir + "/d.packed") < std::filesystem::file_size(dir + "/d.weights"));
+
+    // The [yolo] heads' raw outputs for one set of weights and kernels.
+    const std::vector<int> heads = {12, 20};
+    auto outputs = [&](const std::string& weights, bool packed_kernels) {
+        BuildOptions build;
+        build.threads = 1;
+        build.inference = true;
+        build.max_batch = 2;
+        build.packed_binary = packed_kernels;
+        auto net = Network::from_cfg_file(cfg, build);
+        REQUIRE(net->output_layers() == heads);
+        CHECK(net->load_weights(weights) == 9);
+        net->forward(input.data(), 2, false);
+        std::vector<std::vector<float>> out;
+        for (int head : heads) {
+            const float* o = net->output(head);
+            out.emplace_back(o, o + 2 * net->layer(head).output_shape().size());
+        }
+        return out;
+    };
+    // The truth: the float .weights (latent binary weights) through the float simulation.
+    const auto simulated = outputs(dir + "/d.weights", false);
+    REQUIRE(simulated[0].size() == 2 * 12 * 12 * 30);
+    REQUIRE(simulated[1].size() == 2 * 24 * 24 * 30);
+    CHECK(outputs(dir + "/d.packed", true) == simulated);   // bit-packed kernels on the packed file
+    CHECK(outputs(dir + "/d.packed", false) == simulated);  // the packed file through the simulation
+    CHECK(outputs(dir + "/d.weights", true) == simulated);  // bit-packed kernels on the float file
     std::filesystem::remove_all(dir);
 }
