@@ -14,6 +14,7 @@
 #include "commands/commands.h"
 #include "core/error.h"
 #include "data/digit_scenes.h"
+#include "data/image.h"
 #include "data/image_list.h"
 #include "data/yolo_labels.h"
 #include "detect/anchors.h"
@@ -217,8 +218,12 @@ int run_test_detector(const std::vector<std::string>& argv) {
     const std::size_t images = pos.size() - 3;
     for (std::size_t k = 0; k < images; ++k) {
         const std::string& path = pos[3 + k];
-        cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
-        if (image.empty()) throw Error(cat("lenet detector test: ", path, ": cannot read the image"));
+        cv::Mat image;
+        try {
+            image = read_image_file(path, cv::IMREAD_COLOR);
+        } catch (const Error& e) {
+            throw Error(cat("lenet detector test: ", e.what()));
+        }
         detect::Letterbox geometry;
         const detect::PlanarImage planar =
             detect::letterbox_darknet(detect::planar_from_mat(image, input.c), input.w, input.h, &geometry);
