@@ -359,7 +359,7 @@ TEST_CASE("batchnorm weights: Darknet's layout with a [batchnorm] in the middle,
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("batchnorm biases survive .weights + .state and packed round trips, .state version 1 still loads", "[io]") {
+TEST_CASE("batchnorm biases survive .weights + .state and packed round trips, .state versions 1 and 2 still load", "[io]") {
     const std::string dir = scratch_dir();
     auto a = batchnorm_net();
     a->set_lenet_only_values({0.25f, -0.5f});
@@ -389,22 +389,36 @@ TEST_CASE("batchnorm biases survive .weights + .state and packed round trips, .s
     CHECK(d->lenet_only_values() == std::vector<float>{0.25f, -0.5f});
     CHECK(forward_one(*d, {1, 2}) == expected);
 
-    // A version 1 .state (no lenet-only values): the same bytes less the second array.
+    // Version 3 ends with the best mAP; version 2 (the same bytes less it) and version 1 (less the
+    // lenet-only array too) still load, with no best mAP.
     state.seen = 5;
     state.moments = {1.0f};
-    state.lenet_only.clear();
-    save_train_state(dir + "/v2.state", state);
-    std::string v1 = read_file(dir + "/v2.state");
-    v1 = v1.substr(0, v1.size() - 4 - 8);
-    v1[4] = 1;
-    const auto crc = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(v1.data()), uInt(v1.size())));
-    v1.append(reinterpret_cast<const char*>(&crc), 4);
-    write_bytes(dir + "/v1.state", v1);
-    const auto loaded = load_train_state(dir + "/v1.state");
-    REQUIRE(loaded);
-    CHECK(loaded->seen == 5);
-    CHECK(loaded->moments == std::vector<float>{1.0f});
-    CHECK(loaded->lenet_only.empty());
+    state.lenet_only = {0.5f};
+    state.best_map = 0.625;
+    save_train_state(dir + "/v3.state", state);
+    const std::string v3 = read_file(dir + "/v3.state");
+    CHECK(v3[4] == 3);
+    REQUIRE(load_train_state(dir + "/v3.state")->best_map == 0.625);
+    auto older = [&](int version, std::size_t drop) {
+        std::string bytes = v3.substr(0, v3.size() - 4 - drop);
+        bytes[4] = char(version);
+        const auto crc = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
+        bytes.append(reinterpret_cast<const char*>(&crc), 4);
+        const std::string path = dir + "/v" + std::to_string(version) + ".state";
+        write_bytes(path, bytes);
+        return load_train_state(path);
+    };
+    const auto v2 = older(2, 8);
+    REQUIRE(v2);
+    CHECK(v2->lenet_only == std::vector<float>{0.5f});
+    CHECK(v2->best_map == -1);
+    const auto v1 = older(1, 8 + 8 + 4);
+    REQUIRE(v1);
+    CHECK(v1->seen == 5);
+    CHECK(v1->moments == std::vector<float>{1.0f});
+    CHECK(v1->lenet_only.empty());
+    CHECK(v1->best_map == -1);
+    CHECK_THAT(error_of([&] { older(4, 0); }), Contains("v4.state: byte offset 4: unsupported version 4"));
     std::filesystem::remove_all(dir);
 }
 
