@@ -3,10 +3,11 @@
 // and the YOLO label files, then open_detection_data over both splits and a gather of every image.
 // The input is up to six files separated by lines "%%":
 //   d.data  d.names  list.txt  labels/train/a.txt  images/train/b.txt  labels/train/c.txt
-// (a missing section: no such file), written into a per-process folder that is also the working
-// directory, beside three small images (images/train/{a.png,b.jpg,c.png}). The lists may name
-// any path; only those inside the folder are opened (no "..", no NUL), so that the fuzzer never
-// reads /dev or /proc. Every box that comes back must be a valid one.
+// (a missing section: no such file), written into a per-process folder beside three small images
+// (images/train/{a.png,b.jpg,c.png}); relative paths in them resolve from that folder, as they do
+// from the folder of the file that names them. The lists may name any path; only those inside the
+// folder are opened (no "..", no NUL), so that the fuzzer never reads /dev or /proc. Every box that
+// comes back must be a valid one.
 #include <unistd.h>
 
 #include <opencv2/imgcodecs.hpp>
@@ -61,9 +62,8 @@ void check_truths(const std::vector<lenet::detect::Truth>& truths, int classes) 
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    setenv("OPENCV_IO_MAX_IMAGE_PIXELS", "16777216", 0);  // as fuzz_image: OpenCV's own cap is 2^30
-    setenv("OPENCV_LOG_LEVEL", "ERROR", 0);
+extern "C" int LLVMFuzzerInitialize(int*, char*** argv) {
+    lenet_fuzz::cap_opencv_image_size(argv);  // as fuzz_image
     const fs::path dir = fs::path(lenet_fuzz::temp_dir()) / ("lenet_fuzz_detection_" + std::to_string(::getpid()));
     fs::create_directories(dir / "images" / "train");
     fs::create_directories(dir / "labels" / "train");
@@ -74,7 +74,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
         !cv::imwrite((dir / "images/train/c.png").string(), grey))
         std::abort();
     g_dir = fs::canonical(dir).string();
-    fs::current_path(g_dir);
     static const bool cleanup = [] { return std::atexit([] { fs::remove_all(g_dir); }) == 0; }();
     (void)cleanup;
     return 0;
@@ -84,20 +83,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string_view text(reinterpret_cast<const char*>(data), size);
     std::size_t file = 0;
     for (; file < std::size(kFiles); ++file) {
+        const std::string path = g_dir + "/" + kFiles[file];
         if (text.data() == nullptr) {
-            fs::remove(kFiles[file]);
+            fs::remove(path);
             continue;
         }
         const std::size_t end = text.find("\n%%\n");
-        write_file(kFiles[file], text.substr(0, end));
+        write_file(path, text.substr(0, end));
         if (end == std::string_view::npos) text = {};
         else text.remove_prefix(end + 4);
     }
 
     // The readers on their own, as the detector commands call them.
+    const std::string data_path = g_dir + "/d.data";
     lenet::DataFile df;
     try {
-        df = lenet::read_data_file("d.data");
+        df = lenet::read_data_file(data_path);
     } catch (const lenet::Error&) {
         return 0;
     }
@@ -146,7 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (bool skip_bad : {false, true}) {
             try {
                 const lenet::Shape shape = shapes[size % 2];
-                const auto source = lenet::open_detection_data("d.data", split, shape, 8, skip_bad);
+                const auto source = lenet::open_detection_data(data_path, split, shape, 8, skip_bad);
                 const int n = source->count();
                 if (n < 0 || n > 8 || source->classes() <= 0) std::abort();
                 std::vector<int> indices(static_cast<std::size_t>(n));
