@@ -8,13 +8,12 @@
 #include "data/image.h"
 #include "fuzz_util.h"
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
+extern "C" int LLVMFuzzerInitialize(int*, char*** argv) {
     // OpenCV's own decoder cap is 2^30 pixels; a header claiming that many would blow through
-    // -rss_limit_mb=2048 inside OpenCV (not lenet). Cap it for the fuzz process only.
-    setenv("OPENCV_IO_MAX_IMAGE_PIXELS", "16777216", 0);
-    // Quiets OpenCV's logger. (imread's own "can't read header" lines still go to std::cerr, so
+    // -rss_limit_mb=2048 inside OpenCV (not lenet). Cap it for the fuzz process only, and quiet
+    // OpenCV's logger. (imread's own "can't read header" lines still go to std::cerr, so
     // build-fuzz/fuzz_image.log grows by about one line per damaged input.)
-    setenv("OPENCV_LOG_LEVEL", "ERROR", 0);
+    lenet_fuzz::cap_opencv_image_size(argv);
     return 0;
 }
 

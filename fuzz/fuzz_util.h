@@ -36,4 +36,17 @@ inline const std::string& write_input(const std::uint8_t* data, std::size_t size
     return path;
 }
 
+// For targets that reach OpenCV's decoders: OpenCV reads OPENCV_IO_MAX_IMAGE_PIXELS once, in a
+// static initializer when it loads, so a setenv in LLVMFuzzerInitialize comes too late (a PGM
+// header claiming 10^9 pixels then allocates 3 GB, past -rss_limit_mb). Re-executes the target
+// with the cap (and a quiet logger) in its environment; returns when they are already there.
+inline void cap_opencv_image_size(char*** argv) {
+    if (std::getenv("OPENCV_IO_MAX_IMAGE_PIXELS")) return;
+    ::setenv("OPENCV_IO_MAX_IMAGE_PIXELS", "16777216", 1);  // OpenCV's own cap is 2^30
+    ::setenv("OPENCV_LOG_LEVEL", "ERROR", 0);
+    if (argv && *argv) ::execv("/proc/self/exe", *argv);
+    std::perror("fuzz harness: re-executing with OPENCV_IO_MAX_IMAGE_PIXELS set");
+    std::abort();
+}
+
 }  // namespace lenet_fuzz

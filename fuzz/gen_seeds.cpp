@@ -1,6 +1,6 @@
 // Writes the binary seeds that need lenet itself to produce: valid .weights (Darknet's and lenet's old
 // [batchnorm] layout) and packed files (versions 2 and 1) for fuzz_net.h's network, valid and damaged .state
-// (fuzz_state/valid_v1 is a kept version-1 file), IDX and small images (PNG, JPEG, BMP, PGM). Built and run by `scripts/fuzz.sh --regen-seeds`;
+// (fuzz_state/valid_v1 and valid_v2 are kept version-1 and version-2 files), IDX and small images (PNG, JPEG, BMP, PGM). Built and run by `scripts/fuzz.sh --regen-seeds`;
 // argv[1] is the corpus root (fuzz/corpus).
 #include <cstdio>
 #include <string>
@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     state.adam = true;
     state.moments = {0.5f, -1.0f, 2.0f, 0.0f};
     state.lenet_only = {0.25f, -0.5f};
+    state.best_map = 0.4375;
     lenet::save_train_state(root + "/fuzz_state/valid", state);
     const std::string s = lenet::read_file(root + "/fuzz_state/valid");
     lenet::write_file_atomically(root + "/fuzz_state/truncated", s.substr(0, s.size() - 6));

@@ -272,5 +272,25 @@ TEST_CASE("detection source: letterboxed images, boxes in network coordinates, l
     std::ofstream(dir / "labels" / "a.txt") << "7 0.5 0.5 0.5 0.5\n";  // class outside 0..3
     CHECK_THROWS_WITH(open_detection_data((dir / "d.data").string(), "train", Shape{3, 64, 64}),
                       Contains("a.txt:1"));
+
+    // Images reach OpenCV only in the common formats, and its exceptions come back as Errors that
+    // name the list and line (fuzz/fuzz_detection_list.cpp: a PGM header claiming 10^10 pixels
+    // made cv::imread throw cv::Exception through the source).
+    std::ofstream(dir / "labels" / "a.txt") << "3 0.5 0.5 0.5 0.5\n";
+    std::ofstream(dir / "images" / "huge.pgm", std::ios::binary) << "P5\n100000 100000\n255\n" << std::string(16, '\0');
+    std::ofstream(dir / "labels" / "huge.txt") << "";
+    std::ofstream(dir / "images" / "text.png") << "0 0.5 0.5 0.5 0.5\n";
+    std::ofstream(dir / "labels" / "text.txt") << "";
+    const std::string list = (dir / "list.txt").string(), data = (dir / "d.data").string();
+    std::ofstream(list) << (dir / "images" / "a.png").string() << "\n" << (dir / "images" / "huge.pgm").string() << "\n";
+    CHECK_THROWS_WITH(open_detection_data(data, "train", Shape{3, 64, 64}),
+                      Contains(list + ":2: " + (dir / "images" / "huge.pgm").string() + ": cannot decode image: "));
+    std::ofstream(list) << (dir / "images" / "text.png").string() << "\n";
+    CHECK_THROWS_WITH(open_detection_data(data, "train", Shape{3, 64, 64}),
+                      Contains(list + ":1: " + (dir / "images" / "text.png").string() + ": byte offset 0: not a PNG"));
+    std::ofstream(list) << (dir / "images" / "gone.png").string() << "\n";
+    std::ofstream(dir / "labels" / "gone.txt") << "";
+    CHECK_THROWS_WITH(open_detection_data(data, "train", Shape{3, 64, 64}),
+                      Contains(list + ":1: " + (dir / "images" / "gone.png").string() + ": no such file"));
     fs::remove_all(dir);
 }

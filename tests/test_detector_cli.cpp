@@ -236,3 +236,53 @@ TEST_CASE("cli: detector train with jitter and colour and flip changes the train
     CHECK(slurp(straight + "/aug_final.weights") == slurp(resumed + "/aug_final.weights"));
     fs::remove_all(dir);
 }
+
+TEST_CASE("cli: an XNOR detector exported packed gives the same detections and mAP as its float weights",
+          "[cli][detector][binary]") {
+    const std::string mnist = LENET_SOURCE_DIR "/data/mnist";
+    if (!fs::exists(mnist + "/t10k-images-idx3-ubyte") && !fs::exists(mnist + "/t10k-images-idx3-ubyte.gz"))
+        FAIL("MNIST is missing from " << mnist << ": run scripts/get_mnist.sh (make test does)");
+    const fs::path dir = fs::temp_directory_path() / ("lenet_detector_packed_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string scenes = (dir / "scenes").string();
+    Run run = lenet(dir, "detector scenes '" + mnist + "' '" + scenes + "' -split valid -count 6 -size 96 -max-digits 2");
+    REQUIRE(run.exit_code == 0);
+    const std::string data = "'" + scenes + "/digits.data'";
+    const std::string cfg = "'" LENET_SOURCE_DIR "/tests/cfg/test_yolo_tiny_xnor.cfg'";
+    const std::string weights = (dir / "x.weights").string(), packed = (dir / "x.packed").string();
+    run = lenet(dir, "export " + cfg + " none '" + weights + "'");
+    REQUIRE(run.exit_code == 0);
+    run = lenet(dir, "export " + cfg + " '" + weights + "' '" + packed + "' -binary");
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 0);
+    CHECK_THAT(run.out, Catch::Matchers::Contains("4 binary layer(s)"));
+    CHECK(fs::file_size(packed) < fs::file_size(weights));
+
+    // Everything but the timing line: class, score and box of every detection.
+    auto boxes = [](const std::string& out) {
+        std::istringstream in(out);
+        std::string kept;
+        for (std::string line; std::getline(in, line);)
+            if (line.find("predicted in") == std::string::npos) kept += line + "\n";
+        return kept;
+    };
+    const std::string images = "'" + scenes + "/images/valid/000000.jpg' '" + scenes + "/images/valid/000001.jpg'";
+    run = lenet(dir, "detector test " + data + " " + cfg + " '" + weights + "' " + images + " -thresh 0.2 -threads 1");
+    REQUIRE(run.exit_code == 0);
+    const std::string expected = boxes(run.out);
+    CHECK(expected.find('%') != std::string::npos);  // some detections to compare
+    for (const std::string& extra : {std::string(), std::string(" -float-binary")}) {
+        run = lenet(dir, "detector test " + data + " " + cfg + " '" + packed + "' " + images + " -thresh 0.2 -threads 1" + extra);
+        INFO(extra << ": " << run.err);
+        REQUIRE(run.exit_code == 0);
+        CHECK(boxes(run.out) == expected);
+    }
+    run = lenet(dir, "detector map " + data + " " + cfg + " '" + weights + "' -threads 1 -thresh 0.05");
+    REQUIRE(run.exit_code == 0);
+    const std::string map = run.out;
+    CHECK_THAT(map, Catch::Matchers::Contains("mAP@0.50 = "));
+    run = lenet(dir, "detector map " + data + " " + cfg + " '" + packed + "' -threads 1 -thresh 0.05");
+    REQUIRE(run.exit_code == 0);
+    CHECK(run.out == map);
+    fs::remove_all(dir);
+}

@@ -12,6 +12,7 @@
 
 #include "cfg/cfg.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "data/dataset.h"
 #include "data/idx.h"
 #include "data/image.h"
@@ -358,7 +359,7 @@ TEST_CASE("batchnorm weights: Darknet's layout with a [batchnorm] in the middle,
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("batchnorm biases survive .weights + .state and packed round trips, .state version 1 still loads", "[io]") {
+TEST_CASE("batchnorm biases survive .weights + .state and packed round trips, .state versions 1 and 2 still load", "[io]") {
     const std::string dir = scratch_dir();
     auto a = batchnorm_net();
     a->set_lenet_only_values({0.25f, -0.5f});
@@ -388,21 +389,84 @@ TEST_CASE("batchnorm biases survive .weights + .state and packed round trips, .s
     CHECK(d->lenet_only_values() == std::vector<float>{0.25f, -0.5f});
     CHECK(forward_one(*d, {1, 2}) == expected);
 
-    // A version 1 .state (no lenet-only values): the same bytes less the second array.
+    // Version 3 ends with the best mAP; version 2 (the same bytes less it) and version 1 (less the
+    // lenet-only array too) still load, with no best mAP.
     state.seen = 5;
     state.moments = {1.0f};
-    state.lenet_only.clear();
-    save_train_state(dir + "/v2.state", state);
-    std::string v1 = read_file(dir + "/v2.state");
-    v1 = v1.substr(0, v1.size() - 4 - 8);
-    v1[4] = 1;
-    const auto crc = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(v1.data()), uInt(v1.size())));
-    v1.append(reinterpret_cast<const char*>(&crc), 4);
-    write_bytes(dir + "/v1.state", v1);
-    const auto loaded = load_train_state(dir + "/v1.state");
-    REQUIRE(loaded);
-    CHECK(loaded->seen == 5);
-    CHECK(loaded->moments == std::vector<float>{1.0f});
-    CHECK(loaded->lenet_only.empty());
+    state.lenet_only = {0.5f};
+    state.best_map = 0.625;
+    save_train_state(dir + "/v3.state", state);
+    const std::string v3 = read_file(dir + "/v3.state");
+    CHECK(v3[4] == 3);
+    REQUIRE(load_train_state(dir + "/v3.state")->best_map == 0.625);
+    auto older = [&](int version, std::size_t drop) {
+        std::string bytes = v3.substr(0, v3.size() - 4 - drop);
+        bytes[4] = char(version);
+        const auto crc = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
+        bytes.append(reinterpret_cast<const char*>(&crc), 4);
+        const std::string path = dir + "/v" + std::to_string(version) + ".state";
+        write_bytes(path, bytes);
+        return load_train_state(path);
+    };
+    const auto v2 = older(2, 8);
+    REQUIRE(v2);
+    CHECK(v2->lenet_only == std::vector<float>{0.5f});
+    CHECK(v2->best_map == -1);
+    const auto v1 = older(1, 8 + 8 + 4);
+    REQUIRE(v1);
+    CHECK(v1->seen == 5);
+    CHECK(v1->moments == std::vector<float>{1.0f});
+    CHECK(v1->lenet_only.empty());
+    CHECK(v1->best_map == -1);
+    CHECK_THAT(error_of([&] { older(4, 0); }), Contains("v4.state: byte offset 4: unsupported version 4"));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("packed weights of an XNOR detector (route, upsample, batchnorm, two [yolo] heads) run bit for bit "
+          "like its float simulation", "[io][binary][detector]") {
+    const std::string dir = scratch_dir();
+    const std::string cfg = LENET_SOURCE_DIR "/tests/cfg/test_yolo_tiny_xnor.cfg";
+    BuildOptions train_build;
+    train_build.threads = 1;
+    auto a = Network::from_cfg_file(cfg, train_build);
+    // Weights away from their initial values ([batchnorm] biases included), and rolling statistics
+    // away from 0 and 1, from two training-mode forwards.
+    Rng rng(11);
+    for (const Param& p : a->params())
+        for (std::size_t i = 0; i < p.size; ++i) p.value[i] = rng.uniform(-0.5f, 0.5f);
+    std::vector<float> input(2 * 96 * 96);
+    for (float& v : input) v = rng.uniform(0.0f, 1.0f);
+    for (int pass = 0; pass < 2; ++pass) a->forward(input.data(), 2, true);
+    a->save_weights(dir + "/d.weights", 9);
+    save_lenet_only_state(dir + "/d.weights", 9, a->lenet_only_values());
+    a->save_weights(dir + "/d.packed", 9, true);
+    CHECK(std::filesystem::file_size(dir + "/d.packed") < std::filesystem::file_size(dir + "/d.weights"));
+
+    // The [yolo] heads' raw outputs for one set of weights and kernels.
+    const std::vector<int> heads = {12, 20};
+    auto outputs = [&](const std::string& weights, bool packed_kernels) {
+        BuildOptions build;
+        build.threads = 1;
+        build.inference = true;
+        build.max_batch = 2;
+        build.packed_binary = packed_kernels;
+        auto net = Network::from_cfg_file(cfg, build);
+        REQUIRE(net->output_layers() == heads);
+        CHECK(net->load_weights(weights) == 9);
+        net->forward(input.data(), 2, false);
+        std::vector<std::vector<float>> out;
+        for (int head : heads) {
+            const float* o = net->output(head);
+            out.emplace_back(o, o + 2 * net->layer(head).output_shape().size());
+        }
+        return out;
+    };
+    // The truth: the float .weights (latent binary weights) through the float simulation.
+    const auto simulated = outputs(dir + "/d.weights", false);
+    REQUIRE(simulated[0].size() == 2 * 12 * 12 * 30);
+    REQUIRE(simulated[1].size() == 2 * 24 * 24 * 30);
+    CHECK(outputs(dir + "/d.packed", true) == simulated);   // bit-packed kernels on the packed file
+    CHECK(outputs(dir + "/d.packed", false) == simulated);  // the packed file through the simulation
+    CHECK(outputs(dir + "/d.weights", true) == simulated);  // bit-packed kernels on the float file
     std::filesystem::remove_all(dir);
 }

@@ -67,13 +67,15 @@ const std::vector<Command>& commands() {
          "  lenet bench -xnor 128,56,56,128,3,1,1 -threads 1\n",
          run_bench},
         {"export", "write weights packed (1 bit per binary weight) or as Darknet float .weights",
-         "usage: lenet export <cfg> <weights> <out> [-binary]\n"
+         "usage: lenet export <cfg> <weights|none> <out> [-binary]\n"
          "  -binary writes lenet's packed format: binary and XNOR layers as alpha per filter plus one\n"
-         "  bit per weight, float layers unchanged, a CRC-32 at the end. `lenet test` and `lenet\n"
-         "  predict` read it. Without -binary, writes Darknet .weights (also from a packed file, whose\n"
-         "  binary weights come back as alpha * sign). Prints the sizes and their ratio.\n"
+         "  bit per weight, float layers unchanged, a CRC-32 at the end. `lenet test`, `lenet predict`\n"
+         "  and `lenet detector map` / `test` read it. Without -binary, writes Darknet .weights (also\n"
+         "  from a packed file, whose binary weights come back as alpha * sign). `none` exports the\n"
+         "  cfg's random initialization. Prints the sizes and their ratio.\n"
          "example:\n"
-         "  lenet export cfg/lenet_xnor.cfg backup/lenet_xnor_final.weights lenet_xnor.packed -binary\n",
+         "  lenet export cfg/lenet_xnor.cfg backup/lenet_xnor_final.weights lenet_xnor.packed -binary\n"
+         "  lenet export cfg/yolo_digits_xnor.cfg backup/yolo_digits_xnor_best.weights yolo_digits_xnor.packed -binary\n",
          run_export},
         {"detector", "detection: digit scenes (scenes), anchors (anchors), mAP of saved detections (evaluate), train, map, test",
          "usage: lenet detector scenes <mnist dir> <out dir> [-count n] [-size 320] [-seed s] [-split train|valid]\n"
@@ -102,11 +104,14 @@ const std::vector<Command>& commands() {
          "  Trains a [yolo] detector on a Darknet detection .data file (letterboxed images, YOLO labels);\n"
          "  mAP@0.5 on valid= after each epoch, checkpoints as lenet train, plus <cfg>_best.weights.\n"
          "usage: lenet detector map <data> <cfg> <weights> [-thresh 0.25] [-iou 0.5] [-threads n] [-limit n] [-skip-bad]\n"
+         "                          [-float-binary]\n"
          "  mAP@0.5 per class and mean, COCO's mAP@0.5:0.95, precision/recall at -thresh on valid=.\n"
          "usage: lenet detector test <data> <cfg> <weights|none> <image...> [-thresh 0.25] [-nms 0.45] [-out file.jpg]\n"
-         "                           [-dump dir]\n"
+         "                           [-float-binary] [-dump dir]\n"
          "  Prints each image's boxes after NMS (class, score, pixels); -out draws them; -dump writes the input,\n"
          "  each [yolo] layer's raw output and the boxes to files, for scripts/check_darknet.sh.\n"
+         "  map and test take Darknet .weights or a packed file from `lenet export -binary`; XNOR layers\n"
+         "  run bit-packed, or with -float-binary as their float simulation (the same outputs, bit for bit).\n"
          "example:\n"
          "  lenet detector scenes data/mnist data/scenes -count 10000\n"
          "  lenet detector scenes data/mnist data/scenes -split valid -count 1000\n"

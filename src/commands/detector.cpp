@@ -14,6 +14,7 @@
 #include "commands/commands.h"
 #include "core/error.h"
 #include "data/digit_scenes.h"
+#include "data/image.h"
 #include "data/image_list.h"
 #include "data/yolo_labels.h"
 #include "detect/anchors.h"
@@ -158,11 +159,14 @@ int run_train_detector(const std::vector<std::string>& argv) {
     return train(config);
 }
 
-// An inference network with the weights (`none`: the cfg's random initialization, seed from [net]).
+// An inference network with the weights: Darknet .weights, a packed file (`lenet export -binary`)
+// or `none` (the cfg's random initialization, seed from [net]). float_binary: XNOR layers run as
+// their float simulation instead of the bit-packed kernels (the same outputs, bit for bit).
 std::unique_ptr<Network> load_detector(const std::string& cfg, const std::string& weights, int threads,
-                                       Backend backend, int max_batch) {
+                                       Backend backend, int max_batch, bool float_binary) {
     BuildOptions build;
     build.inference = true;
+    build.packed_binary = !float_binary;
     build.threads = threads;
     build.backend = backend;
     build.max_batch = max_batch;
@@ -175,10 +179,10 @@ std::unique_ptr<Network> load_detector(const std::string& cfg, const std::string
 int run_map(const std::vector<std::string>& argv) {
     const Args args("detector map", argv,
                     {{"-thresh", true}, {"-iou", true}, {"-threads", true}, {"-backend", true}, {"-limit", true},
-                     {"-skip-bad", false}});
+                     {"-skip-bad", false}, {"-float-binary", false}});
     args.expect_positionals(3, 3, "a detection .data file, a cfg and weights");
     const auto net = load_detector(args.positionals()[1], args.positionals()[2], int(args.integer("-threads", 0, 1, 1024)),
-                                   parse_backend(args.value_or("-backend", "auto")), 8);
+                                   parse_backend(args.value_or("-backend", "auto")), 8, args.flag("-float-binary"));
     const auto data = open_detection_data(args.positionals()[0], "valid", net->input_shape(),
                                           int(args.integer("-limit", 0, 1, 1 << 30)), args.flag("-skip-bad"));
     check_network_fits(*net, args.positionals()[1], *data);
@@ -233,13 +237,13 @@ void dump_detections(const std::string& dir, const std::string& image_path, Netw
 int run_test_detector(const std::vector<std::string>& argv) {
     const Args args("detector test", argv,
                     {{"-thresh", true}, {"-nms", true}, {"-out", true}, {"-threads", true}, {"-backend", true},
-                     {"-dump", true}});
+                     {"-dump", true}, {"-float-binary", false}});
     args.expect_positionals(4, 1 << 20, "a .data file, a cfg, weights (or none) and one or more images");
     const std::vector<std::string>& pos = args.positionals();
     const float thresh = number(args, "-thresh", 0.25f, 0.0f, 1.0f, "test");
     const float nms = number(args, "-nms", 0.45f, 0.0f, 1.0f, "test");
     const auto net = load_detector(pos[1], pos[2], int(args.integer("-threads", 0, 1, 1024)),
-                                   parse_backend(args.value_or("-backend", "auto")), 1);
+                                   parse_backend(args.value_or("-backend", "auto")), 1, args.flag("-float-binary"));
     const DataFile data = read_data_file(pos[0]);
     std::vector<std::string> names;
     if (!data.names.empty()) names = read_names(data.names);
@@ -247,8 +251,12 @@ int run_test_detector(const std::vector<std::string>& argv) {
     const std::size_t images = pos.size() - 3;
     for (std::size_t k = 0; k < images; ++k) {
         const std::string& path = pos[3 + k];
-        cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
-        if (image.empty()) throw Error(cat("lenet detector test: ", path, ": cannot read the image"));
+        cv::Mat image;
+        try {
+            image = read_image_file(path, cv::IMREAD_COLOR);
+        } catch (const Error& e) {
+            throw Error(cat("lenet detector test: ", e.what()));
+        }
         detect::Letterbox geometry;
         const detect::PlanarImage planar =
             detect::letterbox_darknet(detect::planar_from_mat(image, input.c), input.w, input.h, &geometry);

@@ -19,7 +19,8 @@ int run_export(const std::vector<std::string>& argv) {
     build.threads = 1;
     build.max_batch = 1;
     auto net = Network::from_cfg_file(cfg, build);
-    const std::uint64_t seen = net->load_weights(in);
+    // `none`: the cfg's random initialization (seed from [net]), as the detector commands take it.
+    const std::uint64_t seen = in == "none" ? 0 : net->load_weights(in);
     const std::size_t float_bytes = net->weights_bytes(seen, false).size();
     const std::string bytes = net->weights_bytes(seen, packed);
     net->save_weights(out, seen, packed);

@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
+#include "data/image.h"
 #include "data/image_list.h"
 #include "detect/letterbox.h"
 
@@ -14,9 +15,11 @@ namespace lenet {
 namespace {
 
 cv::Mat read_image(const std::string& path, const std::string& where) {
-    cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
-    if (image.empty()) throw Error(cat(where, ": ", path, ": cannot read the image"));
-    return image;
+    try {
+        return read_image_file(path, cv::IMREAD_COLOR);
+    } catch (const Error& e) {
+        throw Error(cat(where, ": ", e.what()));
+    }
 }
 
 }  // namespace

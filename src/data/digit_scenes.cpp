@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "data/image.h"
 #include "io/atomic_file.h"
 
 namespace lenet {
@@ -326,8 +327,12 @@ SceneGenerator::SceneGenerator(const Dataset& digits, SceneOptions options, std:
     if (digits_.count() == 0) throw Error("digit scenes: no digits to place");
     if (options_.size < 32) throw Error(cat("digit scenes: size ", options_.size, " is too small (at least 32)"));
     for (const std::string& path : options_.photos) {
-        cv::Mat photo = cv::imread(path, cv::IMREAD_COLOR);
-        if (photo.empty()) throw Error(cat(path, ": cannot read as a background photograph"));
+        cv::Mat photo;
+        try {
+            photo = read_image_file(path, cv::IMREAD_COLOR);
+        } catch (const Error& e) {
+            throw Error(cat(e.what(), " (a -photos background)"));
+        }
         cv::Mat f;
         photo.convertTo(f, CV_32FC3, 1.0 / 255.0);
         photos_.push_back(f);

@@ -36,20 +36,25 @@ bool has_supported_image_signature(const std::string& path) {
 
 }  // namespace
 
-std::vector<float> load_image_for_network(const std::string& path, Shape shape, bool invert, float background) {
+cv::Mat read_image_file(const std::string& path, int imread_flags) {
     if (!std::filesystem::exists(path)) throw Error(cat(path, ": no such file"));
     if (!has_supported_image_signature(path))
         throw Error(cat(path, ": byte offset 0: not a PNG, JPEG, BMP, PNM (PBM/PGM/PPM), TIFF or WebP image"));
-    if (shape.c != 1 && shape.c != 3)
-        throw Error(cat(path, ": the network takes ", shape.c, "-channel input; images give 1 or 3 channels"));
     cv::Mat image;
     try {
-        image = cv::imread(path, shape.c == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+        image = cv::imread(path, imread_flags);
     } catch (const cv::Exception& e) {
         throw Error(cat(path, ": cannot decode image: ", e.what()));
     }
     if (image.empty() || image.cols <= 0 || image.rows <= 0)
         throw Error(cat(path, ": cannot read as an image (unsupported format or damaged file)"));
+    return image;
+}
+
+std::vector<float> load_image_for_network(const std::string& path, Shape shape, bool invert, float background) {
+    if (shape.c != 1 && shape.c != 3)
+        throw Error(cat(path, ": the network takes ", shape.c, "-channel input; images give 1 or 3 channels"));
+    cv::Mat image = read_image_file(path, shape.c == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
     if (shape.c == 3) cv::cvtColor(image, image, cv::COLOR_BGR2RGB);
 
     // Letterbox: scale to fit, centre, fill the rest.

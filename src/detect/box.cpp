@@ -1,6 +1,7 @@
 #include "detect/box.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace lenet::detect {
@@ -36,21 +37,80 @@ std::vector<std::size_t> live_candidates(const std::vector<Detection>& detection
 }  // namespace
 
 void nms_sort(std::vector<Detection>& detections, float thresh) {
-    std::vector<std::size_t> order = live_candidates(detections);
+    const std::vector<std::size_t> live = live_candidates(detections);
     std::size_t classes = 0;
-    for (std::size_t i : order) classes = std::max(classes, detections[i].prob.size());
+    for (std::size_t i : live) classes = std::max(classes, detections[i].prob.size());
+    auto score = [&](std::size_t i, std::size_t k) {
+        return k < detections[i].prob.size() ? detections[i].prob[k] : 0.0f;
+    };
+    // Per class, only the candidates with a score take part: a zero one neither suppresses nor
+    // changes when suppressed, so leaving it out changes nothing. Their boxes and edges sit side by
+    // side; a pair whose edges do not overlap has intersection 0 or NaN (min - max of the same
+    // edges as in intersection()), so an IoU never above a thresh >= 0: it is skipped before
+    // iou(). A box with a NaN edge is always tested (iou() can still come out above thresh for it).
+    // The scores are zeroed once every class is done, so each sort sees the input's scores.
+    const int test_all = !(thresh >= 0);
+    std::vector<std::size_t> bucket;
+    constexpr std::size_t kBlock = 32;
+    std::vector<float> kept, left, right, top, bottom;
+    std::vector<int> meets, nan_edge;
+    std::vector<Box> boxes;
+    std::vector<std::pair<std::size_t, std::size_t>> zeroed;  // (candidate, class)
     for (std::size_t k = 0; k < classes; ++k) {
-        auto score = [&](std::size_t i) { return k < detections[i].prob.size() ? detections[i].prob[k] : 0.0f; };
-        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return score(a) > score(b); });
-        for (std::size_t i = 0; i < order.size(); ++i) {
-            if (score(order[i]) == 0) continue;
-            const Box& kept = detections[order[i]].box;
-            for (std::size_t j = i + 1; j < order.size(); ++j) {
-                Detection& other = detections[order[j]];
-                if (k < other.prob.size() && iou(kept, other.box) > thresh) other.prob[k] = 0;
+        bucket.clear();
+        for (std::size_t i : live)
+            if (score(i, k) != 0) bucket.push_back(i);
+        // Descending score; ties as one list stable-sorted in place class after class orders them:
+        // by the earlier classes' scores (the latest first), then input order.
+        std::stable_sort(bucket.begin(), bucket.end(), [&](std::size_t a, std::size_t b) {
+            for (std::size_t c = k + 1; c-- > 0;) {
+                const float sa = score(a, c), sb = score(b, c);
+                if (sa != sb) return sa > sb;
+            }
+            return a < b;
+        });
+        const std::size_t n = bucket.size();
+        kept.assign(n, 1.0f);
+        meets.resize(n);
+        nan_edge.resize(n);
+        boxes.resize(n);
+        left.resize(n);
+        right.resize(n);
+        top.resize(n);
+        bottom.resize(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const Box& box = detections[bucket[i]].box;
+            boxes[i] = box;
+            left[i] = box.left();
+            right[i] = box.right();
+            top[i] = box.top();
+            bottom[i] = box.bottom();
+            nan_edge[i] = std::isnan(left[i]) || std::isnan(right[i]) || std::isnan(top[i]) || std::isnan(bottom[i]);
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            if (kept[i] == 0) continue;  // suppressed: suppresses nothing
+            const float l = left[i], r = right[i], t = top[i], b = bottom[i];
+            const int all = test_all | nan_edge[i];
+            // Which later, unsuppressed boxes may meet box i, in blocks: the test is branch-free
+            // (it vectorizes), and a block where none does is passed over.
+            for (std::size_t start = i + 1; start < n; start += kBlock) {
+                const std::size_t end = std::min(n, start + kBlock);
+                int any = 0;
+                for (std::size_t j = start; j < end; ++j) {
+                    const int m = int(kept[j] != 0) & (all | nan_edge[j] | (int(left[j] < r) & int(right[j] > l) &
+                                                                            int(top[j] < b) & int(bottom[j] > t)));
+                    meets[j] = m;
+                    any |= m;
+                }
+                if (!any) continue;
+                for (std::size_t j = start; j < end; ++j)
+                    if (meets[j] && iou(boxes[i], boxes[j]) > thresh) kept[j] = 0;
             }
         }
+        for (std::size_t i = 0; i < n; ++i)
+            if (kept[i] == 0) zeroed.emplace_back(bucket[i], k);
     }
+    for (const auto& [i, k] : zeroed) detections[i].prob[k] = 0;
 }
 
 void nms_objectness(std::vector<Detection>& detections, float thresh) {

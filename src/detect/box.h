@@ -37,9 +37,12 @@ struct Detection {
 };
 
 // Darknet's do_nms_sort: candidates with objectness 0 take no part; for each class, candidates are
-// ordered by that class's score (descending; equal scores keep their input order, where Darknet's
-// qsort leaves ties in no defined order), and every lower-scored candidate whose box overlaps a kept
-// one by IoU > thresh gets that class's score set to 0. Unlike Darknet the vector is not reordered.
+// ordered by that class's score (descending; equal scores keep their input order in class 0, and
+// in class k are ordered by the scores of classes k-1, k-2, ..., then input order: one list
+// stable-sorted in place class after class, as Darknet sorts, whose qsort leaves ties in no defined
+// order), and every lower-scored candidate whose box overlaps a kept one by IoU > thresh gets that
+// class's score set to 0. Unlike Darknet the vector is not reordered. Cost: per class, a sort of the
+// candidates with that class's score and a test of the pairs among them whose boxes meet.
 void nms_sort(std::vector<Detection>& detections, float thresh);
 // Darknet's do_nms_obj: the same over objectness, class-agnostic; a suppressed candidate loses its
 // objectness and every class score.

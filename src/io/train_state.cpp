@@ -12,7 +12,7 @@ namespace lenet {
 
 namespace {
 constexpr char kMagic[4] = {'L', 'N', 'T', 'S'};
-constexpr std::uint32_t kVersion = 2;  // reads 1 too
+constexpr std::uint32_t kVersion = 3;  // reads 1 and 2 too
 
 template <class T>
 void put(std::string& bytes, T value) {
@@ -54,6 +54,7 @@ void save_train_state(const std::string& path, const TrainState& state) {
     bytes.append(reinterpret_cast<const char*>(state.moments.data()), state.moments.size() * sizeof(float));
     put<std::uint64_t>(bytes, state.lenet_only.size());
     bytes.append(reinterpret_cast<const char*>(state.lenet_only.data()), state.lenet_only.size() * sizeof(float));
+    put<double>(bytes, state.best_map);
     const auto crc = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
     put<std::uint32_t>(bytes, crc);
     write_file_atomically(path, bytes);
@@ -75,7 +76,7 @@ std::optional<TrainState> load_train_state(const std::string& path) {
         throw Error(cat(path, ": byte offset 0: not a lenet training state file"));
     in.get<std::uint32_t>("magic");
     const auto version = in.get<std::uint32_t>("version");
-    if (version != 1 && version != kVersion) throw Error(cat(path, ": byte offset 4: unsupported version ", version));
+    if (version < 1 || version > kVersion) throw Error(cat(path, ": byte offset 4: unsupported version ", version));
     TrainState state;
     state.seen = in.get<std::uint64_t>("seen");
     state.updates = in.get<std::uint64_t>("updates");
@@ -91,6 +92,7 @@ std::optional<TrainState> load_train_state(const std::string& path) {
     };
     read_array(state.moments, "moments");
     if (version >= 2) read_array(state.lenet_only, "layer values");
+    if (version >= 3) state.best_map = in.get<double>("best mAP");
     const std::size_t body = in.offset();
     const auto stored = in.get<std::uint32_t>("checksum");
     const auto actual = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), uInt(body)));

@@ -1,9 +1,11 @@
 // The training state kept beside a checkpoint's .weights (same name + ".state"): where training
 // stood and the optimizer's moments, so a resumed run continues exactly. Written atomically, with a
 // CRC-32 over the contents; a state whose `seen` differs from its .weights is not used.
-//   "LNTS", u32 version (2), u64 seen, u64 updates, u64 seed, u32 adam, u64 n, n x f32 moments,
-//   u64 m, m x f32 lenet-only layer arrays ([batchnorm] biases, which .weights cannot hold), u32 crc
-// Version 1 (still read) ends after the moments.
+//   "LNTS", u32 version (3), u64 seen, u64 updates, u64 seed, u32 adam, u64 n, n x f32 moments,
+//   u64 m, m x f32 lenet-only layer arrays ([batchnorm] biases, which .weights cannot hold),
+//   f64 best mAP@0.5 of the run so far (a detector's; -1: none), u32 crc
+// Versions 1 (ends after the moments) and 2 (ends after the lenet-only arrays) are still read,
+// with no best mAP.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -19,6 +21,9 @@ struct TrainState {
     bool adam = false;
     std::vector<float> moments;
     std::vector<float> lenet_only;  // Network::lenet_only_values()
+    // A detector run's best validation mAP@0.5 so far, the one its <cfg>_best.weights scored; -1
+    // when there is none (a classifier, no epoch evaluated yet, or a file older than version 3).
+    double best_map = -1;
 };
 
 std::string state_path_for(const std::string& weights_path);

@@ -193,6 +193,7 @@ public:
 
 private:
     bool resume();
+    void restore_best_map(const std::string& start_weights, const std::optional<TrainState>& state);
     void prepare_outputs();
     float step(BatchFeed& feed);
     void end_epoch();
@@ -212,7 +213,7 @@ private:
     long long update_ = 0, epoch_ = 0;
     // This run's figures.
     double train_seconds_ = 0, last_accuracy_ = -1;  // a detector's: mAP@0.5
-    double best_map_ = -1;
+    double best_map_ = -1;  // the run's best valid mAP@0.5, resumed runs included (-1: none yet)
     std::uint64_t trained_images_ = 0;
     // The current epoch's.
     Clock::time_point epoch_start_;
@@ -220,11 +221,15 @@ private:
     long long epoch_images_ = 0;
 };
 
-Trainer::Trainer(const TrainConfig& config) : config_(config) {
+BuildOptions training_build(const TrainConfig& config) {
     BuildOptions build;
     build.threads = config.threads;
     build.backend = config.backend;
-    net_ = Network::from_cfg_file(config.cfg_path, build);
+    return build;
+}
+
+Trainer::Trainer(const TrainConfig& config) : config_(config) {
+    net_ = Network::from_cfg_file(config.cfg_path, training_build(config));
     NetOptions& options = net_->options();
     // Every output layer with a loss trains the network (a detector's [yolo] heads).
     for (int index : net_->output_layers())
@@ -282,6 +287,7 @@ bool Trainer::resume() {
                       << (state ? " (its .state does not match: optimizer restarts)" : " (no .state: optimizer restarts)")
                       << "\n";
         }
+        if (config_.detection && !config_.clear) restore_best_map(start_weights, state);
     }
     if (update_ >= plan_.total_updates) {
         std::cout << "nothing to do: " << update_ << " of " << plan_.total_updates << " updates already done\n";
@@ -289,6 +295,29 @@ bool Trainer::resume() {
     }
     epoch_ = plan_.epoch_of(update_);
     return true;
+}
+
+// A detector run that continues from its own backup folder keeps its best mAP@0.5, so that
+// <cfg>_best.weights is replaced only by a better epoch: from the checkpoint's .state, or, where
+// that records none (a .state older than version 3, or one that does not match), by scoring
+// <cfg>_best.weights again, on a network built as this one.
+void Trainer::restore_best_map(const std::string& start_weights, const std::optional<TrainState>& state) {
+    namespace fs = std::filesystem;
+    const std::string best = checkpoint_path(config_, "best");
+    fs::path folder = fs::path(start_weights).parent_path();
+    if (folder.empty()) folder = ".";
+    std::error_code ec;
+    if (!fs::exists(best) || !fs::equivalent(folder, config_.backup_dir, ec)) return;
+    if (state && state->seen == seen_ && std::isfinite(state->best_map) && state->best_map >= 0) {
+        best_map_ = state->best_map;
+        std::printf("best valid mAP@0.5 so far: %.4f (%s)\n", best_map_, best.c_str());
+        return;
+    }
+    auto scorer = Network::from_cfg_file(config_.cfg_path, training_build(config_));
+    scorer->load_weights(best);
+    best_map_ = evaluate_detections(*scorer, *test_set_).map50.map;
+    std::printf("best valid mAP@0.5 so far: %.4f (%s, scored again: no mAP recorded in %s)\n", best_map_, best.c_str(),
+                state_path_for(start_weights).c_str());
 }
 
 void Trainer::prepare_outputs() {
@@ -310,7 +339,7 @@ void Trainer::save_checkpoint(const std::string& path) {
     // detects, never a newer .weights with an older, accepted state.
     const NetOptions& options = net_->options();
     save_train_state(state_path_for(path), {seen_, std::uint64_t(update_), options.seed, options.adam,
-                                            optimizer_->state(), net_->lenet_only_values()});
+                                            optimizer_->state(), net_->lenet_only_values(), best_map_});
     net_->save_weights(path, seen_);
 }
 
@@ -391,11 +420,16 @@ void Trainer::end_detector_epoch(Clock::time_point epoch_start, Clock::time_poin
                       eval.coco.map50_95, epoch_elapsed, train_seconds_, eval_seconds, rate);
         log_ << line << std::flush;
     }
-    save_checkpoint(checkpoint_path(config_, "last"));
+    // The best weights before the checkpoint whose .state records their mAP: a crash between the
+    // two leaves the previous checkpoint and its best mAP, so the resumed run redoes this epoch and
+    // saves these weights again (the other order could record a best that was never written).
     if (best) {
         best_map_ = eval.map50.map;
-        net_->save_weights(checkpoint_path(config_, "best"), seen_);
+        const std::string path = checkpoint_path(config_, "best");
+        net_->save_weights(path, seen_);
+        save_lenet_only_state(path, seen_, net_->lenet_only_values());  // [batchnorm] biases
     }
+    save_checkpoint(checkpoint_path(config_, "last"));
 }
 
 int Trainer::run() {

@@ -25,7 +25,8 @@ struct TrainConfig {
     bool resume = false;                  // continue from backup/<name>_last.weights if present
     // A detector (`lenet detector train`): data_path is a Darknet detection .data file (train= and
     // valid= lists with YOLO label files); each epoch is scored by mAP@0.5 on valid=, and the best
-    // so far in this run is saved as <cfg stem>_best.weights.
+    // so far in this run (resumes from the same backup folder included: the .state keeps the best
+    // mAP) is saved as <cfg stem>_best.weights.
     bool detection = false;
     bool skip_bad_labels = false;
 };
