@@ -8,28 +8,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli_helpers.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-    int exit_code;
-    std::string out, err;
-};
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-Run lenet(const fs::path& dir, const std::string& arguments) {
-    const std::string command = "'" LENET_BINARY "' " + arguments + " >'" + (dir / "out.txt").string() + "' 2>'" +
-                                (dir / "err.txt").string() + "'";
-    const int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, slurp(dir / "out.txt"), slurp(dir / "err.txt")};
-}
+using lenet_test::Run;
+using lenet_test::slurp;
+Run lenet(const fs::path& dir, const std::string& arguments) { return lenet_test::run_lenet(dir, arguments); }
 
 }  // namespace
 

@@ -11,30 +11,16 @@
 #include <optional>
 #include <sstream>
 
+#include "cli_helpers.h"
 #include "io/train_state.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-    int exit_code;
-    std::string out, err;
-};
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-Run run_lenet(const fs::path& dir, const std::string& arguments) {
-    const std::string command = "'" LENET_BINARY "' " + arguments + " >'" + (dir / "out.txt").string() + "' 2>'" +
-                                (dir / "err.txt").string() + "'";
-    const int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, slurp(dir / "out.txt"), slurp(dir / "err.txt")};
-}
+using lenet_test::Run;
+using lenet_test::slurp;
+using lenet_test::run_lenet;
 
 // The number after `key` in `text` (its last occurrence), or -1.
 double number_after(const std::string& text, const std::string& key) {
