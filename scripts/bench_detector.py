@@ -2,7 +2,7 @@
 """The digit detectors' benchmark: validation mAP against training time, and time per iteration.
 
     scripts/bench_detector.py [--minutes 60] [--threads 2] [--concurrent]
-                              [--train-count 4000] [--valid-count 500] [--out results/bench_detector]
+                              [--train-count 6000] [--valid-count 500] [--out results/bench_detector]
                               [--cfg cfg/yolo_digits.cfg --cfg cfg/yolo_digits_xnor.cfg]
                               [--iter-pairs 5] [--skip-train] [--skip-iter] [--report-only]
 
@@ -216,7 +216,7 @@ def main():
     parser.add_argument("--minutes", type=float, default=60)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--concurrent", action="store_true")
-    parser.add_argument("--train-count", type=int, default=4000)
+    parser.add_argument("--train-count", type=int, default=6000)
     parser.add_argument("--valid-count", type=int, default=500)
     parser.add_argument("--out", default=os.path.join(ROOT, "results", "bench_detector"))
     parser.add_argument("--cfg", action="append")
