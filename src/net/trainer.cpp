@@ -435,7 +435,6 @@ void Trainer::end_detector_epoch(Clock::time_point epoch_start, Clock::time_poin
 int Trainer::run() {
     if (!resume()) return 0;
     prepare_outputs();
-    const StopOnSignals stop_on_signals;
 
     std::cout << net_->summary_table();
     std::cout << "training " << config_.cfg_path << " on " << train_set_->count() << " images (" << test_set_->count()
@@ -501,6 +500,8 @@ std::string checkpoint_path(const TrainConfig& config, const std::string& suffix
 }
 
 int train(const TrainConfig& config) {
+    // Before the data loads, so that a signal at any point still ends with a checkpoint.
+    const StopOnSignals stop_on_signals;
     Trainer trainer(config);
     return trainer.run();
 }
