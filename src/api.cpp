@@ -14,7 +14,8 @@
 
 namespace lenet {
 
-const char* version() { return "0.1.0"; }
+// CMakeLists.txt passes project()'s version, so the library and its package config agree.
+const char* version() { return LENET_VERSION; }
 
 struct Model::Impl {
     std::unique_ptr<Network> net;

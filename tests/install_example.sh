@@ -50,7 +50,9 @@ cfg=$src/tests/cfg/test_yolo_tiny.cfg
     >"$work/example.txt"
 "$prefix/bin/lenet" detector test "$work/digits.data" "$cfg" none "$work/scene.pgm" -thresh 0.26 -threads 1 \
     >"$work/cli.txt"
-grep -q "input 96x96x1, 10 classes" "$work/example.txt" || { cat "$work/example.txt"; exit 1; }
+# The version the library reports is the package's.
+version=$(sed -n 's/^set(PACKAGE_VERSION "\(.*\)")$/\1/p' "$prefix"/lib*/cmake/lenet/lenetConfigVersion.cmake)
+grep -q "^lenet $version, input 96x96x1, 10 classes$" "$work/example.txt" || { echo "version $version"; cat "$work/example.txt"; exit 1; }
 
 # Same boxes, in the same order: class names, scores (the CLI prints whole percents) and corners
 # (the CLI prints them rounded and unclipped; the API clips them to the image).

@@ -60,7 +60,8 @@ private:
 };
 
 // One detected object. Corners are in pixels of the image passed in (not the network input),
-// clipped to it: 0 <= left <= right <= width, 0 <= top <= bottom <= height.
+// clipped to it as Darknet does: 0 <= left <= right <= width, 0 <= top <= bottom <= height (a box
+// that lies in the letterbox's padding clips to zero width or height).
 struct Detection {
     int class_id = 0;
     float score = 0;  // objectness times the class probability, in (thresh, 1]
