@@ -4,15 +4,19 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "cfg/cfg.h"
+#include "cli_helpers.h"
 #include "core/error.h"
 #include "detect/detector.h"
 #include "lenet/lenet.h"
@@ -216,5 +220,40 @@ TEST_CASE("public Detector: class names from a file, from set_names, or numbers"
     CHECK(detector->class_name(9) == "j");
     CHECK_THROWS_WITH(detector->set_names(std::vector<std::string>(11, "x")), Catch::Matchers::Contains("11 names for 10 classes"));
     CHECK(detector->class_name(9) == "j");  // a refused set_names changes nothing
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("public Detector: the boxes `lenet detector test` prints", "[api]") {
+    const std::string dir = temp_dir("lenet_api_cli_");
+    write_text(dir + "/digits.names", "zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n");
+    write_text(dir + "/digits.data", "classes=10\nnames=" + dir + "/digits.names\n");
+    REQUIRE(cv::imwrite(dir + "/scene.png", scene()));
+    const lenet_test::Run run = lenet_test::run_lenet(
+        dir, "detector test '" + dir + "/digits.data' '" + kTinyDetector + "' none '" + dir + "/scene.png' -thresh 0.26 -threads 1");
+    REQUIRE(run.exit_code == 0);
+
+    auto detector = lenet::Detector::load(kTinyDetector, "none", 1, dir + "/digits.names");
+    const std::vector<lenet::Detection> boxes = detector->detect_file(dir + "/scene.png", kThresh, 0.45f);
+    REQUIRE(!boxes.empty());
+    // The CLI prints whole percents and whole pixels, unclipped; the API clips to the 160x120 image.
+    std::istringstream lines(run.out);
+    std::string line;
+    std::size_t k = 0;
+    while (std::getline(lines, line)) {
+        char name[64];
+        float percent = 0, left = 0, top = 0, right = 0, bottom = 0;
+        if (std::sscanf(line.c_str(), "%63[^:]: %f%%  left %f top %f right %f bottom %f", name, &percent, &left, &top,
+                        &right, &bottom) != 6)
+            continue;
+        REQUIRE(k < boxes.size());
+        const lenet::Detection& d = boxes[k++];
+        CHECK(detector->class_name(d.class_id) == name);
+        CHECK(std::abs(100.0f * d.score - percent) <= 0.5f + 1e-4f);
+        CHECK(std::abs(d.left - std::clamp(left, 0.0f, 160.0f)) <= 0.5f + 1e-3f);
+        CHECK(std::abs(d.top - std::clamp(top, 0.0f, 120.0f)) <= 0.5f + 1e-3f);
+        CHECK(std::abs(d.right - std::clamp(right, 0.0f, 160.0f)) <= 0.5f + 1e-3f);
+        CHECK(std::abs(d.bottom - std::clamp(bottom, 0.0f, 120.0f)) <= 0.5f + 1e-3f);
+    }
+    CHECK(k == boxes.size());
     std::filesystem::remove_all(dir);
 }
