@@ -77,6 +77,12 @@ awk -v w=$W -v h=$H '
     }' "$work/cli.txt" "$work/example.txt" || { cat "$work/cli.txt" "$work/example.txt"; exit 1; }
 grep -q "^$(grep -c ' left ' "$work/cli.txt") boxes$" "$work/example.txt"
 
+# An application sees lenet's errors as exceptions naming the file.
+if "$work/example/detect_image" "$work/missing.cfg" none "$work/scene.pgm" 2>"$work/error.txt"; then
+    echo "a missing cfg did not fail" >&2; exit 1
+fi
+grep -q "missing.cfg: cannot open" "$work/error.txt" || { cat "$work/error.txt"; exit 1; }
+
 # The classifier handle too: ten scores that sum to 1.
 "$work/example/detect_image" -classify "$src/cfg/lenet.cfg" none "$work/scene.pgm" >"$work/classify.txt"
 awk '/^class [0-9]+: / { n++; s += $3 } END { if (n != 10 || s < 0.999 || s > 1.001) { print n " scores, sum " s; exit 1 } }' \

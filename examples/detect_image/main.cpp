@@ -13,6 +13,18 @@
 
 namespace {
 
+// std::stof alone would report just "stof"; say which option and value.
+float number(const std::string& key, const std::string& value) {
+    std::size_t used = 0;
+    float v = 0;
+    try {
+        v = std::stof(value, &used);
+    } catch (const std::exception&) {
+    }
+    if (used == 0 || used != value.size()) throw std::runtime_error(key + " " + value + ": expected a number");
+    return v;
+}
+
 int classify(const std::string& cfg, const std::string& weights, const std::string& image) {
     const auto model = lenet::Model::load(cfg, weights == "none" ? "" : weights);
     const std::vector<float> scores = model->predict_file(image);
@@ -39,10 +51,10 @@ int main(int argc, char** argv) {
             if (i + 1 == args.size()) throw std::runtime_error(args[i] + ": expected a value after it");
             const std::string& key = args[i];
             const std::string& value = args[++i];
-            if (key == "-thresh") thresh = std::stof(value);
-            else if (key == "-nms") nms = std::stof(value);
+            if (key == "-thresh") thresh = number(key, value);
+            else if (key == "-nms") nms = number(key, value);
             else if (key == "-names") names = value;
-            else if (key == "-threads") threads = std::stoi(value);
+            else if (key == "-threads") threads = int(number(key, value));
             else throw std::runtime_error(key + ": unknown option");
         }
         const auto detector = lenet::Detector::load(args[0], args[1], threads, names);
