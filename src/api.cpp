@@ -2,7 +2,6 @@
 // detect::Detector.
 #include "lenet/lenet.h"
 
-
 #include <opencv2/imgcodecs.hpp>
 
 #include "data/image.h"
