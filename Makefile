@@ -2,6 +2,8 @@
 # make itself first on a bare machine.
 #   make          install missing Debian packages, build Release into build/
 #   make train    ... then fetch MNIST and train cfg/lenet.cfg on it
+#   make install  ... then install it (PREFIX=dir, else CMAKE_INSTALL_PREFIX): bin/lenet, the header,
+#                 the library and its CMake package (README: Embedding lenet)
 #   make test     ... then fetch MNIST and run every test, then the whole suite again built with
 #                 AddressSanitizer + UndefinedBehaviorSanitizer (what .ci/run runs)
 BUILD ?= build
@@ -9,7 +11,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build data train test test-fast sanitize clean
+.PHONY: all deps build install data train test test-fast sanitize clean
 
 all: build
 
@@ -19,6 +21,9 @@ deps:
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
+
+install: build
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 data:
 	@scripts/get_mnist.sh data/mnist

@@ -7,7 +7,7 @@
 #include "layers/yolo.h"
 #include "net/network.h"
 
-namespace lenet {
+namespace lenet::detect {
 
 Detector::Detector(const std::string& cfg, const std::string& weights, const DetectorOptions& options) {
     BuildOptions build;
@@ -64,4 +64,4 @@ std::vector<FoundBox> Detector::detect(const cv::Mat& image, float thresh, float
     return to_pixels(run(input, thresh, nms), geometry, thresh);
 }
 
-}  // namespace lenet
+}  // namespace lenet::detect

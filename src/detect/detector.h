@@ -1,7 +1,7 @@
 // A detector ready to run on images: a network with [yolo] layers built for inference from a cfg
 // and weights, and the per-image path Darknet users know (letterbox, forward, decode, per-class
 // NMS, boxes mapped back to the image). Shared by `lenet detector test`, `lenet detect` and the
-// public lenet::Detector.
+// public lenet::Detector (include/lenet/lenet.h), which is why this one lives in lenet::detect.
 #pragma once
 #include <memory>
 #include <string>
@@ -30,6 +30,8 @@ struct FoundBox {
     float score = 0;
     float left = 0, top = 0, right = 0, bottom = 0;
 };
+
+namespace detect {
 
 class Detector {
 public:
@@ -60,5 +62,7 @@ public:
 private:
     std::unique_ptr<Network> net_;
 };
+
+}  // namespace detect
 
 }  // namespace lenet
