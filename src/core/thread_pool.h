@@ -21,6 +21,9 @@ public:
     ThreadPool& operator=(const ThreadPool&) = delete;
 
     int size() const { return static_cast<int>(workers_.size()) + 1; }
+    // Work (in element operations) below which waking the workers costs more than it saves:
+    // layers run such steps on the calling thread.
+    static constexpr double kMinSplitWork = double(1 << 18);
 
     // Calls body(begin, end, chunk) for `chunks` contiguous ranges of [0, count) (chunks defaults to
     // the pool size, and is capped by count). The calling thread runs chunk 0. Exceptions thrown by a

@@ -67,8 +67,23 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
         ops.normalize(x_.data(), mean_.data(), variance_.data(), pass.batch, filters_, spatial(), x_norm_.data());
         ops.copy(x_norm_.data(), total, pass.output);
     } else {
-        ops.normalize_rolling(pass.output, rolling_mean_.data(), rolling_variance_.data(), pass.batch, filters_, spatial(),
-                      pass.output);
+        // Inference: normalize, scale, bias and activate each (image, filter) row while it is in
+        // cache, rows split over the pool (elementwise: the same results as whole-batch ops).
+        const auto rows = [&](std::size_t begin, std::size_t end, int) {
+            for (std::size_t r = begin; r < end;) {
+                const std::size_t f = r % std::size_t(filters_);
+                const std::size_t count = std::min(end - r, std::size_t(filters_) - f);
+                float* x = pass.output + r * std::size_t(spatial());
+                ops.normalize_rolling(x, rolling_mean_.data() + f, rolling_variance_.data() + f, 1, int(count), spatial(),
+                                      x);
+                ops.scale_add_bias(x, scales_.data() + f, biases_.data() + f, 1, int(count), spatial());
+                ops.activate_single(activation_, x, count * std::size_t(spatial()));
+                r += count;
+            }
+        };
+        const int chunks = double(total) >= ThreadPool::kMinSplitWork ? pass.compute.pool->size() : 1;
+        pass.compute.pool->parallel_for(std::size_t(pass.batch) * std::size_t(filters_), rows, chunks);
+        return;
     }
     ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_, spatial());
     ops.activate(pass.compute, activation_, pass.output, total);
