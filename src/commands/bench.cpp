@@ -203,14 +203,15 @@ void bench_binary_layers(const std::string& cfg, BuildOptions build, Network& ne
 
 // Inference only (-infer, and detector cfgs, whose training step at full size would dominate the
 // run): per-layer forward medians of the net as built (XNOR layers bit-packed) and, when it has
-// XNOR layers, of the float simulation of the same net, run alternately; whole-pass medians too.
-int bench_inference(const std::string& cfg, BuildOptions build, int iterations, bool json) {
+// XNOR layers (unless -packed-only), of the float simulation of the same net, run alternately;
+// whole-pass medians too.
+int bench_inference(const std::string& cfg, BuildOptions build, int iterations, bool json, bool with_simulation) {
     build.inference = true;
     auto net = Network::from_cfg_file(cfg, build);
     bool has_xnor = false;
     for (int i = 0; i < net->layer_count(); ++i) has_xnor |= net->layer(i).binary_weights().binary_inputs;
     std::unique_ptr<Network> simulated;
-    if (has_xnor) {
+    if (has_xnor && with_simulation) {
         BuildOptions float_build = build;
         float_build.packed_binary = false;
         simulated = Network::from_cfg_file(cfg, float_build);
@@ -287,7 +288,7 @@ bool has_yolo(const std::string& cfg) {
 int run_bench(const std::vector<std::string>& argv) {
     const Args args("bench", argv,
                     {{"-batch", true}, {"-iters", true}, {"-threads", true}, {"-backend", true}, {"-json", false},
-                     {"-gemm", true}, {"-xnor", true}, {"-infer", false}});
+                     {"-gemm", true}, {"-xnor", true}, {"-infer", false}, {"-packed-only", false}});
     const int threads = int(args.integer("-threads", 0, 1, 1024));
     const Backend backend = parse_backend(args.value_or("-backend", "auto"));
     const int iterations = int(args.integer("-iters", 20, 1, 1 << 20));
@@ -306,7 +307,7 @@ int run_bench(const std::vector<std::string>& argv) {
     build.backend = backend;
     build.max_batch = int(args.integer("-batch", 0, 1, 1 << 16));
     if (args.flag("-infer") || has_yolo(args.positionals()[0]))
-        return bench_inference(args.positionals()[0], build, iterations, json);
+        return bench_inference(args.positionals()[0], build, iterations, json, !args.flag("-packed-only"));
     auto net = Network::from_cfg_file(args.positionals()[0], build);
     const int batch = net->max_batch();
     const std::size_t outputs = net->output_shape().size();
