@@ -230,7 +230,10 @@ void check_col2im(const k::Ops& ops, Rng& rng) {
 }
 
 const k::PoolGeometry kPools[] = {
-    {3, 7, 9, 2, 2, 0}, {2, 8, 5, 2, 2, 1}, {5, 13, 13, 3, 2, 1}, {1, 4, 4, 2, 2, 0}, {16, 27, 26, 2, 2, 0}};
+    {3, 7, 9, 2, 2, 0}, {2, 8, 5, 2, 2, 1}, {5, 13, 13, 3, 2, 1}, {1, 4, 4, 2, 2, 0}, {16, 27, 26, 2, 2, 0},
+    // size 2, stride 1 (yolov3-tiny's layer 11 is 13x13 with padding 1), odd and narrow widths
+    {5, 13, 13, 2, 1, 1}, {3, 9, 11, 2, 1, 0}, {2, 6, 17, 2, 1, 1}, {3, 5, 3, 2, 1, 1}, {1, 1, 9, 2, 1, 1},
+    {2, 10, 9, 2, 1, 0}};
 
 std::size_t pool_out(const k::PoolGeometry& g, int batch) {
     return std::size_t(batch) * g.channels * std::size_t(g.out_h()) * std::size_t(g.out_w());

@@ -38,6 +38,7 @@ void col2im_add(const ConvGeometry& g, const float* columns, float* image) {
 
 void maxpool_forward(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax) {
     if (is_maxpool_2x2s2(g)) return maxpool_2x2s2_avx2(g, batch, in, out, argmax);
+    if (is_maxpool_2x2s1(g)) return maxpool_2x2s1_avx2(g, batch, in, out, argmax);
     maxpool_forward_reference(g, batch, in, out, argmax);
 }
 void maxpool_backward_set(const PoolGeometry& g, int batch, const float* delta, const std::int32_t* argmax,
