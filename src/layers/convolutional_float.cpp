@@ -15,6 +15,7 @@
 #include "kernels/ops/batchnorm.h"
 #include "kernels/ops/binarize.h"
 #include "kernels/ops/channels_last.h"
+#include "kernels/ops/conv_direct.h"
 #include "kernels/ops/conv_pool.h"
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pooled_gradient.h"
@@ -30,6 +31,11 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
     const std::size_t in_size = input_.size(), out_size = output_.size();
     const bool fuse_bias = !batch_normalize_;
     float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;
+    if (!pass.train && ops.conv_direct_fits(geometry_, filters_) &&
+        kernels::conv_direct_scratch_floats(geometry_, kDirectRows) <= thread_floats()) {
+        direct_forward(pass);
+        return;
+    }
     if (pass.batch < pass.compute.pool->size()) {
         // Too few images to share out: one at a time, the GEMM split over the pool.
         for (std::size_t b = 0; b < std::size_t(pass.batch); ++b) {
@@ -87,6 +93,37 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
     }
     ops.scale_add_bias(pass.output, scales_.data(), biases_.data(), pass.batch, filters_, spatial());
     ops.activate(pass.compute, activation_, pass.output, total);
+}
+
+// Inference through the direct kernel: blocks of output rows (images and rows shared out as they
+// come), each convolved, normalized, biased and activated while in cache. Elementwise after the
+// convolution, so the results equal the whole-image path's.
+void ConvolutionalLayer::direct_forward(const ForwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
+    const int out_h = output_.h, out_w = output_.w;
+    const std::size_t blocks_per_image = std::size_t((out_h + kDirectRows - 1) / kDirectRows);
+    const auto blocks = [&](std::size_t begin, std::size_t end, int thread) {
+        float* scratch = pass.workspace + std::size_t(thread) * thread_floats();
+        for (std::size_t block = begin; block < end; ++block) {
+            const std::size_t b = block / blocks_per_image;
+            const int first = int(block % blocks_per_image) * kDirectRows, last = std::min(out_h, first + kDirectRows);
+            float* out = pass.output + b * output_.size();
+            ops.conv_direct(geometry_, filters_, weights_.data(), pass.input + b * input_.size(), out, first, last,
+                            scratch);
+            const std::size_t n = std::size_t(last - first) * std::size_t(out_w);
+            for (int f = 0; f < filters_; ++f) {
+                float* x = out + std::size_t(f) * std::size_t(spatial()) + std::size_t(first) * std::size_t(out_w);
+                if (batch_normalize_) {
+                    ops.normalize_rolling(x, rolling_mean_.data() + f, rolling_variance_.data() + f, 1, 1, int(n), x);
+                    ops.scale_add_bias(x, scales_.data() + f, biases_.data() + f, 1, 1, int(n));
+                } else {
+                    ops.scale_add_bias(x, nullptr, biases_.data() + f, 1, 1, int(n));
+                }
+                ops.activate_single(activation_, x, n);
+            }
+        }
+    };
+    pass.compute.pool->parallel_dynamic(std::size_t(pass.batch) * blocks_per_image, 1, blocks);
 }
 
 void ConvolutionalLayer::float_backward(const BackwardPass& pass) {

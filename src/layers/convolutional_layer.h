@@ -58,6 +58,9 @@ private:
     // im2col + GEMM per image, batch norm over the batch (convolutional_float.cpp).
     void float_forward(const ForwardPass& pass);
     void float_backward(const BackwardPass& pass);
+    // Inference through ops.conv_direct, kDirectRows output rows at a time.
+    static constexpr int kDirectRows = 8;
+    void direct_forward(const ForwardPass& pass);
 
     // Fused with the max pool: pass.output is the pool's output. Each image's convolution output
     // lives only in per-thread scratch, in cache while it is pooled; argmax_ remembers the winners.

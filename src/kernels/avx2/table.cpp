@@ -119,6 +119,8 @@ Ops make_table() {
     t.maxpool_backward_set = maxpool_backward_set;
     t.conv_maxpool_direct_fits = conv_maxpool_direct_fits;
     t.conv_maxpool_direct = conv_maxpool_direct_avx2;
+    t.conv_direct_fits = conv_direct_fits;
+    t.conv_direct = conv_direct_avx2;
     t.pooled_weight_gradient = pooled_weight_gradient_avx2;
     t.to_channels_last = to_channels_last;
     t.from_channels_last = from_channels_last;

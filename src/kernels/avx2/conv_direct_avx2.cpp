@@ -1,0 +1,84 @@
+// Direct stride-1 convolution with AVX2 (kernels/ops/conv_direct.h). Register tile: 4 filters x 3
+// vectors of 8 positions along an output row (12 accumulators): per tap 3 input loads and 4
+// broadcast weights for 12 FMAs. Each accumulator starts at 0 and takes the taps in order, as the
+// GEMM's does, so the results are the same bits. The padded rows a range reads are copied once.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include "kernels/avx2/avx2.h"
+#include "kernels/ops/conv_direct.h"
+
+namespace lenet::kernels {
+namespace {
+
+constexpr int kF = 4;
+
+// Outputs x0 .. x0 + 8 NV of one row for filters f .. f + 3: `in` is the padded input at the row's
+// first tap row and column x0, offsets[t] tap t's place relative to it, `w` filter f's weights.
+// One flat loop over the taps keeps the accumulators in registers (nested channel and kernel loops
+// made GCC spill them); not inlined for the same reason.
+template <int NV>
+[[gnu::noinline]] void conv_block(const float* in, const std::ptrdiff_t* offsets, const float* w, int taps, float* out,
+                                  std::size_t spatial) {
+    __m256 acc[kF][NV];
+    for (int f = 0; f < kF; ++f)
+        for (int v = 0; v < NV; ++v) acc[f][v] = _mm256_setzero_ps();
+    const std::size_t stride = std::size_t(taps);
+    for (int t = 0; t < taps; ++t) {
+        const float* x = in + offsets[t];
+        __m256 xs[NV];
+        for (int v = 0; v < NV; ++v) xs[v] = _mm256_loadu_ps(x + 8 * v);
+        for (int f = 0; f < kF; ++f) {
+            const __m256 b = _mm256_broadcast_ss(w + std::size_t(f) * stride + std::size_t(t));
+            for (int v = 0; v < NV; ++v) acc[f][v] = _mm256_fmadd_ps(b, xs[v], acc[f][v]);
+        }
+    }
+    for (int f = 0; f < kF; ++f)
+        for (int v = 0; v < NV; ++v) _mm256_storeu_ps(out + std::size_t(f) * spatial + 8 * v, acc[f][v]);
+}
+
+}  // namespace
+
+void conv_direct_avx2(const ConvGeometry& g, int filters, const float* weights, const float* image, float* out,
+                      int first_row, int last_row, float* scratch) {
+    if (first_row >= last_row) return;
+    const int ow = g.out_w(), pw = g.width + 2 * g.pad, taps = g.channels * g.size * g.size;
+    const int rows = last_row - first_row + g.size - 1;  // padded input rows read
+    const std::size_t plane = std::size_t(rows) * std::size_t(pw);
+    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(ow);
+    for (int c = 0; c < g.channels; ++c)
+        for (int r = 0; r < rows; ++r) {
+            float* line = scratch + std::size_t(c) * plane + std::size_t(r) * std::size_t(pw);
+            const int iy = first_row + r - g.pad;
+            if (iy < 0 || iy >= g.height) {
+                std::fill(line, line + pw, 0.0f);
+                continue;
+            }
+            std::fill(line, line + g.pad, 0.0f);
+            std::memcpy(line + g.pad, image + (std::size_t(c) * std::size_t(g.height) + std::size_t(iy)) * std::size_t(g.width),
+                        std::size_t(g.width) * sizeof(float));
+            std::fill(line + g.pad + g.width, line + pw, 0.0f);
+        }
+    std::ptrdiff_t offsets[kConvDirectMaxTaps];
+    for (int c = 0, t = 0; c < g.channels; ++c)
+        for (int ky = 0; ky < g.size; ++ky)
+            for (int kx = 0; kx < g.size; ++kx, ++t)
+                offsets[t] = std::ptrdiff_t(std::size_t(c) * plane + std::size_t(ky) * std::size_t(pw)) + kx;
+    for (int y = first_row; y < last_row; ++y) {
+        const float* in_row = scratch + std::size_t(y - first_row) * std::size_t(pw);
+        for (int f = 0; f < filters; f += kF) {
+            const float* w = weights + std::size_t(f) * std::size_t(taps);
+            float* o = out + std::size_t(f) * spatial + std::size_t(y) * std::size_t(ow);
+            int x = 0;
+            for (; x + 24 <= ow; x += 24) conv_block<3>(in_row + x, offsets, w, taps, o + x, spatial);
+            for (; x + 8 <= ow; x += 8) conv_block<1>(in_row + x, offsets, w, taps, o + x, spatial);
+            // A ragged tail: one more block ending at the row's end, recomputing the same values.
+            if (x < ow) conv_block<1>(in_row + ow - 8, offsets, w, taps, o + ow - 8, spatial);
+        }
+    }
+}
+
+}  // namespace lenet::kernels
