@@ -90,8 +90,8 @@ struct Ops {
     // takes the shape (the reference takes none: layers then run im2col + GEMM, which the kernel
     // must equal bit for bit).
     bool (*conv_direct_fits)(const ConvGeometry& g, int filters);
-    void (*conv_direct)(const ConvGeometry& g, int filters, const float* weights, const float* image, float* out,
-                        int first_row, int last_row, float* scratch);
+    void (*conv_direct)(const ConvGeometry& g, int filters, const float* weights, const float* image, int first_row,
+                        int last_row, float* out, std::size_t filter_stride, float* scratch);
 
     // ops/pooled_gradient.h
     void (*pooled_weight_gradient)(const PooledGradientShape& s, const float* delta, const std::int32_t* argmax,

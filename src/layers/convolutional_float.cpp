@@ -32,7 +32,7 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
     const bool fuse_bias = !batch_normalize_;
     float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;
     if (!pass.train && ops.conv_direct_fits(geometry_, filters_) &&
-        kernels::conv_direct_scratch_floats(geometry_, kDirectRows) <= thread_floats()) {
+        direct_scratch_floats() <= thread_floats()) {
         direct_forward(pass);
         return;
     }
@@ -96,23 +96,36 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
 }
 
 // Inference through the direct kernel: blocks of output rows (images and rows shared out as they
-// come), each convolved, normalized, biased and activated while in cache. Elementwise after the
-// convolution, so the results equal the whole-image path's.
+// come), each convolved, normalized, biased and activated while in cache, and with an absorbed
+// pool pooled there too (the pool's windows never cross an even row boundary). Elementwise after
+// the convolution and the same pooling kernel, so the results equal the unfused layers'.
+std::size_t ConvolutionalLayer::direct_scratch_floats() const {
+    std::size_t floats = kernels::conv_direct_scratch_floats(geometry_, kDirectRows);
+    if (inference_pool_)
+        floats += std::size_t(filters_) * kDirectRows * std::size_t(output_.w) +
+                  std::size_t(kDirectRows / 2 + 1) * std::size_t(inference_pool_->out_w());
+    return floats;
+}
+
 void ConvolutionalLayer::direct_forward(const ForwardPass& pass) {
     const kernels::Ops& ops = *pass.compute.ops;
     const int out_h = output_.h, out_w = output_.w;
     const std::size_t blocks_per_image = std::size_t((out_h + kDirectRows - 1) / kDirectRows);
+    const std::optional<kernels::PoolGeometry>& pool = inference_pool_;
     const auto blocks = [&](std::size_t begin, std::size_t end, int thread) {
         float* scratch = pass.workspace + std::size_t(thread) * thread_floats();
+        float* block_out = scratch + kernels::conv_direct_scratch_floats(geometry_, kDirectRows);
         for (std::size_t block = begin; block < end; ++block) {
             const std::size_t b = block / blocks_per_image;
             const int first = int(block % blocks_per_image) * kDirectRows, last = std::min(out_h, first + kDirectRows);
-            float* out = pass.output + b * output_.size();
-            ops.conv_direct(geometry_, filters_, weights_.data(), pass.input + b * input_.size(), out, first, last,
-                            scratch);
             const std::size_t n = std::size_t(last - first) * std::size_t(out_w);
+            // Unpooled, the rows go straight to the output; pooled, to the block.
+            float* out = pool ? block_out : pass.output + b * output_.size() + std::size_t(first) * std::size_t(out_w);
+            const std::size_t filter_stride = pool ? n : std::size_t(spatial());
+            ops.conv_direct(geometry_, filters_, weights_.data(), pass.input + b * input_.size(), first, last, out,
+                            filter_stride, scratch);
             for (int f = 0; f < filters_; ++f) {
-                float* x = out + std::size_t(f) * std::size_t(spatial()) + std::size_t(first) * std::size_t(out_w);
+                float* x = out + std::size_t(f) * filter_stride;
                 if (batch_normalize_) {
                     ops.normalize_rolling(x, rolling_mean_.data() + f, rolling_variance_.data() + f, 1, 1, int(n), x);
                     ops.scale_add_bias(x, scales_.data() + f, biases_.data() + f, 1, 1, int(n));
@@ -121,6 +134,15 @@ void ConvolutionalLayer::direct_forward(const ForwardPass& pass) {
                 }
                 ops.activate_single(activation_, x, n);
             }
+            if (!pool) continue;
+            const kernels::PoolGeometry rows{1, last - first, out_w, 2, 2, pool->padding};
+            const std::size_t pooled_spatial = std::size_t(pool->out_h()) * std::size_t(pool->out_w());
+            auto* argmax = reinterpret_cast<std::int32_t*>(block_out + std::size_t(filters_) * filter_stride);
+            float* pooled = pass.output + b * std::size_t(filters_) * pooled_spatial +
+                            std::size_t(first / 2) * std::size_t(pool->out_w());
+            for (int f = 0; f < filters_; ++f)
+                ops.maxpool_forward(rows, 1, out + std::size_t(f) * filter_stride, pooled + std::size_t(f) * pooled_spatial,
+                                    argmax);
         }
     };
     pass.compute.pool->parallel_dynamic(std::size_t(pass.batch) * blocks_per_image, 1, blocks);

@@ -326,7 +326,9 @@ void check_conv_direct(const k::Ops& ops, Rng& rng) {
             const int a = g.out_h() / 3, b = std::max(a, g.out_h() - 2);
             for (const auto& [first, last] : {std::pair{0, a}, std::pair{a, b}, std::pair{b, g.out_h()}}) {
                 Guarded<float> scratch(k::conv_direct_scratch_floats(g, std::max(last - first, 1)), kGuardValue);
-                ops.conv_direct(g, filters, weights.data(), image.data(), got.data(), first, last, scratch.data());
+                ops.conv_direct(g, filters, weights.data(), image.data(), first, last,
+                                got.data() + std::size_t(first) * std::size_t(g.out_w()), std::size_t(spatial),
+                                scratch.data());
                 CHECK(scratch.intact(kGuardValue));
             }
             check_exact(got, want, "conv_direct");

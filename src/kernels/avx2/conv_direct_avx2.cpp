@@ -42,13 +42,12 @@ template <int NV>
 
 }  // namespace
 
-void conv_direct_avx2(const ConvGeometry& g, int filters, const float* weights, const float* image, float* out,
-                      int first_row, int last_row, float* scratch) {
+void conv_direct_avx2(const ConvGeometry& g, int filters, const float* weights, const float* image, int first_row,
+                      int last_row, float* out, std::size_t filter_stride, float* scratch) {
     if (first_row >= last_row) return;
     const int ow = g.out_w(), pw = g.width + 2 * g.pad, taps = g.channels * g.size * g.size;
     const int rows = last_row - first_row + g.size - 1;  // padded input rows read
     const std::size_t plane = std::size_t(rows) * std::size_t(pw);
-    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(ow);
     for (int c = 0; c < g.channels; ++c)
         for (int r = 0; r < rows; ++r) {
             float* line = scratch + std::size_t(c) * plane + std::size_t(r) * std::size_t(pw);
@@ -71,12 +70,12 @@ void conv_direct_avx2(const ConvGeometry& g, int filters, const float* weights, 
         const float* in_row = scratch + std::size_t(y - first_row) * std::size_t(pw);
         for (int f = 0; f < filters; f += kF) {
             const float* w = weights + std::size_t(f) * std::size_t(taps);
-            float* o = out + std::size_t(f) * spatial + std::size_t(y) * std::size_t(ow);
+            float* o = out + std::size_t(f) * filter_stride + std::size_t(y - first_row) * std::size_t(ow);
             int x = 0;
-            for (; x + 24 <= ow; x += 24) conv_block<3>(in_row + x, offsets, w, taps, o + x, spatial);
-            for (; x + 8 <= ow; x += 8) conv_block<1>(in_row + x, offsets, w, taps, o + x, spatial);
+            for (; x + 24 <= ow; x += 24) conv_block<3>(in_row + x, offsets, w, taps, o + x, filter_stride);
+            for (; x + 8 <= ow; x += 8) conv_block<1>(in_row + x, offsets, w, taps, o + x, filter_stride);
             // A ragged tail: one more block ending at the row's end, recomputing the same values.
-            if (x < ow) conv_block<1>(in_row + ow - 8, offsets, w, taps, o + ow - 8, spatial);
+            if (x < ow) conv_block<1>(in_row + ow - 8, offsets, w, taps, o + ow - 8, filter_stride);
         }
     }
 }

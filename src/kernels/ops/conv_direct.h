@@ -3,7 +3,8 @@
 // GEMM packing. There im2col + GEMM move several times the output's bytes for little arithmetic
 // (yolov3-tiny's first layer: 27 taps, 16 filters, 416x416: 4.7 ms on one core, memory-bound).
 // Outputs are the convolution before bias and activation, rows [first_row, last_row) of every
-// filter ([filters][out_h * out_w]), bit-identical to im2col + the table's GEMM: both sum each
+// filter: out[f * filter_stride + (y - first_row) * out_w + x] (out_h * out_w for a whole output,
+// or a block of rows), bit-identical to im2col + the table's GEMM: both sum each
 // output in one FMA chain in tap order (taps stay below the GEMM's k block).
 #pragma once
 #include <cstddef>
