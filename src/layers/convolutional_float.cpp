@@ -40,9 +40,22 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
         // Too few images to share out: one at a time, the GEMM split over the pool.
         for (std::size_t b = 0; b < std::size_t(pass.batch); ++b) {
             float* out = conv_out + b * out_size;
-            ops.gemm(pass.compute,
-                     {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
-                      lowered(ops, pass.input + b * in_size, pass.workspace), spatial(), 0.0f, out, spatial()});
+            const float* image = pass.input + b * in_size;
+            const float* columns = image;
+            if (!is_pointwise()) {
+                // im2col too: each channel's rows of the column matrix are its own.
+                const std::size_t plane = std::size_t(input_.h) * std::size_t(input_.w);
+                const std::size_t rows = std::size_t(geometry_.size) * std::size_t(geometry_.size) * std::size_t(spatial());
+                const int chunks = double(columns_size()) >= ThreadPool::kMinSplitWork ? pass.compute.pool->size() : 1;
+                pass.compute.pool->parallel_for(std::size_t(input_.c), [&](std::size_t first, std::size_t last, int) {
+                    kernels::ConvGeometry part = geometry_;
+                    part.channels = int(last - first);
+                    ops.im2col(part, image + first * plane, pass.workspace + first * rows);
+                }, chunks);
+                columns = pass.workspace;
+            }
+            ops.gemm(pass.compute, {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(), columns,
+                                    spatial(), 0.0f, out, spatial()});
             if (fuse_bias) {
                 ops.scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
                 ops.activate_single(activation_, out, out_size);
