@@ -18,26 +18,63 @@ constexpr int kF = 4;
 
 // Outputs x0 .. x0 + 8 NV of one row for filters f .. f + 3: `in` is the padded input at the row's
 // first tap row and column x0, offsets[t] tap t's place relative to it, `w` filter f's weights.
-// One flat loop over the taps keeps the accumulators in registers (nested channel and kernel loops
-// made GCC spill them); not inlined for the same reason.
+// One flat loop over the taps, the accumulators named one by one: with an array of them (or
+// nested channel and kernel loops) GCC 12 stored every accumulator to the stack on each tap.
 template <int NV>
 [[gnu::noinline]] void conv_block(const float* in, const std::ptrdiff_t* offsets, const float* w, int taps, float* out,
                                   std::size_t spatial) {
-    __m256 acc[kF][NV];
-    for (int f = 0; f < kF; ++f)
-        for (int v = 0; v < NV; ++v) acc[f][v] = _mm256_setzero_ps();
+    static_assert(NV == 1 || NV == 3);
     const std::size_t stride = std::size_t(taps);
+    const float* w0 = w;
+    const float* w1 = w + stride;
+    const float* w2 = w + 2 * stride;
+    const float* w3 = w + 3 * stride;
+    __m256 a00 = _mm256_setzero_ps(), a10 = a00, a20 = a00, a30 = a00;
+    __m256 a01 = a00, a11 = a00, a21 = a00, a31 = a00;
+    __m256 a02 = a00, a12 = a00, a22 = a00, a32 = a00;
+    // 12 accumulators, 3 inputs and one broadcast weight at a time: the 16 registers.
     for (int t = 0; t < taps; ++t) {
         const float* x = in + offsets[t];
-        __m256 xs[NV];
-        for (int v = 0; v < NV; ++v) xs[v] = _mm256_loadu_ps(x + 8 * v);
-        for (int f = 0; f < kF; ++f) {
-            const __m256 b = _mm256_broadcast_ss(w + std::size_t(f) * stride + std::size_t(t));
-            for (int v = 0; v < NV; ++v) acc[f][v] = _mm256_fmadd_ps(b, xs[v], acc[f][v]);
+        const __m256 x0 = _mm256_loadu_ps(x);
+        if constexpr (NV == 1) {
+            a00 = _mm256_fmadd_ps(_mm256_broadcast_ss(w0 + t), x0, a00);
+            a10 = _mm256_fmadd_ps(_mm256_broadcast_ss(w1 + t), x0, a10);
+            a20 = _mm256_fmadd_ps(_mm256_broadcast_ss(w2 + t), x0, a20);
+            a30 = _mm256_fmadd_ps(_mm256_broadcast_ss(w3 + t), x0, a30);
+        } else {
+            const __m256 x1 = _mm256_loadu_ps(x + 8), x2 = _mm256_loadu_ps(x + 16);
+            __m256 b = _mm256_broadcast_ss(w0 + t);
+            a00 = _mm256_fmadd_ps(b, x0, a00);
+            a01 = _mm256_fmadd_ps(b, x1, a01);
+            a02 = _mm256_fmadd_ps(b, x2, a02);
+            b = _mm256_broadcast_ss(w1 + t);
+            a10 = _mm256_fmadd_ps(b, x0, a10);
+            a11 = _mm256_fmadd_ps(b, x1, a11);
+            a12 = _mm256_fmadd_ps(b, x2, a12);
+            b = _mm256_broadcast_ss(w2 + t);
+            a20 = _mm256_fmadd_ps(b, x0, a20);
+            a21 = _mm256_fmadd_ps(b, x1, a21);
+            a22 = _mm256_fmadd_ps(b, x2, a22);
+            b = _mm256_broadcast_ss(w3 + t);
+            a30 = _mm256_fmadd_ps(b, x0, a30);
+            a31 = _mm256_fmadd_ps(b, x1, a31);
+            a32 = _mm256_fmadd_ps(b, x2, a32);
         }
     }
-    for (int f = 0; f < kF; ++f)
-        for (int v = 0; v < NV; ++v) _mm256_storeu_ps(out + std::size_t(f) * spatial + 8 * v, acc[f][v]);
+    _mm256_storeu_ps(out, a00);
+    _mm256_storeu_ps(out + spatial, a10);
+    _mm256_storeu_ps(out + 2 * spatial, a20);
+    _mm256_storeu_ps(out + 3 * spatial, a30);
+    if constexpr (NV == 3) {
+        _mm256_storeu_ps(out + 8, a01);
+        _mm256_storeu_ps(out + spatial + 8, a11);
+        _mm256_storeu_ps(out + 2 * spatial + 8, a21);
+        _mm256_storeu_ps(out + 3 * spatial + 8, a31);
+        _mm256_storeu_ps(out + 16, a02);
+        _mm256_storeu_ps(out + spatial + 16, a12);
+        _mm256_storeu_ps(out + 2 * spatial + 16, a22);
+        _mm256_storeu_ps(out + 3 * spatial + 16, a32);
+    }
 }
 
 }  // namespace
