@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <sstream>
@@ -1124,5 +1125,81 @@ TEST_CASE("bit-packed inference equals the float simulation bit for bit", "[laye
                 CHECK(outputs[1] == outputs[3]);
                 CHECK(std::equal(outputs[1].begin(), outputs[1].end(), outputs[0].begin()));
             }
+    }
+}
+
+namespace {
+
+// The cfg file's text with its [net] width and height set to `size` (the first such lines).
+std::string cfg_at_size(const std::string& path, int size) {
+    std::ifstream in(path);
+    REQUIRE(in);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string cfg = text.str();
+    for (const std::string key : {"width=", "height="}) {
+        const std::size_t at = cfg.find("\n" + key);
+        REQUIRE(at != std::string::npos);
+        const std::size_t end = cfg.find('\n', at + 1);
+        cfg.replace(at + 1, end - at - 1, key + std::to_string(size));
+    }
+    return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("XNOR detectors: bit-packed inference equals the float simulation bit for bit", "[layers][binary][detector]") {
+    // AlexeyAB's yolov3-tiny_xnor.cfg (xnor_scale=none, BN + leaky on every XNOR conv, max pools
+    // with the stride-1 one, route, upsample, two heads) and the digit detector's layout ([batchnorm]
+    // before each XNOR conv) at 96x96, random parameters with negative batch-norm scales, on a
+    // smooth image with noise and a block of exact zeros; both heads compared, 1 and 2 threads
+    // (one image: each layer split over the pool), every backend.
+    // yolov3-tiny_xnor's first conv (3 channels, BN) absorbs its pool at inference on AVX2.
+    for (const char* name : {"cfg/bench/yolov3-tiny_xnor.cfg", "cfg/yolo_digits_xnor.cfg"}) {
+        const std::string cfg = cfg_at_size(std::string(LENET_SOURCE_DIR) + "/" + name, 96);
+        for (const Backend backend : lenet::test::all_backends()) {
+            std::vector<std::vector<float>> one_thread;
+            for (const int threads : {1, 2}) {
+                // Packed and simulated, built for inference (the first conv absorbs its pool there),
+                // and the simulation built for training, unfused.
+                std::vector<std::vector<float>> heads[3];
+                for (const int variant : {0, 1, 2}) {
+                    BuildOptions build;
+                    build.threads = threads;
+                    build.backend = backend;
+                    build.max_batch = 1;
+                    build.packed_binary = variant == 0;
+                    build.inference = variant < 2;
+                    build.fuse = variant < 2;
+                    auto net = Network::from_sections(lenet::parse_cfg(cfg, name), build);
+                    Rng rng(21);
+                    for (const Param& p : net->params())
+                        if (!p.decay)
+                            for (std::size_t i = 0; i < p.size; ++i) p.value[i] = rng.uniform(-1.5f, 1.5f);
+                    const lenet::Shape in = net->input_shape();
+                    std::vector<float> image(in.size());
+                    for (int c = 0; c < in.c; ++c)
+                        for (int y = 0; y < in.h; ++y)
+                            for (int x = 0; x < in.w; ++x) {
+                                const bool zero = y >= 10 && y < 30 && x >= 40 && x < 70;
+                                image[(std::size_t(c) * in.h + y) * in.w + x] =
+                                    zero ? 0.0f : 0.5f + 0.4f * std::sin(0.11f * float(x + 3 * c) + 0.07f * float(y)) +
+                                                      0.1f * rng.uniform(-1.0f, 1.0f);
+                            }
+                    net->forward(image.data(), 1, false);
+                    for (const int layer : net->output_layers()) {
+                        const float* y = net->output(layer);
+                        heads[variant].emplace_back(y, y + net->layer(layer).output_shape().size());
+                    }
+                }
+                INFO(name << ", " << lenet::backend_name(backend) << ", " << threads << " thread(s)");
+                REQUIRE(heads[0].size() == 2);
+                CHECK(heads[0] == heads[1]);
+                CHECK(heads[1] == heads[2]);
+                // Layers split over the pool (im2col by channels, pools, transforms) change nothing.
+                if (threads == 1) one_thread = heads[0];
+                else CHECK(heads[0] == one_thread);
+            }
+        }
     }
 }

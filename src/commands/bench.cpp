@@ -4,11 +4,13 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "commands/args.h"
 #include "commands/commands.h"
+#include "cfg/cfg.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/ops.h"
@@ -199,12 +201,94 @@ void bench_binary_layers(const std::string& cfg, BuildOptions build, Network& ne
     if (json) std::printf("]");
 }
 
+// Inference only (-infer, and detector cfgs, whose training step at full size would dominate the
+// run): per-layer forward medians of the net as built (XNOR layers bit-packed) and, when it has
+// XNOR layers (unless -packed-only), of the float simulation of the same net, run alternately;
+// whole-pass medians too.
+int bench_inference(const std::string& cfg, BuildOptions build, int iterations, bool json, bool with_simulation) {
+    build.inference = true;
+    auto net = Network::from_cfg_file(cfg, build);
+    bool has_xnor = false;
+    for (int i = 0; i < net->layer_count(); ++i) has_xnor |= net->layer(i).binary_weights().binary_inputs;
+    std::unique_ptr<Network> simulated;
+    if (has_xnor && with_simulation) {
+        BuildOptions float_build = build;
+        float_build.packed_binary = false;
+        simulated = Network::from_cfg_file(cfg, float_build);
+    }
+    const int batch = net->max_batch();
+    Rng rng(7);
+    std::vector<float> input(std::size_t(batch) * net->input_shape().size());
+    for (auto& x : input) x = rng.uniform();
+    const std::size_t layers = std::size_t(net->layer_count());
+    std::vector<std::vector<double>> packed_ms(layers), float_ms(layers);
+    std::vector<double> packed_total, float_total;
+    for (int i = 0; i <= iterations; ++i) {
+        std::vector<double> times(layers, 0.0), float_times(layers, 0.0);
+        const double total = seconds_of([&] { net->forward(input.data(), batch, false, &times); });
+        double float_pass = 0;
+        if (simulated) float_pass = seconds_of([&] { simulated->forward(input.data(), batch, false, &float_times); });
+        if (i == 0) continue;  // warm-up: packing the weights, caches
+        packed_total.push_back(1e3 * total);
+        float_total.push_back(1e3 * float_pass);
+        for (std::size_t k = 0; k < layers; ++k) {
+            packed_ms[k].push_back(1e3 * times[k]);
+            float_ms[k].push_back(1e3 * float_times[k]);
+        }
+    }
+    if (json)
+        std::printf("{\"cfg\":\"%s\",\"batch\":%d,\"threads\":%d,\"backend\":\"%s\",\"inference_layers\":[", cfg.c_str(),
+                    batch, net->pool().size(), backend_name(net->compute().ops));
+    else
+        std::printf("%s: inference, batch %d, %d threads, backend %s; per-layer medians of %d passes%s\n"
+                    "%5s %-10s %10s %10s %10s%s\n",
+                    cfg.c_str(), batch, net->pool().size(), backend_name(net->compute().ops), iterations,
+                    simulated ? " (XNOR layers bit-packed, and the float simulation run alternately)" : "", "layer",
+                    "type", "GFLOP", "ms", "GF/s", simulated ? "   simulated ms  speedup" : "");
+    for (std::size_t k = 0; k < layers; ++k) {
+        const int i = int(k);
+        const LayerSummary s = net->layer(i).summary();
+        if (net->absorbed(i)) {
+            if (!json) std::printf("%5d %-10s %10s (fused into layer %d)\n", i, s.kind.c_str(), "-", i - 1);
+            continue;
+        }
+        const double ms = median(packed_ms[k]), sim = median(float_ms[k]);
+        if (json)
+            std::printf("%s{\"index\":%d,\"type\":\"%s\",\"ms\":%.4f,\"simulated_ms\":%.4f}", k ? "," : "", i,
+                        s.kind.c_str(), ms, simulated ? sim : ms);
+        else if (simulated)
+            std::printf("%5d %-10s %10.3f %10.3f %10.1f %14.3f %7.2fx\n", i, s.kind.c_str(), s.flops * batch / 1e9, ms,
+                        s.flops * batch / (ms * 1e6), sim, sim / ms);
+        else
+            std::printf("%5d %-10s %10.3f %10.3f %10.1f\n", i, s.kind.c_str(), s.flops * batch / 1e9, ms,
+                        s.flops * batch / (ms * 1e6));
+    }
+    const double total = median(packed_total), float_pass = median(float_total);
+    if (json) {
+        std::printf("],\"ms_per_batch\":%.4f", total);
+        if (simulated) std::printf(",\"simulated_ms_per_batch\":%.4f", float_pass);
+        std::printf("}\n");
+    } else {
+        std::printf("whole pass: %.3f ms per batch (min %.3f)", total,
+                    *std::min_element(packed_total.begin(), packed_total.end()));
+        if (simulated) std::printf(", float simulation %.3f ms: %.2fx", float_pass, float_pass / total);
+        std::printf("\n");
+    }
+    return 0;
+}
+
+bool has_yolo(const std::string& cfg) {
+    for (const CfgSection& section : read_cfg_file(cfg))
+        if (section.name == "yolo" || section.name == "region") return true;
+    return false;
+}
+
 }  // namespace
 
 int run_bench(const std::vector<std::string>& argv) {
     const Args args("bench", argv,
                     {{"-batch", true}, {"-iters", true}, {"-threads", true}, {"-backend", true}, {"-json", false},
-                     {"-gemm", true}, {"-xnor", true}});
+                     {"-gemm", true}, {"-xnor", true}, {"-infer", false}, {"-packed-only", false}});
     const int threads = int(args.integer("-threads", 0, 1, 1024));
     const Backend backend = parse_backend(args.value_or("-backend", "auto"));
     const int iterations = int(args.integer("-iters", 20, 1, 1 << 20));
@@ -222,6 +306,8 @@ int run_bench(const std::vector<std::string>& argv) {
     build.threads = threads;
     build.backend = backend;
     build.max_batch = int(args.integer("-batch", 0, 1, 1 << 16));
+    if (args.flag("-infer") || has_yolo(args.positionals()[0]))
+        return bench_inference(args.positionals()[0], build, iterations, json, !args.flag("-packed-only"));
     auto net = Network::from_cfg_file(args.positionals()[0], build);
     const int batch = net->max_batch();
     const std::size_t outputs = net->output_shape().size();

@@ -52,7 +52,7 @@ const std::vector<Command>& commands() {
          "  lenet summary cfg/lenet.cfg\n",
          run_summary},
         {"bench", "time each layer and the whole network, or the SGEMM alone",
-         "usage: lenet bench <cfg> [-batch n] [-iters n] [-threads n] [-backend b] [-json]\n"
+         "usage: lenet bench <cfg> [-batch n] [-iters n] [-threads n] [-backend b] [-json] [-infer [-packed-only]]\n"
          "       lenet bench -gemm <n> [-iters n] [-threads n] [-backend b] [-json]\n"
          "       lenet bench -xnor c,h,w,filters,size,stride,pad [-iters n] [-threads n] [-backend b] [-json]\n"
          "  Per layer: forward and backward milliseconds, GFLOP/s and percent of the machine's peak\n"
@@ -61,10 +61,13 @@ const std::vector<Command>& commands() {
          "  bit-packed kernels against their float simulation. -gemm times an n x n x n SGEMM on one\n"
          "  thread and on all, with percent of one core's peak. -xnor times one convolution of that\n"
          "  shape (batch 1) as float im2col + SGEMM and as XNOR (input packing included), alternately,\n"
-         "  on one thread and on all.\n"
+         "  on one thread and on all. -infer (the default for cfgs with [yolo] layers) times inference\n"
+         "  only: per-layer medians, XNOR layers bit-packed and (unless -packed-only) their float\n"
+         "  simulation alternately, and the whole pass.\n"
          "example:\n"
          "  lenet bench cfg/lenet.cfg -batch 128 -threads 2\n"
-         "  lenet bench -xnor 128,56,56,128,3,1,1 -threads 1\n",
+         "  lenet bench -xnor 128,56,56,128,3,1,1 -threads 1\n"
+         "  lenet bench cfg/bench/yolov3-tiny_xnor.cfg -threads 2 -iters 50\n",
          run_bench},
         {"export", "write weights packed (1 bit per binary weight) or as Darknet float .weights",
          "usage: lenet export <cfg> <weights|none> <out> [-binary]\n"

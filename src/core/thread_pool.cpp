@@ -58,21 +58,26 @@ void ThreadPool::parallel_for(std::size_t count, const RangeBody& body, int chun
         body_ = &body;
         count_ = count;
         chunks_ = chunks;
-        pending_.store(chunks - 1, std::memory_order_relaxed);
+        next_chunk_.store(1, std::memory_order_relaxed);
+        open_ = true;
         failure_ = nullptr;
         generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     std::exception_ptr own_failure;
     try {
-        auto [begin, end] = chunk_range(count, chunks, 0);
-        body(begin, end, 0);
+        for (int chunk = 0; chunk < chunks; chunk = next_chunk_.fetch_add(1, std::memory_order_relaxed)) {
+            auto [begin, end] = chunk_range(count, chunks, chunk);
+            body(begin, end, chunk);
+        }
     } catch (...) {
         own_failure = std::current_exception();
+        next_chunk_.store(chunks, std::memory_order_relaxed);  // the chunks left are not run
     }
-    const auto finished = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+    const auto finished = [this] { return active_.load(std::memory_order_acquire) == 0; };
     spin_until(finished);
     std::unique_lock<std::mutex> lock(mutex_);
+    open_ = false;  // every chunk is taken: workers not in yet stay out
     done_.wait(lock, finished);
     body_ = nullptr;
     if (own_failure) std::rethrow_exception(own_failure);
@@ -92,7 +97,7 @@ void ThreadPool::parallel_dynamic(std::size_t count, std::size_t grain, const Ra
     });
 }
 
-void ThreadPool::worker_loop(int index) {
+void ThreadPool::worker_loop(int /*index*/) {
     unsigned seen_generation = 0;
     for (;;) {
         const RangeBody* body;
@@ -105,21 +110,26 @@ void ThreadPool::worker_loop(int index) {
             wake_.wait(lock, [&] { return stopping_ || woken(); });
             if (stopping_) return;
             seen_generation = generation_.load(std::memory_order_relaxed);
+            if (!open_) continue;  // the caller has already taken every chunk
+            active_.fetch_add(1, std::memory_order_relaxed);
             body = body_;
             count = count_;
             chunks = chunks_;
         }
-        if (index >= chunks) continue;  // this job needs fewer threads than the pool has
         std::exception_ptr failure;
         try {
-            auto [begin, end] = chunk_range(count, chunks, index);
-            (*body)(begin, end, index);
+            for (int chunk = next_chunk_.fetch_add(1, std::memory_order_relaxed); chunk < chunks;
+                 chunk = next_chunk_.fetch_add(1, std::memory_order_relaxed)) {
+                auto [begin, end] = chunk_range(count, chunks, chunk);
+                (*body)(begin, end, chunk);
+            }
         } catch (...) {
             failure = std::current_exception();
+            next_chunk_.store(chunks, std::memory_order_relaxed);
         }
         std::lock_guard<std::mutex> lock(mutex_);
         if (failure && !failure_) failure_ = failure;
-        if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_.notify_one();
+        if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_.notify_one();
     }
 }
 

@@ -21,9 +21,14 @@ public:
     ThreadPool& operator=(const ThreadPool&) = delete;
 
     int size() const { return static_cast<int>(workers_.size()) + 1; }
+    // Work (in element operations) below which waking the workers costs more than it saves:
+    // layers run such steps on the calling thread.
+    static constexpr double kMinSplitWork = double(1 << 18);
 
     // Calls body(begin, end, chunk) for `chunks` contiguous ranges of [0, count) (chunks defaults to
-    // the pool size, and is capped by count). The calling thread runs chunk 0. Exceptions thrown by a
+    // the pool size, and is capped by count). The calling thread runs chunk 0, then every chunk no
+    // worker has taken yet: on a shared machine a worker that has lost its core does not hold the
+    // job up (each chunk runs once, on one thread, with the same range). Exceptions thrown by a
     // body are rethrown here.
     using RangeBody = std::function<void(std::size_t begin, std::size_t end, int chunk)>;
     void parallel_for(std::size_t count, const RangeBody& body, int chunks = 0);
@@ -47,8 +52,12 @@ private:
     int chunks_ = 0;
     // Jobs come in bursts (a training step runs ~20), and waking a sleeping thread costs tens of
     // microseconds: so workers, and the caller waiting for them, spin a little before they sleep.
-    // generation_ (release) publishes body_, count_ and chunks_; pending_ counts unfinished chunks.
-    std::atomic<int> pending_{0};
+    // generation_ (release) publishes body_, count_ and chunks_; next_chunk_ hands out chunks 1..;
+    // a worker joins a job only while it is open_ (under mutex_), counted in active_ until it has
+    // run its chunks; the caller closes the job once every chunk is taken and waits for active_.
+    std::atomic<int> next_chunk_{0};
+    std::atomic<int> active_{0};
+    bool open_ = false;
     std::atomic<unsigned> generation_{0};
     bool stopping_ = false;
     std::exception_ptr failure_;

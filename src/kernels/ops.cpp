@@ -37,6 +37,8 @@ namespace {
     X(conv_maxpool_direct_fits)           \
     X(weights_taps_major)                 \
     X(conv_maxpool_direct)                \
+    X(conv_direct_fits)                   \
+    X(conv_direct)                        \
     X(pooled_weight_gradient)             \
     X(to_channels_last)                   \
     X(from_channels_last)                 \

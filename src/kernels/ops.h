@@ -22,6 +22,7 @@
 #include "kernels/ops/batchnorm.h"
 #include "kernels/ops/binarize.h"
 #include "kernels/ops/channels_last.h"
+#include "kernels/ops/conv_direct.h"
 #include "kernels/ops/conv_pool.h"
 #include "kernels/ops/graph.h"
 #include "kernels/ops/im2col.h"
@@ -84,6 +85,13 @@ struct Ops {
     void (*weights_taps_major)(const float* weights, int filters, int taps, float* taps_major);
     void (*conv_maxpool_direct)(const ConvGeometry& g, int filters, const float* taps_major, const float* image,
                                 float* pooled, std::int32_t* argmax, float* scratch);
+
+    // ops/conv_direct.h: a direct stride-1 convolution with few taps. Whether the backend's kernel
+    // takes the shape (the reference takes none: layers then run im2col + GEMM, which the kernel
+    // must equal bit for bit).
+    bool (*conv_direct_fits)(const ConvGeometry& g, int filters);
+    void (*conv_direct)(const ConvGeometry& g, int filters, const float* weights, const float* image, int first_row,
+                        int last_row, float* out, std::size_t filter_stride, float* scratch);
 
     // ops/pooled_gradient.h
     void (*pooled_weight_gradient)(const PooledGradientShape& s, const float* delta, const std::int32_t* argmax,

@@ -28,6 +28,7 @@
 #include "kernels/ops/conv_pool.h"
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pooled_gradient.h"
+#include "kernels/ops/conv_direct.h"
 #include "kernels/ops.h"
 #include "layers/binary.h"
 #include "layers/convolutional_layer.h"
@@ -109,6 +110,18 @@ bool ConvolutionalLayer::absorb_next(const Layer& next) {
     return true;
 }
 
+bool ConvolutionalLayer::absorb_next_at_inference(const Layer& next, const kernels::Ops& ops) {
+    const kernels::PoolGeometry* pool = next.maxpool_geometry();
+    // Padding 0 with an odd height would leave a last block of one row that pools to nothing.
+    if (!pool || mode_ != BinaryMode::none || !kernels::is_maxpool_2x2s2(*pool) ||
+        !ops.conv_direct_fits(geometry_, filters_) || (output_.h % 2 == 1 && pool->padding == 0))
+        return false;
+    inference_pool_ = *pool;
+    if (direct_scratch_floats() <= thread_floats()) return true;
+    inference_pool_.reset();
+    return false;
+}
+
 std::vector<Param> ConvolutionalLayer::params() {
     std::vector<Param> list{{weights_.data(), weight_grad_.data(), weights_.size(), true},
                             {biases_.data(), bias_grad_.data(), biases_.size(), false}};
@@ -150,6 +163,7 @@ void ConvolutionalLayer::write_weights(WeightsWriter& writer) const {
 
 void ConvolutionalLayer::forward(const ForwardPass& pass) {
     if (mode_ != BinaryMode::none) return binary_forward(pass);
+    if (inference_pool_) return direct_forward(pass);
     if (pool_) return pooled_forward(pass);
     float_forward(pass);
 }

@@ -40,7 +40,9 @@ void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
     const bool fuse_bias = !batch_normalize_;
     float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;
     const int threads = pass.compute.pool->size();
-    if (packed && pass.batch < threads) {
+    // A small layer (13x13 1x1 convs of a detector's head) is faster on one thread than split.
+    const double bit_ops = double(filters_) * double(patch()) * double(spatial());
+    if (packed && pass.batch < threads && bit_ops >= 512 * ThreadPool::kMinSplitWork) {
         // Too few images to share out: each image's positions are split over the pool.
         const XnorScratch scratch = xnor_scratch(pass.workspace);
         float* abs_mean = scratch.abs_mean;
@@ -51,9 +53,16 @@ void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
             float* out = pass.output + std::size_t(b) * out_size;
             if (input_scale_) ops.input_scale_map(geometry_, image, abs_mean, k_map);
             ops.xnor_conv(pass.compute, geometry_, packed_, image, out, pool_workspace);
-            output_transform(*pass.compute.ops, out, binary_.eval_scale.data(), input_scale_ ? k_map : nullptr,
-                             binary_.eval_shift.data(), out);
-            ops.activate_single(activation_, out, out_size);
+            // The transform and activation per filter row, rows split over the pool (elementwise).
+            const int chunks = double(out_size) >= ThreadPool::kMinSplitWork ? threads : 1;
+            pass.compute.pool->parallel_for(std::size_t(filters_), [&](std::size_t first, std::size_t last, int) {
+                const int count = int(last - first);
+                float* rows = out + first * std::size_t(spatial());
+                ops.binary_output({count, spatial(), true, binary_.eval_scale.data() + first,
+                                   input_scale_ ? k_map : nullptr, binary_.eval_shift.data() + first},
+                                  rows, rows);
+                ops.activate_single(activation_, rows, std::size_t(count) * std::size_t(spatial()));
+            }, chunks);
         }
         return;
     }

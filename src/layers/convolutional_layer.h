@@ -40,6 +40,7 @@ public:
     // A float convolution absorbs the max pool after it (batch norm needs the whole batch's
     // statistics first, so it does not; binary layers keep their own paths).
     bool absorb_next(const Layer& next) override;
+    bool absorb_next_at_inference(const Layer& next, const kernels::Ops& ops) override;
 
     std::vector<Param> params() override;
 
@@ -58,6 +59,12 @@ private:
     // im2col + GEMM per image, batch norm over the batch (convolutional_float.cpp).
     void float_forward(const ForwardPass& pass);
     void float_backward(const BackwardPass& pass);
+    // Inference through ops.conv_direct, kDirectRows output rows at a time.
+    static constexpr int kDirectRows = 8;  // even: a block's rows pool on their own
+    void direct_forward(const ForwardPass& pass);
+    // Scratch of one thread of direct_forward: padded input rows, and with a pool absorbed at
+    // inference a block of outputs and the pool's (unused) argmax.
+    std::size_t direct_scratch_floats() const;
 
     // Fused with the max pool: pass.output is the pool's output. Each image's convolution output
     // lives only in per-thread scratch, in cache while it is pooled; argmax_ remembers the winners.
@@ -177,6 +184,9 @@ private:
     kernels::PackedFilters packed_;
     std::size_t packed_workspace_floats_ = 0;
     std::optional<kernels::PoolGeometry> pool_;  // the absorbed max pool, if any
+    // A 2x2 stride-2 max pool absorbed at inference by a batch-normalized direct convolution: each
+    // block of rows is convolved, normalized, activated and pooled in cache (direct_forward).
+    std::optional<kernels::PoolGeometry> inference_pool_;
     std::vector<std::int32_t> argmax_;           // its winners, per pooled output
 };
 

@@ -124,6 +124,9 @@ public:
     // and output_grad buffers and never runs `next`; this layer's own output buffers go unused.
     // Called before reserve().
     virtual bool absorb_next(const Layer& /*next*/) { return false; }
+    // The same for a network built for inference only, where training's buffers need not be kept
+    // (asked when absorb_next declines), with the bound kernel table.
+    virtual bool absorb_next_at_inference(const Layer& /*next*/, const kernels::Ops& /*ops*/) { return false; }
     // What absorb_next needs to know of a max pool layer (null for every other kind).
     virtual const kernels::PoolGeometry* maxpool_geometry() const { return nullptr; }
 

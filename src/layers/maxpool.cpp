@@ -27,6 +27,26 @@ public:
 
     void forward(const ForwardPass& pass) override {
         const kernels::Ops& ops = *pass.compute.ops;
+        const double work = double(output_.size()) * geometry_.size * geometry_.size;
+        if (pass.batch < pass.compute.pool->size() && work >= ThreadPool::kMinSplitWork) {
+            // Too few images to share out: each image's channels are split over the pool.
+            const std::size_t in_plane = std::size_t(input_.h) * std::size_t(input_.w);
+            const std::size_t out_plane = std::size_t(output_.h) * std::size_t(output_.w);
+            for (std::size_t b = 0; b < std::size_t(pass.batch); ++b)
+                pass.compute.pool->parallel_for(std::size_t(input_.c), [&](std::size_t first, std::size_t last, int) {
+                    kernels::PoolGeometry part = geometry_;
+                    part.channels = int(last - first);
+                    const std::size_t out_at = b * output_.size() + first * out_plane;
+                    std::int32_t* argmax = argmax_.data() + out_at;
+                    ops.maxpool_forward(part, 1, pass.input + b * input_.size() + first * in_plane,
+                                        pass.output + out_at, argmax);
+                    // Winners index the whole image, as backward reads them.
+                    const auto shift = std::int32_t(first * in_plane);
+                    for (std::size_t o = 0; o < (last - first) * out_plane; ++o)
+                        if (argmax[o] >= 0) argmax[o] += shift;
+                });
+            return;
+        }
         pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int) {
             ops.maxpool_forward(geometry_, int(end - begin), pass.input + begin * input_.size(),
                                 pass.output + begin * output_.size(), argmax_.data() + begin * output_.size());

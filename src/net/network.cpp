@@ -113,7 +113,8 @@ void Network::plan_fusion(bool fuse, const std::vector<std::vector<int>>& reader
     if (fuse)
         for (std::size_t i = 0; i + 1 < count; ++i)
             if (inputs_[i + 1] == std::vector<int>{int(i)} && readers[i] == std::vector<int>{int(i + 1)} &&
-                layers_[i]->absorb_next(*layers_[i + 1]))
+                (layers_[i]->absorb_next(*layers_[i + 1]) ||
+                 (inference_ && layers_[i]->absorb_next_at_inference(*layers_[i + 1], *compute_.ops))))
                 absorbs_next_[i++] = 1;
 
     // Each gradient is zeroed once, just before its first writer in the backward pass (the highest

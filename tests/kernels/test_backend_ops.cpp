@@ -230,7 +230,10 @@ void check_col2im(const k::Ops& ops, Rng& rng) {
 }
 
 const k::PoolGeometry kPools[] = {
-    {3, 7, 9, 2, 2, 0}, {2, 8, 5, 2, 2, 1}, {5, 13, 13, 3, 2, 1}, {1, 4, 4, 2, 2, 0}, {16, 27, 26, 2, 2, 0}};
+    {3, 7, 9, 2, 2, 0}, {2, 8, 5, 2, 2, 1}, {5, 13, 13, 3, 2, 1}, {1, 4, 4, 2, 2, 0}, {16, 27, 26, 2, 2, 0},
+    // size 2, stride 1 (yolov3-tiny's layer 11 is 13x13 with padding 1), odd and narrow widths
+    {5, 13, 13, 2, 1, 1}, {3, 9, 11, 2, 1, 0}, {2, 6, 17, 2, 1, 1}, {3, 5, 3, 2, 1, 1}, {1, 1, 9, 2, 1, 1},
+    {2, 10, 9, 2, 1, 0}};
 
 std::size_t pool_out(const k::PoolGeometry& g, int batch) {
     return std::size_t(batch) * g.channels * std::size_t(g.out_h()) * std::size_t(g.out_w());
@@ -297,6 +300,38 @@ void check_conv_maxpool_direct(const k::Ops& ops, Rng& rng) {
             check_exact(plain, want, "conv_maxpool_direct without argmax");
             CHECK(got_arg.intact(-99));
             CHECK(got_arg.body() == want_arg.body());
+        }
+    CHECK(taken > 0);
+}
+
+// The direct convolution on the shapes its table says it fits, in row ranges, against im2col + the
+// same table's GEMM (what the layer runs otherwise): bit for bit.
+void check_conv_direct(const k::Ops& ops, Rng& rng) {
+    const k::ConvGeometry convs[] = {{3, 13, 21, 3, 1, 1}, {1, 9, 8, 3, 1, 0},  {3, 10, 30, 3, 1, 1}, {1, 11, 19, 5, 1, 2},
+                                     {4, 7, 26, 2, 1, 0},  {3, 5, 40, 1, 1, 0}, {2, 6, 33, 3, 1, 1},  {3, 17, 9, 3, 1, 1}};
+    int taken = 0;
+    for (const k::ConvGeometry& g : convs)
+        for (const int filters : {4, 8, 12, 16}) {
+            if (!ops.conv_direct_fits(g, filters)) continue;
+            REQUIRE(k::conv_direct_fits(g, filters));
+            ++taken;
+            const int patch = g.channels * g.size * g.size, spatial = g.out_h() * g.out_w();
+            const auto weights = floats(rng, std::size_t(filters) * patch), image = floats(rng, image_floats(g));
+            std::vector<float> columns(std::size_t(patch) * spatial);
+            Guarded<float> want(std::size_t(filters) * spatial, kGuardValue), got = want;
+            ops.im2col(g, image.data(), columns.data());
+            ops.gemm_single({false, false, filters, spatial, patch, 1.0f, weights.data(), patch, columns.data(), spatial,
+                             0.0f, want.data(), spatial});
+            // Three row ranges, the middle one possibly empty.
+            const int a = g.out_h() / 3, b = std::max(a, g.out_h() - 2);
+            for (const auto& [first, last] : {std::pair{0, a}, std::pair{a, b}, std::pair{b, g.out_h()}}) {
+                Guarded<float> scratch(k::conv_direct_scratch_floats(g, std::max(last - first, 1)), kGuardValue);
+                ops.conv_direct(g, filters, weights.data(), image.data(), first, last,
+                                got.data() + std::size_t(first) * std::size_t(g.out_w()), std::size_t(spatial),
+                                scratch.data());
+                CHECK(scratch.intact(kGuardValue));
+            }
+            check_exact(got, want, "conv_direct");
         }
     CHECK(taken > 0);
 }
@@ -505,6 +540,8 @@ const std::map<std::string, Checker>& checkers() {
         {"maxpool_backward_set", check_maxpool_backward_set},
         {"conv_maxpool_direct_fits", check_conv_maxpool_direct},
         {"conv_maxpool_direct", check_conv_maxpool_direct},
+        {"conv_direct_fits", check_conv_direct},
+        {"conv_direct", check_conv_direct},
         {"pooled_weight_gradient", check_pooled_weight_gradient},
         {"to_channels_last", [](const k::Ops& o, Rng& r) { check_channels_last(o, r, true); }},
         {"from_channels_last", [](const k::Ops& o, Rng& r) { check_channels_last(o, r, false); }},
@@ -547,8 +584,9 @@ TEST_CASE("the reference table has every op, and op_origins names each once", "[
     for (const k::OpOrigin& op : origins) {
         ++seen[op.op];
         INFO(op.op);
-        // The direct convolution + pool is the one optional op (the reference has no such kernel).
-        CHECK(std::string(op.origin) == (std::string(op.op) == "conv_maxpool_direct" ? "none" : "reference"));
+        // The direct convolutions (+ pool) are the optional ops (the reference has no such kernels).
+        const bool optional = std::string(op.op) == "conv_maxpool_direct" || std::string(op.op) == "conv_direct";
+        CHECK(std::string(op.origin) == (optional ? "none" : "reference"));
     }
     for (const auto& [name, count] : seen) CHECK(count == 1);
     CHECK(origins.size() > 40);

@@ -47,6 +47,13 @@ void col2im_add_s1_avx2(const ConvGeometry& g, const float* columns, float* imag
 // tie-breaking). The backward add has no fast variant: the reference's scatter of one add per
 // output is already cheaper than a vector gather over every input.
 void maxpool_2x2s2_avx2(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax);
+// kernels/ops/conv_direct.h, for conv_direct_fits shapes.
+void conv_direct_avx2(const ConvGeometry& g, int filters, const float* weights, const float* image, int first_row,
+                      int last_row, float* out, std::size_t filter_stride, float* scratch);
+
+// For is_maxpool_2x2s1 geometries only (yolov3-tiny's size=2 stride=1 pool); bit-identical to the
+// reference.
+void maxpool_2x2s1_avx2(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax);
 void maxpool_2x2s2_backward_set_avx2(const PoolGeometry& g, int batch, const float* delta, const std::int32_t* argmax,
                                      float* in_grad);
 

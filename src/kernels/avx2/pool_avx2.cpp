@@ -6,6 +6,7 @@
 // scalar code.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -214,6 +215,73 @@ void maxpool_2x2s2_avx2(const PoolGeometry& g, int batch, const float* in, float
                 const std::size_t o = p * out_plane + std::size_t(y) * ow;
                 pool_row(top, y < full_y ? top + width : nullptr, std::int32_t((c * height + 2 * y) * width), width,
                          ow, full_x, out + o, argmax + o);
+            }
+        }
+}
+
+namespace {
+
+// One window of a 2x2 stride-1 pool at (y, x), taps off the image skipped, in the reference's scan
+// order and with its rule (the first tap on the image, then a strict '>').
+inline void pool_window_s1(const float* image, int height, int width, int y, int x, std::int32_t index_plane,
+                           float* out, std::int32_t* argmax) {
+    float best = 0.0f;
+    std::int32_t index = -1;
+    for (int iy = y; iy < y + 2 && iy < height; ++iy)
+        for (int ix = x; ix < x + 2 && ix < width; ++ix) {
+            const float v = image[std::size_t(iy) * width + ix];
+            if (index < 0 || v > best) {
+                best = v;
+                index = index_plane + iy * width + ix;
+            }
+        }
+    *out = index < 0 ? 0.0f : best;
+    *argmax = index;
+}
+
+// Windows x..x+7 of output row y, all four taps on the image.
+inline void pool8_s1(const float* top, int width, int x, std::int32_t index_top, float* out, std::int32_t* argmax) {
+    const float* t = top + x;
+    const float* b = t + width;
+    __m256 best = _mm256_loadu_ps(t);
+    __m256 offset = _mm256_setzero_ps();  // the winner's offset in the window, as int32 bits
+    const auto take = [&](__m256 value, int value_offset) {
+        const __m256 greater = _mm256_cmp_ps(value, best, _CMP_GT_OQ);
+        best = _mm256_blendv_ps(best, value, greater);
+        offset = _mm256_blendv_ps(offset, _mm256_castsi256_ps(_mm256_set1_epi32(value_offset)), greater);
+    };
+    take(_mm256_loadu_ps(t + 1), 1);
+    take(_mm256_loadu_ps(b), width);
+    take(_mm256_loadu_ps(b + 1), width + 1);
+    const __m256i first = _mm256_add_epi32(_mm256_set1_epi32(index_top + x), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_storeu_ps(out + x, best);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(argmax + x), _mm256_add_epi32(first, _mm256_castps_si256(offset)));
+}
+
+}  // namespace
+
+void maxpool_2x2s1_avx2(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax) {
+    const int height = g.height, width = g.width, oh = g.out_h(), ow = g.out_w();
+    // Windows with both columns (x + 1 < width) and both rows on the image.
+    const int full_x = std::min(ow, width - 1), full_y = std::min(oh, height - 1);
+    const std::size_t plane = std::size_t(height) * width, out_plane = std::size_t(oh) * ow;
+    for (int b = 0; b < batch; ++b)
+        for (int c = 0; c < g.channels; ++c) {
+            const std::size_t p = std::size_t(b) * g.channels + c;
+            const float* image = in + p * plane;
+            const auto index_plane = std::int32_t(std::size_t(c) * plane);
+            for (int y = 0; y < oh; ++y) {
+                const std::size_t o = p * out_plane + std::size_t(y) * ow;
+                int x = 0;
+                if (y < full_y && full_x >= 8) {
+                    const float* top = image + std::size_t(y) * width;
+                    const std::int32_t index_top = index_plane + y * width;
+                    for (; x + 8 <= full_x; x += 8) pool8_s1(top, width, x, index_top, out + o, argmax + o);
+                    // A ragged tail: one more block ending at full_x, recomputing the same values.
+                    if (x < full_x) pool8_s1(top, width, full_x - 8, index_top, out + o, argmax + o);
+                    x = full_x;
+                }
+                for (; x < ow; ++x) pool_window_s1(image, height, width, y, x, index_plane, out + o + x, argmax + o + x);
             }
         }
 }

@@ -38,6 +38,7 @@ void col2im_add(const ConvGeometry& g, const float* columns, float* image) {
 
 void maxpool_forward(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax) {
     if (is_maxpool_2x2s2(g)) return maxpool_2x2s2_avx2(g, batch, in, out, argmax);
+    if (is_maxpool_2x2s1(g)) return maxpool_2x2s1_avx2(g, batch, in, out, argmax);
     maxpool_forward_reference(g, batch, in, out, argmax);
 }
 void maxpool_backward_set(const PoolGeometry& g, int batch, const float* delta, const std::int32_t* argmax,
@@ -90,12 +91,18 @@ void xnor_conv(const Compute& compute, const ConvGeometry& g, const PackedFilter
     auto* planes = static_cast<std::uint8_t*>(parallel::align64(workspace));
     std::uint8_t* scratch = planes + xnor_conv_planes_bytes_avx2(g);
     const std::size_t bytes = xnor_conv_scratch_bytes_avx2(g);
-    parallel::for_ranges(*compute.pool, std::size_t(filters.steps), 1,
-                         [&](int first, int last, int) {
-                             xnor_pack_planes_avx2(g, image, filters.zero, planes, first, last);
-                         });
-    parallel::for_ranges(*compute.pool, spatial, kXnorPositionBlock, [&](int first, int last, int chunk) {
-        xnor_conv_planes_avx2(g, filters, planes, dots, scratch + std::size_t(chunk) * bytes, first, last);
+    // Work is taken as it comes, a few pieces per thread: on a shared machine a thread that loses
+    // its core leaves its share to the others instead of stalling the layer (positions and steps
+    // are independent: the same results either way).
+    const std::size_t threads = std::size_t(compute.pool->size());
+    compute.pool->parallel_dynamic(std::size_t(filters.steps), 1, [&](std::size_t first, std::size_t last, int) {
+        xnor_pack_planes_avx2(g, image, filters.zero, planes, int(first), int(last));
+    });
+    const std::size_t blocks = (spatial + kXnorPositionBlock - 1) / kXnorPositionBlock;
+    const std::size_t grain = std::max<std::size_t>(1, blocks / (4 * threads));
+    compute.pool->parallel_dynamic(blocks, grain, [&](std::size_t begin, std::size_t end, int thread) {
+        const int first = int(begin * kXnorPositionBlock), last = int(std::min(end * kXnorPositionBlock, spatial));
+        xnor_conv_planes_avx2(g, filters, planes, dots, scratch + std::size_t(thread) * bytes, first, last);
     });
 }
 
@@ -118,6 +125,8 @@ Ops make_table() {
     t.maxpool_backward_set = maxpool_backward_set;
     t.conv_maxpool_direct_fits = conv_maxpool_direct_fits;
     t.conv_maxpool_direct = conv_maxpool_direct_avx2;
+    t.conv_direct_fits = conv_direct_fits;
+    t.conv_direct = conv_direct_avx2;
     t.pooled_weight_gradient = pooled_weight_gradient_avx2;
     t.to_channels_last = to_channels_last;
     t.from_channels_last = from_channels_last;

@@ -29,6 +29,9 @@ void maxpool_backward_add_reference(const PoolGeometry& g, int batch, const floa
 // The common 2x2, stride 2 pool whose windows start at 0 (padding 0 or 1): windows tile the image
 // without overlap, the last row/column of windows may hang over an odd edge.
 bool is_maxpool_2x2s2(const PoolGeometry& g);
+// A 2x2, stride 1 pool whose windows start at 0 (padding 0 or 1: Darknet's size=2 stride=1, which
+// keeps the size with padding 1, the last window holding one column or row).
+bool is_maxpool_2x2s1(const PoolGeometry& g);
 
 // in_grad = delta scattered to the argmax winners, 0 everywhere else: what zeroing in_grad and then
 // maxpool_backward_add computes, in one pass.

@@ -84,4 +84,8 @@ bool is_maxpool_2x2s2(const PoolGeometry& g) {
     return g.size == 2 && g.stride == 2 && (g.padding == 0 || g.padding == 1);
 }
 
+bool is_maxpool_2x2s1(const PoolGeometry& g) {
+    return g.size == 2 && g.stride == 1 && (g.padding == 0 || g.padding == 1) && g.height >= 1 && g.width >= 1;
+}
+
 }  // namespace lenet::kernels

@@ -31,6 +31,7 @@ void upsample_backward_add_whole(const Compute&, const UpsampleGeometry& g, std:
     upsample_backward_add_reference(g, planes, delta, in_grad);
 }
 bool no_direct_kernel(const ConvGeometry&, int, const PoolGeometry&) { return false; }
+bool no_direct_conv(const ConvGeometry&, int) { return false; }
 void pooled_weight_gradient_whole(const PooledGradientShape& s, const float* delta, const std::int32_t* argmax,
                                   const float* columns, float* grad, float*) {
     pooled_weight_gradient_reference(s, delta, argmax, columns, grad);
@@ -71,6 +72,8 @@ Ops make_table() {
     t.conv_maxpool_direct_fits = no_direct_kernel;
     t.weights_taps_major = weights_taps_major;
     t.conv_maxpool_direct = nullptr;
+    t.conv_direct_fits = no_direct_conv;
+    t.conv_direct = nullptr;
     t.pooled_weight_gradient = pooled_weight_gradient_whole;
     t.to_channels_last = to_channels_last_reference;
     t.from_channels_last = from_channels_last_reference;
