@@ -2,7 +2,7 @@
 """How fast `lenet detect` keeps up with a live MJPEG stream.
 
   scripts/bench_detect_stream.py [--cfg cfg/yolo_digits_xnor.cfg] [--weights none] [--fps 90]
-                                 [--frames 600] [--runs 3] [--threads 2] [--video clip.avi]
+                                 [--frames 600] [--runs 3] [--threads 2] [--thresh t] [--video clip.avi]
 
 Starts scripts/serve_mjpeg.py (640x480 moving digits at --fps on loopback), then runs
 `lenet detect <cfg> <weights> http://127.0.0.1:PORT/stream.mjpg -json -nodisplay -frames N` --runs
@@ -49,6 +49,8 @@ def one_run(args, url):
     command = [args.lenet, "detect", args.cfg, args.weights, url, "-json", "-nodisplay", "-frames", str(args.frames)]
     if args.threads:
         command += ["-threads", str(args.threads)]
+    if args.thresh is not None:
+        command += ["-thresh", str(args.thresh)]
     started = time.time()
     run = subprocess.run(command, capture_output=True, text=True, timeout=args.frames * 5 + 120)
     if run.returncode != 0:
@@ -76,6 +78,7 @@ def main():
     parser.add_argument("--frames", type=int, default=600)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--thresh", type=float, help="lenet detect -thresh (random weights pass thousands of boxes at 0.25)")
     parser.add_argument("--video")
     args = parser.parse_args()
     server, url = start_server(args)
@@ -89,7 +92,8 @@ def main():
         med = {k: statistics.median(r[k] for r in results) for k in ("fps", "dropped", "latency_ms")}
         print(f"median of {args.runs} runs: {med['fps']:.1f} distinct frames/s processed, {med['dropped']:g} dropped per "
               f"{args.frames} processed, median read-to-boxes latency {med['latency_ms']:.1f} ms "
-              f"(stream {args.fps:g} fps {args.size}, {os.path.basename(args.cfg)}, weights {args.weights})")
+              f"(stream {args.fps:g} fps {args.size}, {os.path.basename(args.cfg)}, weights {args.weights}"
+              f"{', -thresh %g' % args.thresh if args.thresh is not None else ''})")
     finally:
         server.terminate()
         server.wait()

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -363,6 +364,82 @@ TEST_CASE("detect: HTTP serves the page, the latest JSON, JSON lines and the MJP
     CHECK(c.read == 60);  // -realtime reads every frame of the file, at its pace
     CHECK(c.read == c.processed + c.dropped);
     CHECK(json_lines(lenet.out()).size() == static_cast<std::size_t>(c.processed));
+}
+
+namespace {
+
+// An MJPEG server in the test process that ends each response after `per_connection` frames, as
+// a camera that drops its connection does.
+class DroppingMjpegServer {
+public:
+    explicit DroppingMjpegServer(int per_connection) {
+        for (int i = 0; i < per_connection; ++i) {
+            std::vector<unsigned char> jpeg;
+            cv::imencode(".jpg", synthetic_frame(i, {160, 120}), jpeg);
+            parts_.push_back("--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + std::to_string(jpeg.size()) +
+                             "\r\n\r\n" + std::string(jpeg.begin(), jpeg.end()) + "\r\n");
+        }
+        server_.Get("/stream.mjpg", [this](const httplib::Request&, httplib::Response& res) {
+            ++connections_;
+            res.set_content_provider("multipart/x-mixed-replace; boundary=frame",
+                                     [this](std::size_t, httplib::DataSink& sink) {
+                                         for (const std::string& part : parts_) {
+                                             if (!sink.write(part.data(), part.size())) return false;
+                                             std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                                         }
+                                         sink.done();
+                                         return true;
+                                     });
+        });
+        port_ = server_.bind_to_any_port("127.0.0.1");
+        thread_ = std::thread([this] { server_.listen_after_bind(); });
+    }
+    ~DroppingMjpegServer() {
+        server_.stop();
+        thread_.join();
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/stream.mjpg"; }
+    int connections() const { return connections_; }
+
+private:
+    httplib::Server server_;
+    std::vector<std::string> parts_;
+    std::atomic<int> connections_{0};
+    int port_ = -1;
+    std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("detect: a stream that drops is reported, and -reconnect reopens it", "[detect-cli][detect-http]") {
+    const TempDir dir("reconnect");
+    const DroppingMjpegServer server(12);
+    Run run = detect(dir, kCfg + " none " + server.url() + " -json -nodisplay -threads 1");
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    CHECK_THAT(run.err, Catch::Matchers::Contains("stream dropped after 12 frames (-reconnect retries)"));
+    Counts c = summary_counts(run.err);
+    CHECK(c.read == 12);
+    CHECK(c.read == c.processed + c.dropped);
+    std::vector<json> lines = json_lines(run.out);
+    CHECK(lines.size() == static_cast<std::size_t>(c.processed));
+    REQUIRE(!lines.empty());
+    CHECK(lines[0].at("width").get<int>() == 160);
+    CHECK(lines[0].at("height").get<int>() == 120);
+
+    run = detect(dir, kCfg + " none " + server.url() + " -json -nodisplay -threads 1 -reconnect -frames 16");
+    REQUIRE(run.exit_code == 0);
+    CHECK_THAT(run.err, Catch::Matchers::Contains("stream dropped after 12 frames\n"));
+    CHECK_THAT(run.err, Catch::Matchers::Contains("reconnecting in 1 s"));
+    CHECK_THAT(run.err, Catch::Matchers::Contains("reconnected"));
+    CHECK_THAT(run.err, Catch::Matchers::Contains("1 reconnects"));
+    c = summary_counts(run.err);
+    CHECK(c.processed == 16);
+    lines = json_lines(run.out);
+    REQUIRE(lines.size() == 16);
+    // Frame indices go on counting across the reconnect.
+    CHECK(lines.back().at("frame").get<long long>() >= 15);
+    CHECK(server.connections() >= 3);
 }
 
 TEST_CASE("detect: SIGTERM ends cleanly with a summary and a finished -out video", "[detect-cli]") {
