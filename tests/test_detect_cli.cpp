@@ -269,6 +269,11 @@ TEST_CASE("detect: sources that cannot be opened are errors naming them", "[dete
     run = detect(dir, kCfg + " none -c 57 -nodisplay");
     CHECK(run.exit_code == 1);
     CHECK_THAT(run.err, Catch::Matchers::Contains("camera 57: no camera (/dev/video57 does not exist)"));
+    // Without GStreamer in OpenCV, or without the element: either way an error naming the pipeline.
+    run = detect(dir, kCfg + " none 'lenet_no_such_element ! appsink' -nodisplay");
+    CHECK(run.exit_code == 1);
+    CHECK_THAT(run.err, Catch::Matchers::Contains("source 'lenet_no_such_element ! appsink': "));
+    CHECK_THAT(run.err, Catch::Matchers::Contains("GStreamer"));
     run = detect(dir, kCfg + " none 57 -nodisplay -http-port 70000");
     CHECK(run.exit_code == 1);
     CHECK_THAT(run.err, Catch::Matchers::Contains("-http-port 70000: expected a port"));
@@ -456,6 +461,7 @@ TEST_CASE("detect: SIGTERM ends cleanly with a summary and a finished -out video
     const Counts c = summary_counts(err);
     CHECK(c.processed >= 3);
     CHECK(c.processed < 200);
+    CHECK(c.read == c.processed + c.dropped);
     cv::Size size;
     CHECK(video_frames(dir / "out.avi", &size) == c.processed);
     CHECK(size == cv::Size(96, 96));

@@ -212,12 +212,13 @@ int run_detect(const std::vector<std::string>& argv) {
     Clock::time_point last_done = Clock::now();
     if (display) cv::namedWindow(kWindow, cv::WINDOW_AUTOSIZE);
     for (;;) {
-        detect::Frame frame;
-        const detect::Capture::Next next = capture->next(frame, std::chrono::milliseconds(100));
+        // Before taking a frame: one taken is processed, so read = processed + dropped holds.
         if (g_signal) {
             why = g_signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)";
             break;
         }
+        detect::Frame frame;
+        const detect::Capture::Next next = capture->next(frame, std::chrono::milliseconds(100));
         if (next == detect::Capture::Next::End) break;
         if (next == detect::Capture::Next::Timeout) {
             if (display) cv::waitKey(1);  // keeps the window responsive while a stream stalls
