@@ -274,6 +274,11 @@ TEST_CASE("detect: sources that cannot be opened are errors naming them", "[dete
     CHECK(run.exit_code == 1);
     CHECK_THAT(run.err, Catch::Matchers::Contains("source 'lenet_no_such_element ! appsink': "));
     CHECK_THAT(run.err, Catch::Matchers::Contains("GStreamer"));
+    // An address that is not this machine's: the server cannot listen, and says where it tried.
+    REQUIRE(cv::imwrite(dir / "a.png", synthetic_frame(0, {64, 64})));
+    run = detect(dir, kCfg + " none '" + (dir / "a.png") + "' -nodisplay -http-port 0 -http-bind 203.0.113.7");
+    CHECK(run.exit_code == 1);
+    CHECK_THAT(run.err, Catch::Matchers::Contains("-http-port: cannot listen on 203.0.113.7:0"));
     run = detect(dir, kCfg + " none 57 -nodisplay -http-port 70000");
     CHECK(run.exit_code == 1);
     CHECK_THAT(run.err, Catch::Matchers::Contains("-http-port 70000: expected a port"));
