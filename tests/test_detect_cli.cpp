@@ -193,7 +193,7 @@ TEST_CASE("detect: a video file gives one JSON line per frame, the summary and -
     for (std::size_t i = 0; i < 12; ++i) CHECK(second[i].at("boxes") == lines[i].at("boxes"));
 }
 
-TEST_CASE("detect: -frames stops early; AlexeyAB's -ext_output and -out_filename", "[detect-cli]") {
+TEST_CASE("detect: -frames stops early, and AlexeyAB's -ext_output and -out_filename", "[detect-cli]") {
     const TempDir dir("frames");
     write_video(dir / "clip.avi", 20, {96, 96}, 10);
     Run run = detect(dir, kCfg + " none '" + (dir / "clip.avi") + "' -json -nodisplay -frames 5");

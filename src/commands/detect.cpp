@@ -182,7 +182,7 @@ int run_detect(const std::vector<std::string>& argv) {
     if (const auto port = args.value("-json_port")) json_port = port_of("-json_port", *port);
 
     // Before any thread: the display probe forks.
-    bool display = !args.flag("-nodisplay") && !args.flag("-dont_show") && display_works();
+    const bool display = !args.flag("-nodisplay") && !args.flag("-dont_show") && display_works();
 
     DetectorOptions detector_options;
     detector_options.threads = int(args.integer("-threads", 0, 1, 1024));

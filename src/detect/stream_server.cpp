@@ -153,6 +153,9 @@ StreamServer::StreamServer(Kind kind, const std::string& bind, int port) : impl_
     if (d.port < 0)
         throw Error(cat("cannot listen on ", bind, ":", port, " (the port is taken, or not an address of this machine)"));
     d.thread = std::thread([&d] { d.server.listen_after_bind(); });
+    // httplib's stop() does nothing until the server runs: a close() that came first would leave
+    // the thread listening and the join waiting for ever (a run over one image is that quick).
+    for (int i = 0; i < 5000 && !d.server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 StreamServer::~StreamServer() { close(); }
