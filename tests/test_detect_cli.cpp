@@ -233,6 +233,21 @@ TEST_CASE("detect: images, several images and an image list", "[detect-cli]") {
     CHECK(lines[0].at("height").get<int>() == 120);
     CHECK(summary_counts(run.err).processed == 1);
 
+    // -names: the boxes carry the file's names; with both servers on, a one-image run still ends
+    // at once (the servers close before they ever had a client).
+    { std::ofstream names(dir / "names.txt"); names << "zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n"; }
+    const std::vector<std::string> names = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"};
+    const auto start = std::chrono::steady_clock::now();
+    run = detect(dir, kCfg + " none '" + (dir / "a.png") + "' -json -nodisplay -thresh 0.26 -names '" + (dir / "names.txt") +
+                          "' -http-port 0 -json_port 0");
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    REQUIRE(run.exit_code == 0);
+    lines = json_lines(run.out);
+    REQUIRE(lines.size() == 1);
+    CHECK(!lines[0].at("boxes").empty());
+    for (const json& b : lines[0].at("boxes"))
+        CHECK(b.at("name").get<std::string>() == names.at(b.at("class").get<std::size_t>()));
+
     run = detect(dir, kCfg + " none '" + (dir / "a.png") + "' '" + (dir / "b.jpg") + "' -json -nodisplay");
     REQUIRE(run.exit_code == 0);
     lines = json_lines(run.out);
