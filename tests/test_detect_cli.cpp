@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -22,6 +23,7 @@
 #include <opencv2/videoio.hpp>
 
 #include "cli_helpers.h"
+#include "core/error.h"
 #include "detect/capture.h"
 
 extern char** environ;
@@ -535,4 +537,20 @@ TEST_CASE("capture: what a source string names", "[detect-capture]") {
     CHECK(classify_source("scene.JPG") == SourceKind::Images);
     CHECK(classify_source("list.txt") == SourceKind::Images);
     CHECK(classify_source("moving.avi") == SourceKind::File);
+}
+
+TEST_CASE("capture: RTSP goes over TCP unless the user chose, and a dead URL is an error naming it", "[detect-capture]") {
+    const bool user_chose = std::getenv("OPENCV_FFMPEG_CAPTURE_OPTIONS") != nullptr;
+    // Port 9 on loopback: refused at once.
+    try {
+        lenet::detect::Capture capture({"rtsp://127.0.0.1:9/live"}, {});
+        FAIL("opened rtsp://127.0.0.1:9/live");
+    } catch (const lenet::Error& e) {
+        CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains("source 'rtsp://127.0.0.1:9/live': cannot open the stream"));
+    }
+    if (!user_chose) {
+        const char* options = std::getenv("OPENCV_FFMPEG_CAPTURE_OPTIONS");
+        REQUIRE(options != nullptr);
+        CHECK(std::string(options) == "rtsp_transport;tcp");
+    }
 }
