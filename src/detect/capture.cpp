@@ -23,7 +23,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr std::size_t kReadAhead = 4;  // frames a file may be decoded ahead of detection
+constexpr std::size_t kReadAhead = 2;  // frames a file is decoded ahead of detection: overlap, not a backlog
 constexpr int kStreamTimeoutMs = 10000;  // FFmpeg open/read timeout for URLs: a stalled stream reads as dropped
 
 std::string lower_extension(const std::string& path) {
