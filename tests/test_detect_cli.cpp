@@ -258,6 +258,16 @@ TEST_CASE("detect: images, several images and an image list", "[detect-cli]") {
     CHECK(lines[1].at("width").get<int>() == 64);
     CHECK(lines[1].at("height").get<int>() == 80);
 
+    // A DISPLAY with no X server behind it: the window is tried in a child (Qt aborts it there) and
+    // the run goes on without one.
+    {
+        const std::string command = "env -u QT_QPA_PLATFORM -u WAYLAND_DISPLAY DISPLAY=:987 '" LENET_BINARY "' detect " + kCfg + " none '" + (dir / "a.png") +
+                                    "' -json >'" + (dir / "d_out.txt") + "' 2>'" + (dir / "d_err.txt") + "'";
+        CHECK(std::system(command.c_str()) == 0);
+        CHECK(json_lines(slurp(dir / "d_out.txt")).size() == 1);
+        CHECK_THAT(slurp(dir / "d_err.txt"), Catch::Matchers::Contains("no window can be opened on this display: running without one"));
+        CHECK_THAT(slurp(dir / "d_err.txt"), !Catch::Matchers::Contains("qt.qpa"));
+    }
     { std::ofstream list(dir / "list.txt"); list << (dir / "b.jpg") << "\n" << (dir / "a.png") << "\n" << (dir / "b.jpg") << "\n"; }
     run = detect(dir, kCfg + " none '" + (dir / "list.txt") + "' -json -nodisplay");
     REQUIRE(run.exit_code == 0);

@@ -1,6 +1,7 @@
 // `lenet detect`: a detector on a camera, a video, images or a stream, Darknet's `demo` in one
 // command. Frames come from the capture thread (detect/capture.h); this thread runs the detector on
 // each frame it is given and feeds the outputs: a window, JSON lines, a video file, HTTP.
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,6 +69,9 @@ bool display_works() {
     const pid_t child = ::fork();
     if (child < 0) return false;
     if (child == 0) {
+        // Qt's complaints about the display would only repeat what the parent says in one line.
+        const int null = ::open("/dev/null", O_WRONLY);
+        if (null >= 0) ::dup2(null, STDERR_FILENO);
         int code = 1;
         try {
             cv::namedWindow("lenet probe", cv::WINDOW_AUTOSIZE);
@@ -78,8 +82,10 @@ bool display_works() {
         ::_exit(code);
     }
     int status = 0;
-    if (::waitpid(child, &status, 0) != child) return false;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    const bool works = ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!works)
+        std::fprintf(stderr, "lenet detect: no window can be opened on this display: running without one (-nodisplay skips the try)\n");
+    return works;
 }
 
 float number(const Args& args, const std::string& name, float fallback, float low, float high) {
