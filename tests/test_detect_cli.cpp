@@ -221,6 +221,21 @@ TEST_CASE("detect: -frames stops early, and AlexeyAB's -ext_output and -out_file
     CHECK(video_frames(dir / "out.avi", &size) == 3);
 }
 
+TEST_CASE("detect: the window path (Qt's offscreen platform stands in for a display)", "[detect-cli]") {
+    // Debian's OpenCV draws its windows with Qt 5, whose offscreen platform opens them without an
+    // X server: imshow, waitKey and the window's visibility run as they would on a desktop.
+    const TempDir dir("window");
+    write_video(dir / "clip.avi", 8, {128, 96}, 10);
+    const std::string command = "env QT_QPA_PLATFORM=offscreen DISPLAY=:987 '" LENET_BINARY "' detect " + kCfg + " none '" +
+                                (dir / "clip.avi") + "' -json -thresh 0.26 >'" + (dir / "out.txt") + "' 2>'" + (dir / "err.txt") + "'";
+    CHECK(std::system(command.c_str()) == 0);
+    const std::string err = slurp(dir / "err.txt");
+    INFO(err);
+    CHECK_THAT(err, !Catch::Matchers::Contains("no window can be opened"));
+    CHECK_THAT(err, Catch::Matchers::Contains("end of stream: 8 frames read, 8 processed, 0 dropped"));
+    CHECK(json_lines(slurp(dir / "out.txt")).size() == 8);
+}
+
 TEST_CASE("detect: images, several images and an image list", "[detect-cli]") {
     const TempDir dir("images");
     REQUIRE(cv::imwrite(dir / "a.png", synthetic_frame(0, {160, 120})));
