@@ -128,6 +128,84 @@ std::unique_ptr<detect::StreamServer> open_server(detect::StreamServer::Kind kin
     }
 }
 
+// Letterbox, forward, decode, NMS, boxes in the frame's pixels; latency from the frame's read.
+detect::FrameResult detect_frame(Detector& detector, const detect::Frame& frame, float thresh, float nms) {
+    detect::Letterbox geometry;
+    const detect::PlanarImage input = detector.letterbox(frame.image, &geometry);
+    detect::FrameResult result;
+    result.boxes = Detector::to_pixels(detector.run(input, thresh, nms), geometry, thresh);
+    // A box wholly in the letterbox's padding clips to nothing: not worth a line or a rectangle.
+    std::erase_if(result.boxes, [](const FoundBox& b) { return b.right <= b.left || b.bottom <= b.top; });
+    result.index = frame.index;
+    result.unix_time = frame.unix_time;
+    result.latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - frame.read_at).count();
+    result.width = frame.image.cols;
+    result.height = frame.image.rows;
+    return result;
+}
+
+// Everything a processed frame goes to: stdout, the servers, the -out video, the window.
+struct Outputs {
+    std::vector<std::string> names;
+    bool json = false, ext_output = false, display = false;
+    std::optional<std::string> out;
+    double out_fps = 25;
+    std::unique_ptr<detect::StreamServer> viewer, darknet_json;
+
+    // False when the user closed the window (Esc, q or the window's close button).
+    bool emit(const detect::FrameResult& result, cv::Mat& image, double fps) {
+        std::string line;
+        if (json || viewer) line = detect::json_line(result, names);
+        if (json) std::printf("%s\n", line.c_str());
+        if (ext_output) std::printf("%s", detect::ext_output_text(result, names).c_str());
+        if (json || ext_output) std::fflush(stdout);  // a reader downstream sees each frame as it is done
+        if (viewer) viewer->publish_json(std::move(line));
+        if (darknet_json) darknet_json->publish_json(detect::darknet_json_line(result, names));
+
+        const bool stream_frame = viewer && viewer->wants_frames();
+        if (!display && !out && !stream_frame) return true;
+        detect::draw_boxes(image, result.boxes, names, fps);
+        if (out) write_video(image);
+        if (stream_frame) {
+            std::vector<unsigned char> jpeg;
+            cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 80});
+            viewer->publish_frame(std::string(jpeg.begin(), jpeg.end()));
+        }
+        if (!display) return true;
+        cv::imshow(kWindow, image);
+        const int key = cv::waitKey(1);
+        return key != 27 && key != 'q' && cv::getWindowProperty(kWindow, cv::WND_PROP_VISIBLE) >= 1;
+    }
+
+    void write_video(const cv::Mat& image) {
+        if (!writer_.isOpened()) {
+            size_ = image.size();
+            // OpenCV's own MJPG-in-AVI writer: needs neither FFmpeg nor GStreamer.
+            if (!writer_.open(*out, cv::CAP_OPENCV_MJPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), out_fps, size_))
+                throw Error(cat("lenet detect: -out ", *out, ": cannot open for writing as MJPG video"));
+        }
+        if (image.size() == size_) {
+            writer_.write(image);
+        } else {
+            cv::Mat resized;  // a source that changed size (a reconnect): the video keeps its first
+            cv::resize(image, resized, size_);
+            writer_.write(resized);
+        }
+    }
+
+    // Finishes the video (its index is written here) and ends the servers' streams.
+    void close() {
+        if (writer_.isOpened()) writer_.release();
+        if (display) cv::destroyAllWindows();
+        if (viewer) viewer->close();
+        if (darknet_json) darknet_json->close();
+    }
+
+private:
+    cv::VideoWriter writer_;
+    cv::Size size_;
+};
+
 struct Summary {
     long long processed = 0;
     detect::MedianTracker fps, latency_ms, detect_ms;
@@ -203,14 +281,18 @@ int run_detect(const std::vector<std::string>& argv) {
         throw Error(cat("lenet detect: ", e.what()));
     }
 
+    Outputs outputs;
+    outputs.names = std::move(names);
+    outputs.json = json;
+    outputs.ext_output = ext_output;
+    outputs.display = display;
+    outputs.out = either(args, "-out", "-out_filename");
+    outputs.out_fps = capture->fps() > 0 ? capture->fps() : capture_options.fps > 0 ? capture_options.fps : 25;
     const std::string bind = args.value_or("-http-bind", "127.0.0.1");
-    std::unique_ptr<detect::StreamServer> viewer, darknet_json;
     if (http_port || json_port) std::signal(SIGPIPE, SIG_IGN);  // a client that went away must not end the run
-    if (http_port) viewer = open_server(detect::StreamServer::Kind::Viewer, bind, *http_port, "-http-port");
-    if (json_port) darknet_json = open_server(detect::StreamServer::Kind::DarknetJson, bind, *json_port, "-json_port");
-    const std::optional<std::string> out = either(args, "-out", "-out_filename");
-    cv::VideoWriter writer;
-    cv::Size out_size;
+    if (http_port) outputs.viewer = open_server(detect::StreamServer::Kind::Viewer, bind, *http_port, "-http-port");
+    if (json_port)
+        outputs.darknet_json = open_server(detect::StreamServer::Kind::DarknetJson, bind, *json_port, "-json_port");
 
     StopOnSignals signals;
     Summary summary;
@@ -231,65 +313,17 @@ int run_detect(const std::vector<std::string>& argv) {
             continue;
         }
         const Clock::time_point start = Clock::now();
-        detect::Letterbox geometry;
-        const detect::PlanarImage input = detector.letterbox(frame.image, &geometry);
-        detect::FrameResult result;
-        result.boxes = Detector::to_pixels(detector.run(input, thresh, nms), geometry, thresh);
-        // A box wholly in the letterbox's padding clips to nothing: not worth a line or a rectangle.
-        std::erase_if(result.boxes, [](const FoundBox& b) { return b.right <= b.left || b.bottom <= b.top; });
+        detect::FrameResult result = detect_frame(detector, frame, thresh, nms);
         const Clock::time_point done = Clock::now();
-        result.index = frame.index;
-        result.unix_time = frame.unix_time;
-        result.latency_ms = std::chrono::duration<double, std::milli>(done - frame.read_at).count();
-        result.width = frame.image.cols;
-        result.height = frame.image.rows;
         const double fps = 1.0 / std::max(1e-9, std::chrono::duration<double>(done - last_done).count());
         last_done = done;
         ++summary.processed;
         summary.fps.add(fps);
         summary.latency_ms.add(result.latency_ms);
         summary.detect_ms.add(std::chrono::duration<double, std::milli>(done - start).count());
-
-        std::string line;
-        if (json || viewer) line = detect::json_line(result, names);
-        if (json) std::printf("%s\n", line.c_str());
-        if (ext_output) std::printf("%s", detect::ext_output_text(result, names).c_str());
-        if (json || ext_output) std::fflush(stdout);  // a reader downstream sees each frame as it is done
-        if (viewer) viewer->publish_json(std::move(line));
-        if (darknet_json) darknet_json->publish_json(detect::darknet_json_line(result, names));
-
-        const bool stream_frame = viewer && viewer->wants_frames();
-        if (display || out || stream_frame) {
-            detect::draw_boxes(frame.image, result.boxes, names, fps);
-            if (out) {
-                if (!writer.isOpened()) {
-                    out_size = frame.image.size();
-                    const double out_fps = capture->fps() > 0 ? capture->fps() : capture_options.fps > 0 ? capture_options.fps : 25;
-                    // OpenCV's own MJPG-in-AVI writer: needs neither FFmpeg nor GStreamer.
-                    if (!writer.open(*out, cv::CAP_OPENCV_MJPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), out_fps, out_size))
-                        throw Error(cat("lenet detect: -out ", *out, ": cannot open for writing as MJPG video"));
-                }
-                if (frame.image.size() == out_size) {
-                    writer.write(frame.image);
-                } else {
-                    cv::Mat resized;  // a source that changed size (a reconnect): the video keeps its first
-                    cv::resize(frame.image, resized, out_size);
-                    writer.write(resized);
-                }
-            }
-            if (stream_frame) {
-                std::vector<unsigned char> jpeg;
-                cv::imencode(".jpg", frame.image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 80});
-                viewer->publish_frame(std::string(jpeg.begin(), jpeg.end()));
-            }
-            if (display) {
-                cv::imshow(kWindow, frame.image);
-                const int key = cv::waitKey(1);
-                if (key == 27 || key == 'q' || cv::getWindowProperty(kWindow, cv::WND_PROP_VISIBLE) < 1) {
-                    why = "window closed";
-                    break;
-                }
-            }
+        if (!outputs.emit(result, frame.image, fps)) {
+            why = "window closed";
+            break;
         }
         if (max_frames > 0 && summary.processed >= max_frames) {
             why = cat("stopped after -frames ", max_frames);
@@ -297,10 +331,7 @@ int run_detect(const std::vector<std::string>& argv) {
         }
     }
     capture->stop();
-    if (writer.isOpened()) writer.release();
-    if (display) cv::destroyAllWindows();
-    if (viewer) viewer->close();
-    if (darknet_json) darknet_json->close();
+    outputs.close();
     print_summary(*capture, summary, why);
     return 0;
 }
