@@ -94,7 +94,7 @@ const std::vector<Command>& commands() {
          "                      height, boxes [{class, name, score, left, top, right, bottom}] in pixels\n"
          "  -out <file.avi>     the annotated video (MJPG)\n"
          "  -http-port <n>      HTTP on -http-bind (default 127.0.0.1): / (page), /stream.mjpg (MJPEG),\n"
-         "                      /json (latest line), /json.stream (every line); port 0 picks a free one\n"
+         "                      /json (latest line), /json.stream (lines as they come); port 0: any free\n"
          "  -json_port <n>      JSON lines in AlexeyAB's fields (frame_id, objects [{class_id, name,\n"
          "                      relative_coordinates {center_x, center_y, width, height}, confidence}])\n"
          "  -ext_output         each frame's boxes on stdout as AlexeyAB prints them\n"

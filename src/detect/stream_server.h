@@ -2,7 +2,7 @@
 //   /              a small page showing the stream and the live JSON
 //   /stream.mjpg   the annotated frames as MJPEG (multipart/x-mixed-replace)
 //   /json          the latest frame's JSON line
-//   /json.stream   every frame's JSON line as it comes (newline-delimited JSON)
+//   /json.stream   the JSON lines as they come (newline-delimited JSON)
 // A Darknet JSON server (AlexeyAB's -json_port) streams its JSON lines on any path.
 // Streams send only what is newer than what a client last got: a slow client skips frames, it
 // never holds detection back.
