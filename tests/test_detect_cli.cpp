@@ -484,7 +484,10 @@ TEST_CASE("detect: a stream that drops is reported, and -reconnect reopens it", 
     CHECK_THAT(run.err, Catch::Matchers::Contains("stream dropped after 12 frames\n"));
     CHECK_THAT(run.err, Catch::Matchers::Contains("reconnecting in 1 s"));
     CHECK_THAT(run.err, Catch::Matchers::Contains("reconnected"));
-    CHECK_THAT(run.err, Catch::Matchers::Contains("1 reconnects"));
+    // One reconnect when the detector keeps up; a slow one (a sanitizer build) drops more and needs more.
+    std::smatch m;
+    REQUIRE(std::regex_search(run.err, m, std::regex(R"((\d+) reconnects)")));
+    CHECK(std::stoi(m[1]) >= 1);
     c = summary_counts(run.err);
     CHECK(c.processed == 16);
     lines = json_lines(run.out);
