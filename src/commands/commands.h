@@ -24,6 +24,7 @@ int run_summary(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_export(const std::vector<std::string>& args);
 int run_detector(const std::vector<std::string>& args);
+int run_detect(const std::vector<std::string>& args);
 
 // The options `train` and `detector train` share (train.cpp); `test_limit_flag` names the
 // evaluation split's limit (-test-limit, -valid-limit).
