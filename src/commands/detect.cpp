@@ -21,6 +21,7 @@
 #include "commands/args.h"
 #include "commands/commands.h"
 #include "core/error.h"
+#include "core/stop_signals.h"
 #include "data/image_list.h"
 #include "detect/capture.h"
 #include "detect/detector.h"
@@ -34,32 +35,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr const char* kWindow = "lenet detect";
-
-volatile std::sig_atomic_t g_signal = 0;
-extern "C" void on_stop_signal(int signal) { g_signal = signal; }
-
-// SIGINT/SIGTERM end the loop (summary, video finalized); a second one kills as usual.
-class StopOnSignals {
-public:
-    StopOnSignals() {
-        g_signal = 0;
-        struct sigaction action {};
-        action.sa_handler = on_stop_signal;
-        action.sa_flags = SA_RESETHAND;
-        sigemptyset(&action.sa_mask);
-        sigaction(SIGINT, &action, &old_int_);
-        sigaction(SIGTERM, &action, &old_term_);
-    }
-    ~StopOnSignals() {
-        sigaction(SIGINT, &old_int_, nullptr);
-        sigaction(SIGTERM, &old_term_, nullptr);
-    }
-    StopOnSignals(const StopOnSignals&) = delete;
-    StopOnSignals& operator=(const StopOnSignals&) = delete;
-
-private:
-    struct sigaction old_int_ {}, old_term_ {};
-};
 
 // Whether a window can be shown. Qt's highgui aborts the process when DISPLAY names no reachable
 // server, so the first window is opened in a child, before any thread exists.
@@ -294,15 +269,15 @@ int run_detect(const std::vector<std::string>& argv) {
     if (json_port)
         outputs.darknet_json = open_server(detect::StreamServer::Kind::DarknetJson, bind, *json_port, "-json_port");
 
-    StopOnSignals signals;
+    const StopOnSignals signals(true);  // a second Ctrl-C ends a run stuck on a stream
     Summary summary;
     std::string why = "end of stream";
     Clock::time_point last_done = Clock::now();
     if (display) cv::namedWindow(kWindow, cv::WINDOW_AUTOSIZE);
     for (;;) {
         // Before taking a frame: one taken is processed, so read = processed + dropped holds.
-        if (g_signal) {
-            why = g_signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)";
+        if (StopOnSignals::received()) {
+            why = StopOnSignals::received() == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)";
             break;
         }
         detect::Frame frame;

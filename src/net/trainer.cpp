@@ -21,6 +21,7 @@
 #include <iostream>
 #include <numeric>
 
+#include "core/stop_signals.h"
 #include "data/detection_source.h"
 #include "data/prefetcher.h"
 #include "data/source.h"
@@ -33,31 +34,6 @@
 namespace lenet {
 
 namespace {
-
-volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void request_stop(int signal) { g_stop_signal = signal; }
-
-// SIGINT and SIGTERM set g_stop_signal while this lives; the previous handlers come back after.
-class StopOnSignals {
-public:
-    StopOnSignals() {
-        g_stop_signal = 0;
-        struct sigaction action {};
-        action.sa_handler = request_stop;
-        sigemptyset(&action.sa_mask);
-        sigaction(SIGINT, &action, &old_int_);
-        sigaction(SIGTERM, &action, &old_term_);
-    }
-    ~StopOnSignals() {
-        sigaction(SIGINT, &old_int_, nullptr);
-        sigaction(SIGTERM, &old_term_, nullptr);
-    }
-    StopOnSignals(const StopOnSignals&) = delete;
-    StopOnSignals& operator=(const StopOnSignals&) = delete;
-
-private:
-    struct sigaction old_int_ {}, old_term_ {};
-};
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -475,11 +451,11 @@ int Trainer::run() {
             epoch_loss_ = 0;
             epoch_images_ = 0;
         }
-        if (g_stop_signal) {
+        if (StopOnSignals::received()) {
             const std::string path = checkpoint_path(config_, "last");
             save_checkpoint(path);
             std::fprintf(stderr, "\nlenet: %s received: saved %s after %lld updates (%llu images); rerun with -resume to continue\n",
-                         g_stop_signal == SIGINT ? "interrupt" : "terminate signal", path.c_str(), update_,
+                         StopOnSignals::received() == SIGINT ? "interrupt" : "terminate signal", path.c_str(), update_,
                          (unsigned long long)seen_);
             return 0;
         }
