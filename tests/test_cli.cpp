@@ -65,6 +65,14 @@ double accuracy_in(const std::string& text, const std::string& label) {
     return std::stod(match[1]);
 }
 
+// The number after the first `key` at or after `from` in `text`.
+double number_after(const std::string& text, const std::string& key, std::size_t from) {
+    REQUIRE(from != std::string::npos);
+    const std::size_t at = text.find(key, from);
+    REQUIRE(at != std::string::npos);
+    return std::stod(text.substr(at + key.size()));
+}
+
 void require_mnist() {
     if (!fs::exists(kMnist + "/train-images-idx3-ubyte") && !fs::exists(kMnist + "/train-images-idx3-ubyte.gz"))
         FAIL("MNIST is missing from " << kMnist << ": run scripts/get_mnist.sh (make test does)");
@@ -110,7 +118,13 @@ TEST_CASE("cli: train one epoch on 2,000 images, resume, test and predict", "[cl
     CHECK_THAT(run.out, Catch::Matchers::Contains("resuming from"));
     CHECK_THAT(run.out, Catch::Matchers::Contains("epoch 2/2"));
     CHECK_THAT(run.out, !Catch::Matchers::Contains("epoch 1/2"));
-    CHECK_THAT(slurp(s.path("log.jsonl")), Catch::Matchers::Contains("\"epoch\":2,\"updates\":32,\"seen\":4000"));
+    const std::string log = slurp(s.path("log.jsonl"));
+    CHECK_THAT(log, Catch::Matchers::Contains("\"epoch\":2,\"updates\":32,\"seen\":4000"));
+    // The training clock continues across the resume (the .state keeps it) instead of restarting.
+    const double elapsed1 = number_after(log, "\"elapsed_seconds\":", 0);
+    const double elapsed2 = number_after(log, "\"elapsed_seconds\":", log.find("\"epoch\":2,"));
+    CHECK(elapsed1 > 0);
+    CHECK(elapsed2 > elapsed1);
     const double second = accuracy_in(run.out, "test accuracy");
     CHECK(second > 0.78);  // measured 0.831
 

@@ -389,18 +389,20 @@ TEST_CASE("batchnorm biases survive .weights + .state and packed round trips, .s
     CHECK(d->lenet_only_values() == std::vector<float>{0.25f, -0.5f});
     CHECK(forward_one(*d, {1, 2}) == expected);
 
-    // Version 3 ends with the best mAP; version 2 (the same bytes less it) and version 1 (less the
-    // lenet-only array too) still load, with no best mAP.
+    // Version 4 ends with the training seconds; version 3 (the same bytes less them), 2 (less the
+    // best mAP too) and 1 (less the lenet-only array too) still load, without what they lack.
     state.seen = 5;
     state.moments = {1.0f};
     state.lenet_only = {0.5f};
     state.best_map = 0.625;
-    save_train_state(dir + "/v3.state", state);
-    const std::string v3 = read_file(dir + "/v3.state");
-    CHECK(v3[4] == 3);
-    REQUIRE(load_train_state(dir + "/v3.state")->best_map == 0.625);
+    state.train_seconds = 812.5;
+    save_train_state(dir + "/v4.state", state);
+    const std::string v4 = read_file(dir + "/v4.state");
+    CHECK(v4[4] == 4);
+    REQUIRE(load_train_state(dir + "/v4.state")->best_map == 0.625);
+    REQUIRE(load_train_state(dir + "/v4.state")->train_seconds == 812.5);
     auto older = [&](int version, std::size_t drop) {
-        std::string bytes = v3.substr(0, v3.size() - 4 - drop);
+        std::string bytes = v4.substr(0, v4.size() - 4 - drop);
         bytes[4] = char(version);
         const auto crc = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
         bytes.append(reinterpret_cast<const char*>(&crc), 4);
@@ -408,17 +410,21 @@ TEST_CASE("batchnorm biases survive .weights + .state and packed round trips, .s
         write_bytes(path, bytes);
         return load_train_state(path);
     };
-    const auto v2 = older(2, 8);
+    const auto v3 = older(3, 8);
+    REQUIRE(v3);
+    CHECK(v3->best_map == 0.625);
+    CHECK(v3->train_seconds == 0);
+    const auto v2 = older(2, 8 + 8);
     REQUIRE(v2);
     CHECK(v2->lenet_only == std::vector<float>{0.5f});
     CHECK(v2->best_map == -1);
-    const auto v1 = older(1, 8 + 8 + 4);
+    const auto v1 = older(1, 8 + 8 + 8 + 4);
     REQUIRE(v1);
     CHECK(v1->seen == 5);
     CHECK(v1->moments == std::vector<float>{1.0f});
     CHECK(v1->lenet_only.empty());
     CHECK(v1->best_map == -1);
-    CHECK_THAT(error_of([&] { older(4, 0); }), Contains("v4.state: byte offset 4: unsupported version 4"));
+    CHECK_THAT(error_of([&] { older(5, 0); }), Contains("v5.state: byte offset 4: unsupported version 5"));
     std::filesystem::remove_all(dir);
 }
 

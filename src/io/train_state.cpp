@@ -12,7 +12,7 @@ namespace lenet {
 
 namespace {
 constexpr char kMagic[4] = {'L', 'N', 'T', 'S'};
-constexpr std::uint32_t kVersion = 3;  // reads 1 and 2 too
+constexpr std::uint32_t kVersion = 4;  // reads 1 to 3 too
 
 template <class T>
 void put(std::string& bytes, T value) {
@@ -55,6 +55,7 @@ void save_train_state(const std::string& path, const TrainState& state) {
     put<std::uint64_t>(bytes, state.lenet_only.size());
     bytes.append(reinterpret_cast<const char*>(state.lenet_only.data()), state.lenet_only.size() * sizeof(float));
     put<double>(bytes, state.best_map);
+    put<double>(bytes, state.train_seconds);
     const auto crc = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
     put<std::uint32_t>(bytes, crc);
     write_file_atomically(path, bytes);
@@ -93,6 +94,7 @@ std::optional<TrainState> load_train_state(const std::string& path) {
     read_array(state.moments, "moments");
     if (version >= 2) read_array(state.lenet_only, "layer values");
     if (version >= 3) state.best_map = in.get<double>("best mAP");
+    if (version >= 4) state.train_seconds = in.get<double>("training seconds");
     const std::size_t body = in.offset();
     const auto stored = in.get<std::uint32_t>("checksum");
     const auto actual = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), uInt(body)));

@@ -3,9 +3,10 @@
 // CRC-32 over the contents; a state whose `seen` differs from its .weights is not used.
 //   "LNTS", u32 version (3), u64 seen, u64 updates, u64 seed, u32 adam, u64 n, n x f32 moments,
 //   u64 m, m x f32 lenet-only layer arrays ([batchnorm] biases, which .weights cannot hold),
-//   f64 best mAP@0.5 of the run so far (a detector's; -1: none), u32 crc
-// Versions 1 (ends after the moments) and 2 (ends after the lenet-only arrays) are still read,
-// with no best mAP.
+//   f64 best mAP@0.5 of the run so far (a detector's; -1: none), f64 training seconds so far
+//   (the log's elapsed_seconds, so a resumed run's clock continues), u32 crc
+// Versions 1 (ends after the moments), 2 (ends after the lenet-only arrays) and 3 (ends after the
+// best mAP) are still read, with no best mAP or no training seconds.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -24,6 +25,9 @@ struct TrainState {
     // A detector run's best validation mAP@0.5 so far, the one its <cfg>_best.weights scored; -1
     // when there is none (a classifier, no epoch evaluated yet, or a file older than version 3).
     double best_map = -1;
+    // Seconds spent training (evaluation excluded) up to this checkpoint; 0 in files older than
+    // version 4.
+    double train_seconds = 0;
 };
 
 std::string state_path_for(const std::string& weights_path);

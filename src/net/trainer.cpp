@@ -254,6 +254,7 @@ bool Trainer::resume() {
         } else if (state && state->seen == seen_ && state->adam == options.adam &&
                    optimizer_->set_state(state->updates, state->moments)) {
             update_ = (long long)state->updates;
+            train_seconds_ = state->train_seconds;
             if (!config_.seed) options.seed = state->seed;
             std::cout << "resuming from " << start_weights << ": " << seen_ << " images seen, update " << update_
                       << " (optimizer state restored)\n";
@@ -315,7 +316,7 @@ void Trainer::save_checkpoint(const std::string& path) {
     // detects, never a newer .weights with an older, accepted state.
     const NetOptions& options = net_->options();
     save_train_state(state_path_for(path), {seen_, std::uint64_t(update_), options.seed, options.adam,
-                                            optimizer_->state(), net_->lenet_only_values(), best_map_});
+                                            optimizer_->state(), net_->lenet_only_values(), best_map_, train_seconds_});
     net_->save_weights(path, seen_);
 }
 
