@@ -3,7 +3,7 @@
 merge of every machine's results into one table and plots. scripts/bench_devices.sh runs both.
 
     /usr/bin/python3 scripts/bench_devices.py run [--quick] [--rounds N] [--threads N] [--out results]
-                                                  [--backends a,b] [--no-peers]
+                                                  [--backends a,b] [--no-peers | --peers a,b]
     /usr/bin/python3 scripts/bench_devices.py merge RESULTS.json... [--out results] [--readme README.md]
                                                     [--readme-plot docs/bench_devices.png]
 
@@ -277,8 +277,10 @@ def peer_cases(args, tmp, cfgs, weights, epochs, quick, detect_module, peers):
 
         def torch_infer(batch, key):
             def run():
-                repeats = "2" if batch == 1 and quick else "3" if batch == 1 else "5" if quick else "10"
-                d = json.loads(torch_run("--mode", "infer", "--batch", str(batch), "--repeats", repeats)
+                # Batch 1 over the whole test set takes long on a busy machine: 2,000 images (quick: 1,000).
+                images = ["--images", "1000" if quick else "2000"] if batch == 1 else []
+                repeats = "3" if batch == 1 else "5" if quick else "10"
+                d = json.loads(torch_run("--mode", "infer", "--batch", str(batch), "--repeats", repeats, *images)
                                .strip().splitlines()[-1])
                 return {key: d["images_per_second"]}
             return run
@@ -343,6 +345,11 @@ def run_suite(args):
             die(f"backend {', '.join(missing)} not available here (available: {', '.join(backends)})")
         backends = wanted
     peers = {} if emulated else installed_peers(args.no_peers)
+    if args.peers:
+        unknown = [p for p in args.peers.split(",") if p not in PEER_NAMES]
+        if unknown:
+            die(f"unknown peer {', '.join(unknown)} (expected {', '.join(PEER_NAMES)})")
+        peers = {p: name for p, name in peers.items() if p in args.peers.split(",")}
     log(f"backends {', '.join(backends)}; peers {', '.join(peers) or 'none'}; {rounds} round(s), "
         f"{epochs} epoch(s), {args.threads} threads{'; EMULATED: correctness only' if emulated else ''}")
     os.makedirs(args.out, exist_ok=True)
@@ -765,6 +772,7 @@ def main():
     run.add_argument("--threads", type=int, default=2)
     run.add_argument("--backends", default="", help="comma-separated; default: every backend this machine runs")
     run.add_argument("--no-peers", action="store_true")
+    run.add_argument("--peers", default="", help="comma-separated subset of pytorch,opencv_dnn (default: all installed)")
     run.add_argument("--data", default=os.path.join(ROOT, "data", "mnist"))
     run.add_argument("--out", default=os.path.join(ROOT, "results"))
     m = sub.add_parser("merge", help="merge results files into one table and plots")

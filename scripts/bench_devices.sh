@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark suite on every lenet backend this machine runs, with the installed peers in the
 # same run, then the merged table and plots of every results file in OUT:
-#   scripts/bench_devices.sh [--quick] [--rounds N] [--threads N] [--backends a,b] [--no-peers]
+#   scripts/bench_devices.sh [--quick] [--rounds N] [--threads N] [--backends a,b] [--no-peers | --peers a,b]
 #                            [--out DIR] [--no-readme] [--merge-only]
 # --quick: 1 training epoch (else 10), 2 rounds (else 3), fewer iterations per figure.
 # Writes OUT/<host>-<backend>.json (schema: scripts/bench_devices.md), OUT/bench_devices.md and
@@ -21,7 +21,7 @@ run_args=()
 while [ $# -gt 0 ]; do
     case $1 in
         --quick|--no-peers) run_args+=("$1"); shift ;;
-        --rounds|--threads|--backends) run_args+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+        --rounds|--threads|--backends|--peers) run_args+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
         --out) out=${2:?}; shift 2 ;;
         --no-readme) readme=0; shift ;;
         --merge-only) merge_only=1; shift ;;
