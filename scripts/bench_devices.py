@@ -356,6 +356,7 @@ def run_suite(args):
     host = host_name()
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = load_average()
+    commit = lenet_commit()  # before the run: the sources as measured
     detect_module = load_bench_detect()
     values = {b: {} for b in backends}
     peer_values = {p: {} for p in peers}
@@ -408,7 +409,7 @@ def run_suite(args):
         "threads": args.threads,
         "machine": machine,
         "compiler": compiler_info(lenet),
-        "lenet": lenet_commit(),
+        "lenet": commit,
         "load_average": {"before": load_before, "after": load_after},
     }
     status = EMULATED if emulated else "measured"
@@ -432,7 +433,7 @@ def run_suite(args):
     if os.path.exists(os.path.join(args.out, f"{host}-pytorch-train.jsonl")):
         logs.append(os.path.join(args.out, f"{host}-pytorch-train.jsonl"))
     curves = os.path.join(args.out, f"{host}-curves.png")
-    subprocess.run([lenet, "plot", *logs, "-o", curves, "-title", f"seed LeNet on {host}: lenet backends and peer"],
+    subprocess.run(os.environ.get("LENET_RUNNER", "").split() + [lenet, "plot", *logs, "-o", curves, "-title", f"seed LeNet on {host}: lenet backends and peer"],
                    check=True, stdout=subprocess.DEVNULL)
     log(f"wrote {curves}")
     return written
@@ -648,7 +649,7 @@ def plot_ratios(header, rows, docs, path):
                 color=f"C{n}")
         for y, v in zip(ys, values):
             if v is not None:
-                ax.text(v * (1.04 if v >= 1 else 0.96), y, f"{v:#.2g}".rstrip(".") + "x", va="center",
+                ax.text(v * (1.04 if v >= 1 else 0.96), y, (f"{v:.0f}" if v >= 100 else f"{v:#.2g}".rstrip(".")) + "x", va="center",
                         ha="left" if v >= 1 else "right", fontsize=7)
     ax.axvline(1.0, color="black", linewidth=1)
     ax.set_yticks(range(len(entries)))
