@@ -97,7 +97,7 @@ TEST_CASE("training log: a malformed line is an error naming the file and line",
                Catch::Matchers::StartsWith("run.jsonl:2: \"valid_map50\" in a log whose earlier lines have \"test_accuracy\""));
 }
 
-TEST_CASE("cli: lenet plot writes a PNG of the asked size; a bad log is an error naming its line", "[plot][cli]") {
+TEST_CASE("cli: lenet plot writes a PNG of the asked size, and a bad log is an error naming its line", "[plot][cli]") {
     const ScratchDir dir;
     const std::string first = dir.write("lenet.jsonl", kClassifierLog);
     const std::string second = dir.write("lenet_xnor.jsonl",
