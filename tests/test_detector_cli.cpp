@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <opencv2/imgcodecs.hpp>
 #include <sstream>
 
 #include "cli_helpers.h"
@@ -173,8 +174,16 @@ TEST_CASE("cli: lenet detector train then map and test on tiny scenes and a bit-
 
     // Resume: 1 epoch, then -resume to 2, equals 2 epochs straight, byte for byte.
     const std::string straight = (dir / "straight").string(), resumed = (dir / "resumed").string();
-    run = lenet(dir, "detector train " + data + " " + cfg + " -epochs 2 -threads 2 -backup '" + straight + "'");
+    // -plot without -log: the log goes beside the picture, and the picture is drawn from it.
+    const std::string plot = (dir / "curves.png").string();
+    run = lenet(dir, "detector train " + data + " " + cfg + " -epochs 2 -threads 2 -backup '" + straight + "' -plot '" +
+                         plot + "'");
     REQUIRE(run.exit_code == 0);
+    CHECK_THAT(slurp((dir / "curves.jsonl").string()), Catch::Matchers::Contains("\"valid_map50\""));
+    const cv::Mat curves = cv::imread(plot);
+    REQUIRE(!curves.empty());
+    CHECK(curves.cols == 1200);
+    CHECK(curves.rows == 500);
     run = lenet(dir, "detector train " + data + " " + cfg + " -epochs 1 -threads 2 -backup '" + resumed + "'");
     REQUIRE(run.exit_code == 0);
     run = lenet(dir, "detector train " + data + " " + cfg + " -epochs 2 -threads 2 -resume -backup '" + resumed + "'");

@@ -32,6 +32,41 @@ double median(std::vector<double> values) {
     return values[values.size() / 2];
 }
 
+// One timing in -json output, as scripts read it: its unit, how many runs, their median and spread
+// (fastest and slowest). `scale` converts the seconds measured to the unit.
+std::string figure_json(const std::vector<double>& seconds, const char* unit, double scale) {
+    const auto [low, high] = std::minmax_element(seconds.begin(), seconds.end());
+    char text[200];
+    std::snprintf(text, sizeof text, "{\"unit\":\"%s\",\"runs\":%zu,\"median\":%.6g,\"min\":%.6g,\"max\":%.6g}", unit,
+                  seconds.size(), scale * median(seconds), scale * *low, scale * *high);
+    return text;
+}
+
+// A rate (images/s) from per-run seconds for `images` images: the slowest run is the lowest rate.
+std::string rate_json(const std::vector<double>& seconds, double images) {
+    const auto [low, high] = std::minmax_element(seconds.begin(), seconds.end());
+    char text[200];
+    std::snprintf(text, sizeof text, "{\"unit\":\"images/s\",\"runs\":%zu,\"median\":%.6g,\"min\":%.6g,\"max\":%.6g}",
+                  seconds.size(), images / median(seconds), images / *high, images / *low);
+    return text;
+}
+
+// -backends: the kernel tables built into this binary and whether this machine runs each; "auto"
+// is the last available one. Scripts loop over these.
+int list_backends(bool json) {
+    const auto& rows = kernels::built_backends();
+    if (json) std::printf("{\"auto\":\"%s\",\"backends\":[", backend_name(best_backend()));
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const bool available = rows[i].available();
+        if (json)
+            std::printf("%s{\"name\":\"%s\",\"available\":%s}", i ? "," : "", rows[i].name, available ? "true" : "false");
+        else
+            std::printf("%-10s %s\n", rows[i].name, available ? "available" : "built, not available on this machine");
+    }
+    if (json) std::printf("]}\n");
+    return 0;
+}
+
 int bench_gemm(int size, int iterations, int threads, Backend backend, bool json) {
     ThreadPool pool(threads);
     const std::size_t n = std::size_t(size) * std::size_t(size);
@@ -72,6 +107,7 @@ struct XnorBenchRow {
     int threads;
     double float_ms, xnor_ms;          // medians
     double float_min_ms, xnor_min_ms;  // fastest runs: the least disturbed by other work
+    std::vector<double> float_seconds, xnor_seconds;  // every run
 };
 
 int bench_xnor(const std::string& shape, int iterations, int threads, Backend backend, bool json) {
@@ -120,7 +156,7 @@ int bench_xnor(const std::string& shape, int iterations, int threads, Backend ba
             b.push_back(seconds_of(second));
         }
         return XnorBenchRow{compute.pool->size(), 1e3 * median(a), 1e3 * median(b),
-                            1e3 * *std::min_element(a.begin(), a.end()), 1e3 * *std::min_element(b.begin(), b.end())};
+                            1e3 * *std::min_element(a.begin(), a.end()), 1e3 * *std::min_element(b.begin(), b.end()), a, b};
     };
     auto measure_both = [&](const Compute& compute) {
         return measure(
@@ -138,10 +174,11 @@ int bench_xnor(const std::string& shape, int iterations, int threads, Backend ba
         std::printf("{\"xnor\":\"%s\",\"backend\":\"%s\",\"gop\":%.4f,\"runs\":[", shape.c_str(), backend_name(backend), ops / 1e9);
         for (std::size_t i = 0; i < rows.size(); ++i)
             std::printf("%s{\"threads\":%d,\"float_ms\":%.4f,\"xnor_ms\":%.4f,\"float_gops\":%.1f,\"xnor_gops\":%.1f,"
-                        "\"speedup\":%.2f,\"float_min_ms\":%.4f,\"xnor_min_ms\":%.4f}",
+                        "\"speedup\":%.2f,\"float_min_ms\":%.4f,\"xnor_min_ms\":%.4f,\"float\":%s,\"xnor\":%s}",
                         i ? "," : "", rows[i].threads, rows[i].float_ms, rows[i].xnor_ms, ops / rows[i].float_ms / 1e6,
                         ops / rows[i].xnor_ms / 1e6, rows[i].float_ms / rows[i].xnor_ms, rows[i].float_min_ms,
-                        rows[i].xnor_min_ms);
+                        rows[i].xnor_min_ms, figure_json(rows[i].float_seconds, "ms", 1e3).c_str(),
+                        figure_json(rows[i].xnor_seconds, "ms", 1e3).c_str());
         std::printf("]}\n");
         return 0;
     }
@@ -222,7 +259,7 @@ int bench_inference(const std::string& cfg, BuildOptions build, int iterations, 
     for (auto& x : input) x = rng.uniform();
     const std::size_t layers = std::size_t(net->layer_count());
     std::vector<std::vector<double>> packed_ms(layers), float_ms(layers);
-    std::vector<double> packed_total, float_total;
+    std::vector<double> packed_total, float_total, packed_seconds, float_seconds;
     for (int i = 0; i <= iterations; ++i) {
         std::vector<double> times(layers, 0.0), float_times(layers, 0.0);
         const double total = seconds_of([&] { net->forward(input.data(), batch, false, &times); });
@@ -231,6 +268,8 @@ int bench_inference(const std::string& cfg, BuildOptions build, int iterations, 
         if (i == 0) continue;  // warm-up: packing the weights, caches
         packed_total.push_back(1e3 * total);
         float_total.push_back(1e3 * float_pass);
+        packed_seconds.push_back(total);
+        float_seconds.push_back(float_pass);
         for (std::size_t k = 0; k < layers; ++k) {
             packed_ms[k].push_back(1e3 * times[k]);
             float_ms[k].push_back(1e3 * float_times[k]);
@@ -265,8 +304,11 @@ int bench_inference(const std::string& cfg, BuildOptions build, int iterations, 
     }
     const double total = median(packed_total), float_pass = median(float_total);
     if (json) {
-        std::printf("],\"ms_per_batch\":%.4f", total);
-        if (simulated) std::printf(",\"simulated_ms_per_batch\":%.4f", float_pass);
+        std::printf("],\"ms_per_batch\":%.4f,\"pass_ms\":%s,\"images_per_second\":%s", total,
+                    figure_json(packed_seconds, "ms", 1e3).c_str(), rate_json(packed_seconds, batch).c_str());
+        if (simulated)
+            std::printf(",\"simulated_ms_per_batch\":%.4f,\"simulated_pass_ms\":%s", float_pass,
+                        figure_json(float_seconds, "ms", 1e3).c_str());
         std::printf("}\n");
     } else {
         std::printf("whole pass: %.3f ms per batch (min %.3f)", total,
@@ -288,7 +330,11 @@ bool has_yolo(const std::string& cfg) {
 int run_bench(const std::vector<std::string>& argv) {
     const Args args("bench", argv,
                     {{"-batch", true}, {"-iters", true}, {"-threads", true}, {"-backend", true}, {"-json", false},
-                     {"-gemm", true}, {"-xnor", true}, {"-infer", false}, {"-packed-only", false}});
+                     {"-gemm", true}, {"-xnor", true}, {"-infer", false}, {"-packed-only", false}, {"-backends", false}});
+    if (args.flag("-backends")) {
+        args.expect_positionals(0, 0, "no cfg with -backends");
+        return list_backends(args.flag("-json"));
+    }
     const int threads = int(args.integer("-threads", 0, 1, 1024));
     const Backend backend = parse_backend(args.value_or("-backend", "auto"));
     const int iterations = int(args.integer("-iters", 20, 1, 1 << 20));
@@ -369,7 +415,11 @@ int run_bench(const std::vector<std::string>& argv) {
                         backward_ms, backward_gflops, percent);
     }
     if (json)
-        std::printf("],\"train_images_per_second\":%.1f,\"inference_images_per_second\":%.1f", train_rate, infer_rate);
+        std::printf("],\"train_images_per_second\":%.1f,\"inference_images_per_second\":%.1f,\"train_step_ms\":%s,"
+                    "\"inference_ms\":%s,\"train_rate\":%s,\"inference_rate\":%s",
+                    train_rate, infer_rate, figure_json(step_times, "ms", 1e3).c_str(),
+                    figure_json(inference_times, "ms", 1e3).c_str(), rate_json(step_times, batch).c_str(),
+                    rate_json(inference_times, batch).c_str());
     else
         std::printf("training: %.0f images/s (median step %.3f ms incl. optimizer)\ninference: %.0f images/s (median %.3f ms per batch)\n",
                     train_rate, 1e3 * median(step_times), infer_rate, 1e3 * median(inference_times));

@@ -24,8 +24,10 @@ const std::vector<Command>& commands() {
          "  -backup <dir>       checkpoint directory (default: the .data file's backup=, else backup)\n"
          "  -train-limit <n>    use only the first n training images\n"
          "  -test-limit <n>     use only the first n test images\n"
+         "  -plot <file.png>    at the end, draw the log's loss and accuracy per epoch (lenet plot);\n"
+         "                      without -log, the log is written beside it (<file>.jsonl)\n"
          "example:\n"
-         "  lenet train cfg/lenet.cfg data/mnist -log results/lenet.jsonl\n",
+         "  lenet train cfg/lenet.cfg data/mnist -log results/lenet.jsonl -plot results/lenet.png\n",
          run_train},
         {"test", "accuracy, per-class accuracy and confusion matrix on a test split",
          "usage: lenet test <cfg> <weights> <data> [-batch n] [-threads n] [-backend b] [-limit n]\n"
@@ -55,6 +57,7 @@ const std::vector<Command>& commands() {
          "usage: lenet bench <cfg> [-batch n] [-iters n] [-threads n] [-backend b] [-json] [-infer [-packed-only]]\n"
          "       lenet bench -gemm <n> [-iters n] [-threads n] [-backend b] [-json]\n"
          "       lenet bench -xnor c,h,w,filters,size,stride,pad [-iters n] [-threads n] [-backend b] [-json]\n"
+         "       lenet bench -backends [-json]\n"
          "  Per layer: forward and backward milliseconds, GFLOP/s and percent of the machine's peak\n"
          "  (measured at start with FMA chains on every thread); then training (forward, backward,\n"
          "  optimizer) and inference images/s on random data; for XNOR layers, inference time on the\n"
@@ -64,6 +67,9 @@ const std::vector<Command>& commands() {
          "  on one thread and on all. -infer (the default for cfgs with [yolo] layers) times inference\n"
          "  only: per-layer medians, XNOR layers bit-packed and (unless -packed-only) their float\n"
          "  simulation alternately, and the whole pass.\n"
+         "  -backends lists the kernel tables built in and whether this machine runs each.\n"
+         "  -json: one JSON object; each whole-run timing (train_step_ms, inference_ms, pass_ms, the -xnor\n"
+         "  rows' float and xnor, the rates) as {unit, runs, median, min, max}.\n"
          "example:\n"
          "  lenet bench cfg/lenet.cfg -batch 128 -threads 2\n"
          "  lenet bench -xnor 128,56,56,128,3,1,1 -threads 1\n"
@@ -80,6 +86,16 @@ const std::vector<Command>& commands() {
          "  lenet export cfg/lenet_xnor.cfg backup/lenet_xnor_final.weights lenet_xnor.packed -binary\n"
          "  lenet export cfg/yolo_digits_xnor.cfg backup/yolo_digits_xnor_best.weights yolo_digits_xnor.packed -binary\n",
          run_export},
+        {"plot", "draw training curves (loss, accuracy or mAP per epoch) from JSON-lines logs as a PNG",
+         "usage: lenet plot <log.jsonl>... -o <curves.png> [-title t] [-width 1200] [-height 500]\n"
+         "  Draws each log's train loss (log scale when it spans more than a decade) and its test\n"
+         "  accuracy or valid mAP@0.5 per epoch, one colour per log, named by the file's stem in the\n"
+         "  legend. Logs: `lenet train -log`, `lenet detector train -log`, scripts/bench_torch.py's\n"
+         "  output (one JSON object per line; lines without \"epoch\" are skipped). A log appended to\n"
+         "  by several runs is drawn from its latest run.\n"
+         "example:\n"
+         "  lenet plot results/lenet.jsonl results/lenet_bwn.jsonl results/lenet_xnor.jsonl -o results/curves.png\n",
+         run_plot},
         {"detect", "run a detector on a camera, video file, images or stream (window, JSON lines, video, HTTP)",
          "usage: lenet detect <cfg> <weights|none> <source> [options]\n"
          "       lenet detect <cfg> <weights|none> -c <camera index> [options]\n"
@@ -140,8 +156,10 @@ const std::vector<Command>& commands() {
          "  precision, recall, F1, and COCO's mAP@0.5:0.95. A missing file means no detections.\n"
          "usage: lenet detector train <data> <cfg> [-weights w] [-epochs n] [-threads n] [-backup dir] [-log file]\n"
          "                            [-seed s] [-backend b] [-train-limit n] [-valid-limit n] [-clear] [-resume] [-skip-bad]\n"
+         "                            [-plot file.png]\n"
          "  Trains a [yolo] detector on a Darknet detection .data file (letterboxed images, YOLO labels);\n"
-         "  mAP@0.5 on valid= after each epoch, checkpoints as lenet train, plus <cfg>_best.weights.\n"
+         "  mAP@0.5 on valid= after each epoch, checkpoints as lenet train, plus <cfg>_best.weights;\n"
+         "  -plot draws loss and mAP per epoch at the end, as lenet train -plot.\n"
          "usage: lenet detector map <data> <cfg> <weights> [-thresh 0.25] [-iou 0.5] [-threads n] [-limit n] [-skip-bad]\n"
          "                          [-float-binary]\n"
          "  mAP@0.5 per class and mean, COCO's mAP@0.5:0.95, precision/recall at -thresh on valid=.\n"

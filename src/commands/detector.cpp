@@ -151,12 +151,12 @@ int run_train_detector(const std::vector<std::string>& argv) {
     const Args args("detector train", argv,
                     {{"-weights", true}, {"-epochs", true}, {"-threads", true}, {"-seed", true}, {"-log", true},
                      {"-backup", true}, {"-backend", true}, {"-train-limit", true}, {"-valid-limit", true},
-                     {"-clear", false}, {"-resume", false}, {"-skip-bad", false}});
+                     {"-clear", false}, {"-resume", false}, {"-skip-bad", false}, {"-plot", true}});
     args.expect_positionals(2, 2, "a detection .data file and a cfg");
     TrainConfig config = train_config_from(args, args.positionals()[1], args.positionals()[0], "-valid-limit");
     config.detection = true;
     config.skip_bad_labels = args.flag("-skip-bad");
-    return train(config);
+    return train_and_plot(args, config);
 }
 
 // An inference network with the weights: Darknet .weights, a packed file (`lenet export -binary`)

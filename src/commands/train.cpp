@@ -1,3 +1,5 @@
+#include <filesystem>
+
 #include "commands/args.h"
 #include "commands/commands.h"
 #include "data/image_list.h"
@@ -27,14 +29,24 @@ TrainConfig train_config_from(const Args& args, const std::string& cfg_path, con
     return config;
 }
 
+int train_and_plot(const Args& args, TrainConfig config) {
+    const auto plot = args.value("-plot");
+    // The picture is drawn from the log: without -log, the log goes beside it (curves.png: curves.jsonl).
+    if (plot && config.log_path.empty())
+        config.log_path = std::filesystem::path(*plot).replace_extension(".jsonl").string();
+    const int code = train(config);
+    if (plot && code == 0) plot_after_training(config.log_path, *plot, config.cfg_path);
+    return code;
+}
+
 int run_train(const std::vector<std::string>& argv) {
     const Args args("train", argv,
                     {{"-weights", true}, {"-epochs", true}, {"-threads", true}, {"-seed", true}, {"-log", true},
                      {"-backup", true}, {"-backend", true}, {"-train-limit", true}, {"-test-limit", true},
-                     {"-clear", false}, {"-resume", false}});
+                     {"-clear", false}, {"-resume", false}, {"-plot", true}});
     args.expect_positionals(2, 2, "a cfg file and data (an MNIST directory or a .data file)");
     const TrainConfig config = train_config_from(args, args.positionals()[0], args.positionals()[1], "-test-limit");
-    return train(config);
+    return train_and_plot(args, config);
 }
 
 }  // namespace lenet
