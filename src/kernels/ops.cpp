@@ -61,6 +61,9 @@ namespace {
     X(xnor_conv_workspace)                \
     X(xnor_conv)                          \
     X(xnor_conv_single)                   \
+    X(xnor_conv_io)                       \
+    X(maxpool_signs)                      \
+    X(upsample_signs)                     \
     X(xnor_dense)                         \
     X(softmax)                            \
     X(multiply)                           \

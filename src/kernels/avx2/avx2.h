@@ -91,6 +91,19 @@ void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, ZeroSign z
 // Output positions [first_position, last_position) of one image, on the calling thread.
 void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes, float* dots,
                            void* scratch, int first_position, int last_position);
+// The same planes from sign planes (ops/sign_planes.h): steps [first_step, last_step).
+void xnor_unpack_sign_planes_avx2(const ConvGeometry& g, const std::uint8_t* sign_planes, std::uint8_t* planes,
+                                  int first_step, int last_step);
+// As xnor_conv_planes_avx2, the output as sign planes by thresholds.
+void xnor_conv_planes_signs_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes,
+                                 const SignThresholds& thresholds, std::uint8_t* out_planes, void* scratch,
+                                 int first_position, int last_position);
+// Sign planes (ops/sign_planes.h).
+void maxpool_signs_2x2s2_avx2(const PoolGeometry& g, const std::uint8_t* and_bits, const std::uint8_t* in,
+                              std::uint8_t* out);
+void maxpool_signs_2x2s1_avx2(const PoolGeometry& g, const std::uint8_t* and_bits, const std::uint8_t* in,
+                              std::uint8_t* out);
+void upsample_signs_2x_avx2(const UpsampleGeometry& g, std::size_t planes, const std::uint8_t* in, std::uint8_t* out);
 // The AVX2 convolution covers g if its per-filter popcount fits 16 bits.
 bool xnor_conv_avx2_covers(const ConvGeometry& g);
 void xnor_dense_avx2(const PackedRows& rows, const BitWord* packed_input, int batch, float* dots, int first_row,

@@ -106,6 +106,52 @@ void xnor_conv(const Compute& compute, const ConvGeometry& g, const PackedFilter
     });
 }
 
+// xnor_conv with either input and output: the planes made from the image or the sign planes, then
+// positions as xnor_conv takes them.
+void xnor_conv_io(const Compute& compute, const ConvGeometry& g, const PackedFilters& filters, const XnorConvIo& io,
+                  void* workspace) {
+    if (!xnor_conv_avx2_covers(g)) return xnor_conv_io_reference(compute, g, filters, io, workspace);
+    check_packed_shape(g, filters);
+    if (g.out_h() <= 0 || g.out_w() <= 0) return;
+    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
+    auto* planes = static_cast<std::uint8_t*>(parallel::align64(workspace));
+    std::uint8_t* scratch = planes + xnor_conv_planes_bytes_avx2(g);
+    const std::size_t bytes = xnor_conv_scratch_bytes_avx2(g);
+    const auto pack = [&](int first, int last) {
+        if (io.image) xnor_pack_planes_avx2(g, io.image, filters.zero, planes, first, last);
+        else xnor_unpack_sign_planes_avx2(g, io.in_planes, planes, first, last);
+    };
+    const auto count = [&](int first, int last, int thread) {
+        void* own = scratch + std::size_t(thread) * bytes;
+        if (io.dots) xnor_conv_planes_avx2(g, filters, planes, io.dots, own, first, last);
+        else xnor_conv_planes_signs_avx2(g, filters, planes, io.thresholds, io.out_planes, own, first, last);
+    };
+    if (!compute.pool || compute.pool->size() == 1) {
+        pack(0, filters.steps);
+        return count(0, int(spatial), 0);
+    }
+    const std::size_t threads = std::size_t(compute.pool->size());
+    compute.pool->parallel_dynamic(std::size_t(filters.steps), 1, [&](std::size_t first, std::size_t last, int) {
+        pack(int(first), int(last));
+    });
+    const std::size_t blocks = (spatial + kXnorPositionBlock - 1) / kXnorPositionBlock;
+    const std::size_t grain = std::max<std::size_t>(1, blocks / (4 * threads));
+    compute.pool->parallel_dynamic(blocks, grain, [&](std::size_t begin, std::size_t end, int thread) {
+        count(int(begin * kXnorPositionBlock), int(std::min(end * kXnorPositionBlock, spatial)), thread);
+    });
+}
+
+void maxpool_signs(const PoolGeometry& g, const std::uint8_t* and_bits, const std::uint8_t* in, std::uint8_t* out) {
+    if (is_maxpool_2x2s2(g)) return maxpool_signs_2x2s2_avx2(g, and_bits, in, out);
+    if (is_maxpool_2x2s1(g)) return maxpool_signs_2x2s1_avx2(g, and_bits, in, out);
+    maxpool_signs_reference(g, and_bits, in, out);
+}
+
+void upsample_signs(const UpsampleGeometry& g, std::size_t planes, const std::uint8_t* in, std::uint8_t* out) {
+    if (g.stride == 2) return upsample_signs_2x_avx2(g, planes, in, out);
+    upsample_signs_reference(g, planes, in, out);
+}
+
 Ops make_table() {
     Ops t = reference_ops();
     t.name = "avx2";
@@ -135,6 +181,9 @@ Ops make_table() {
     t.xnor_conv_workspace = xnor_conv_workspace;
     t.xnor_conv = xnor_conv;
     t.xnor_conv_single = xnor_conv_single;
+    t.xnor_conv_io = xnor_conv_io;
+    t.maxpool_signs = maxpool_signs;
+    t.upsample_signs = upsample_signs;
     t.xnor_dense = parallel::xnor_dense<pack_signs_avx2, xnor_dense_avx2>;
     // Portable kernels, the planes split over the threads.
     t.upsample_forward = parallel::upsample<upsample_forward_reference, true>;

@@ -96,6 +96,9 @@ Ops make_table() {
     t.xnor_conv_workspace = xnor_conv_workspace_reference;
     t.xnor_conv = xnor_conv_threads_reference;
     t.xnor_conv_single = xnor_conv_single_reference;
+    t.xnor_conv_io = xnor_conv_io_reference;
+    t.maxpool_signs = maxpool_signs_reference;
+    t.upsample_signs = upsample_signs_reference;
     t.xnor_dense = parallel::xnor_dense<pack_signs_reference, xnor_dense_reference>;
     t.softmax = softmax_reference;
     t.multiply = multiply_reference;
