@@ -12,6 +12,8 @@ namespace {
 #define LENET_OPS(X)                      \
     X(gemm)                               \
     X(gemm_single)                        \
+    X(gemm_pack_a)                        \
+    X(gemm_packed_a)                      \
     X(activate)                           \
     X(activate_single)                    \
     X(activation_gradient)                \

@@ -39,6 +39,8 @@ struct Ops {
     // gemm/gemm.h
     void (*gemm)(const Compute&, const GemmArgs&);
     void (*gemm_single)(const GemmArgs&);
+    void (*gemm_pack_a)(const float* a, int m, int k, int lda, PackedGemmA& packed);
+    void (*gemm_packed_a)(const Compute&, const PackedGemmA& a, const GemmArgs& args);
 
     // ops/activation.h
     void (*activate)(const Compute&, Activation, float* x, std::size_t n);

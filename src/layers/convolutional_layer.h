@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/binary/xnor.h"
+#include "kernels/gemm/gemm.h"
 #include "kernels/ops/activation.h"
 #include "kernels/ops/channels_last.h"
 #include "kernels/ops/im2col.h"
@@ -54,6 +55,9 @@ public:
     }
     // The sign-plane output's per-filter thresholds (valid after a packed inference pass).
     kernels::SignThresholds sign_thresholds() const { return {sign_above_.data(), sign_invert_.data()}; }
+
+    // A float convolution at inference packs its weights for the GEMM once (kernels::PackedGemmA).
+    void plan_inference_only() override { gemm_weights_once_ = mode_ == BinaryMode::none; }
 
     std::vector<Param> params() override;
 
@@ -207,6 +211,10 @@ private:
     // block of rows is convolved, normalized, activated and pooled in cache (direct_forward).
     std::optional<kernels::PoolGeometry> inference_pool_;
     std::vector<std::int32_t> argmax_;           // its winners, per pooled output
+    // Inference only: the weights in the GEMM's layout, made at the first pass after they change.
+    bool gemm_weights_once_ = false, gemm_weights_ready_ = false;
+    kernels::PackedGemmA gemm_weights_;
+    const kernels::PackedGemmA& gemm_weights(const kernels::Ops& ops);
     // Inference on sign planes (plan_signs) and the thresholds of a sign-plane output.
     bool sign_input_ = false, sign_output_ = false, thresholds_ready_ = false;
     std::vector<SignStage> sign_stages_;

@@ -156,6 +156,10 @@ public:
         std::vector<SignStage> stages;
     };
     virtual void plan_signs(const SignPlan& /*plan*/) {}
+    // Called once when the network is built for inference only: the weights then change only
+    // through read_weights and init_weights, so the layer may keep forms of them made once
+    // (a float convolution's GEMM-packed weights).
+    virtual void plan_inference_only() {}
     // per_channel layers: applies the layer's inference arithmetic to n values of channel c in
     // place, and says whether it is decreasing there (a max pool before it then takes the min).
     virtual void sign_stage_apply(const kernels::Ops& /*ops*/, int /*channel*/, float* /*values*/, std::size_t /*n*/) const {}

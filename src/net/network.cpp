@@ -99,6 +99,8 @@ std::unique_ptr<Network> Network::from_sections(const std::vector<CfgSection>& s
     net->plan_fusion(build.fuse && !build.summary_only, readers);
     net->sign_planes_.assign(count, 0);
     if (net->inference_ && net->packed_binary_ && !build.summary_only) net->plan_sign_planes(readers);
+    if (net->inference_ && !build.summary_only)
+        for (const auto& layer : net->layers_) layer->plan_inference_only();
     net->plan_memory();
     net->param_offsets_.assign(1, 0);
     for (const auto& layer : net->layers_)

@@ -20,6 +20,12 @@ namespace lenet::kernels {
 
 // Single-threaded 6x16 micro-kernel GEMM with packing.
 void gemm_avx2(const GemmArgs& args);
+// A packed once in gemm_avx2's blocks (PackedGemmA), and the product with it over A's row blocks
+// [first_block, last_block) and C's columns [first_column, last_column).
+void gemm_pack_a_avx2(const float* a, int m, int k, int lda, PackedGemmA& packed);
+int gemm_packed_a_row_blocks_avx2(const PackedGemmA& a);
+void gemm_packed_a_part_avx2(const PackedGemmA& a, const GemmArgs& args, int first_block, int last_block,
+                             int first_column, int last_column);
 
 // Bit-identical to the reference (the same float operations, lane by lane; logistic and tanh
 // forward call the same scalar libm functions).

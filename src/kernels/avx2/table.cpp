@@ -4,6 +4,7 @@
 // before the CPU is known to have it); the kernels it points to are compiled with it.
 #include <algorithm>
 
+#include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/avx2/avx2.h"
 #include "kernels/ops.h"
@@ -152,11 +153,33 @@ void upsample_signs(const UpsampleGeometry& g, std::size_t planes, const std::ui
     upsample_signs_reference(g, planes, in, out);
 }
 
+// The product with a pre-packed A: A's row blocks split over the pool when C is at least as tall
+// as it is wide, else C's columns in slivers of 16 (either way the same sums as gemm_avx2).
+void gemm_packed_a(const Compute& compute, const PackedGemmA& a, const GemmArgs& args) {
+    LENET_CHECK(!args.trans_a && args.alpha == 1.0f && args.m == a.m && args.k == a.k, "gemm_packed_a: a ", a.m, "x", a.k,
+                " A for a ", args.m, "x", args.k, " product");
+    if (args.m <= 0 || args.n <= 0) return;
+    const int blocks = gemm_packed_a_row_blocks_avx2(a);
+    const int threads = compute.pool ? compute.pool->size() : 1;
+    const double work = double(args.m) * args.n * args.k;
+    if (threads == 1 || work < 64.0 * 1024) return gemm_packed_a_part_avx2(a, args, 0, blocks, 0, args.n);
+    if (args.m >= args.n && blocks >= threads)
+        return compute.pool->parallel_for(std::size_t(blocks), [&](std::size_t begin, std::size_t end, int) {
+            gemm_packed_a_part_avx2(a, args, int(begin), int(end), 0, args.n);
+        });
+    const std::size_t slivers = std::size_t(args.n + 15) / 16;
+    compute.pool->parallel_for(slivers, [&](std::size_t begin, std::size_t end, int) {
+        gemm_packed_a_part_avx2(a, args, 0, blocks, int(begin) * 16, std::min(int(end) * 16, args.n));
+    });
+}
+
 Ops make_table() {
     Ops t = reference_ops();
     t.name = "avx2";
     t.gemm = parallel::gemm<gemm_avx2>;
     t.gemm_single = parallel::gemm_single<gemm_avx2>;
+    t.gemm_pack_a = gemm_pack_a_avx2;
+    t.gemm_packed_a = gemm_packed_a;
     t.activate = parallel::activate<activate_avx2>;
     t.activate_single = activate_avx2;
     t.activation_gradient = parallel::activation_gradient<activation_gradient_avx2>;

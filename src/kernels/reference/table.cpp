@@ -47,6 +47,8 @@ Ops make_table() {
     t.name = "reference";
     t.gemm = parallel::gemm<gemm_reference>;
     t.gemm_single = parallel::gemm_single<gemm_reference>;
+    t.gemm_pack_a = gemm_pack_a_reference;
+    t.gemm_packed_a = gemm_packed_a_reference;
     t.activate = activate_whole;
     t.activate_single = activate_reference;
     t.activation_gradient = activation_gradient_whole;
