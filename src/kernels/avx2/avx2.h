@@ -94,16 +94,18 @@ std::size_t xnor_conv_scratch_bytes_avx2(const ConvGeometry& g);
 // Steps [first_step, last_step) of 8 channels, s(0) by `zero`.
 void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, ZeroSign zero, std::uint8_t* planes,
                            int first_step, int last_step);
-// Output positions [first_position, last_position) of one image, on the calling thread.
+// Output positions [first_position, last_position) of one image, filter quads [first_quad,
+// last_quad) (all by default), on the calling thread.
 void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes, float* dots,
-                           void* scratch, int first_position, int last_position);
+                           void* scratch, int first_position, int last_position, int first_quad = 0,
+                           int last_quad = 1 << 30);
 // The same planes from sign planes (ops/sign_planes.h): steps [first_step, last_step).
 void xnor_unpack_sign_planes_avx2(const ConvGeometry& g, const std::uint8_t* sign_planes, std::uint8_t* planes,
                                   int first_step, int last_step);
 // As xnor_conv_planes_avx2, the output as sign planes by thresholds.
 void xnor_conv_planes_signs_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes,
                                  const SignThresholds& thresholds, std::uint8_t* out_planes, void* scratch,
-                                 int first_position, int last_position);
+                                 int first_position, int last_position, int first_quad = 0, int last_quad = 1 << 30);
 // Sign planes (ops/sign_planes.h).
 void maxpool_signs_2x2s2_avx2(const PoolGeometry& g, const std::uint8_t* and_bits, const std::uint8_t* in,
                               std::uint8_t* out);

@@ -82,28 +82,50 @@ void xnor_conv_single(const ConvGeometry& g, const PackedFilters& filters, const
     xnor_conv_planes_avx2(g, filters, planes, dots, planes + xnor_conv_planes_bytes_avx2(g), 0, g.out_h() * g.out_w());
 }
 
+// Output positions in blocks of kXnorPositionBlock taken dynamically, a few per thread: on a
+// shared machine a thread that loses its core leaves its share to the others instead of stalling
+// the layer. With too few blocks for that (a small image: 13x13 is 3), the filters are split too,
+// in chunks of quad pairs (a sign-plane byte's two quads stay on one thread, in order).
+// count(first_position, last_position, first_quad, last_quad, thread).
+template <class Count>
+void split_positions_and_quads(ThreadPool& pool, const ConvGeometry& g, const PackedFilters& filters, Count count) {
+    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
+    const std::size_t threads = std::size_t(pool.size());
+    const std::size_t blocks = (spatial + kXnorPositionBlock - 1) / kXnorPositionBlock;
+    const std::size_t pairs = std::size_t(filters.quads + 1) / 2;
+    std::size_t chunks = blocks >= 4 * threads ? 1 : std::min(pairs, (4 * threads + blocks - 1) / blocks);
+    const std::size_t pairs_per_chunk = (pairs + chunks - 1) / chunks;
+    chunks = (pairs + pairs_per_chunk - 1) / pairs_per_chunk;
+    const std::size_t items = blocks * chunks;
+    const std::size_t grain = std::max<std::size_t>(1, items / (4 * threads));
+    pool.parallel_dynamic(items, grain, [&](std::size_t begin, std::size_t end, int thread) {
+        if (chunks == 1)
+            return count(int(begin * kXnorPositionBlock), int(std::min(end * kXnorPositionBlock, spatial)), 0,
+                         filters.quads, thread);
+        for (std::size_t item = begin; item < end; ++item) {
+            const std::size_t block = item / chunks, chunk = item % chunks;
+            const int first_quad = int(2 * chunk * pairs_per_chunk);
+            count(int(block * kXnorPositionBlock), int(std::min((block + 1) * kXnorPositionBlock, spatial)), first_quad,
+                  std::min(filters.quads, first_quad + int(2 * pairs_per_chunk)), thread);
+        }
+    });
+}
+
 void xnor_conv(const Compute& compute, const ConvGeometry& g, const PackedFilters& filters, const float* image,
                float* dots, void* workspace) {
     if (!compute.pool || compute.pool->size() == 1) return xnor_conv_single(g, filters, image, dots, workspace);
     if (!xnor_conv_avx2_covers(g)) return xnor_conv_threads_reference(compute, g, filters, image, dots, workspace);
     check_packed_shape(g, filters);
     if (g.out_h() <= 0 || g.out_w() <= 0) return;
-    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
     auto* planes = static_cast<std::uint8_t*>(parallel::align64(workspace));
     std::uint8_t* scratch = planes + xnor_conv_planes_bytes_avx2(g);
     const std::size_t bytes = xnor_conv_scratch_bytes_avx2(g);
-    // Work is taken as it comes, a few pieces per thread: on a shared machine a thread that loses
-    // its core leaves its share to the others instead of stalling the layer (positions and steps
-    // are independent: the same results either way).
-    const std::size_t threads = std::size_t(compute.pool->size());
+    // Steps packed as they come, then positions (and filters) likewise: the same results either way.
     compute.pool->parallel_dynamic(std::size_t(filters.steps), 1, [&](std::size_t first, std::size_t last, int) {
         xnor_pack_planes_avx2(g, image, filters.zero, planes, int(first), int(last));
     });
-    const std::size_t blocks = (spatial + kXnorPositionBlock - 1) / kXnorPositionBlock;
-    const std::size_t grain = std::max<std::size_t>(1, blocks / (4 * threads));
-    compute.pool->parallel_dynamic(blocks, grain, [&](std::size_t begin, std::size_t end, int thread) {
-        const int first = int(begin * kXnorPositionBlock), last = int(std::min(end * kXnorPositionBlock, spatial));
-        xnor_conv_planes_avx2(g, filters, planes, dots, scratch + std::size_t(thread) * bytes, first, last);
+    split_positions_and_quads(*compute.pool, g, filters, [&](int first, int last, int q0, int q1, int thread) {
+        xnor_conv_planes_avx2(g, filters, planes, dots, scratch + std::size_t(thread) * bytes, first, last, q0, q1);
     });
 }
 
@@ -122,24 +144,19 @@ void xnor_conv_io(const Compute& compute, const ConvGeometry& g, const PackedFil
         if (io.image) xnor_pack_planes_avx2(g, io.image, filters.zero, planes, first, last);
         else xnor_unpack_sign_planes_avx2(g, io.in_planes, planes, first, last);
     };
-    const auto count = [&](int first, int last, int thread) {
+    const auto count = [&](int first, int last, int q0, int q1, int thread) {
         void* own = scratch + std::size_t(thread) * bytes;
-        if (io.dots) xnor_conv_planes_avx2(g, filters, planes, io.dots, own, first, last);
-        else xnor_conv_planes_signs_avx2(g, filters, planes, io.thresholds, io.out_planes, own, first, last);
+        if (io.dots) xnor_conv_planes_avx2(g, filters, planes, io.dots, own, first, last, q0, q1);
+        else xnor_conv_planes_signs_avx2(g, filters, planes, io.thresholds, io.out_planes, own, first, last, q0, q1);
     };
     if (!compute.pool || compute.pool->size() == 1) {
         pack(0, filters.steps);
-        return count(0, int(spatial), 0);
+        return count(0, int(spatial), 0, filters.quads, 0);
     }
-    const std::size_t threads = std::size_t(compute.pool->size());
     compute.pool->parallel_dynamic(std::size_t(filters.steps), 1, [&](std::size_t first, std::size_t last, int) {
         pack(int(first), int(last));
     });
-    const std::size_t blocks = (spatial + kXnorPositionBlock - 1) / kXnorPositionBlock;
-    const std::size_t grain = std::max<std::size_t>(1, blocks / (4 * threads));
-    compute.pool->parallel_dynamic(blocks, grain, [&](std::size_t begin, std::size_t end, int thread) {
-        count(int(begin * kXnorPositionBlock), int(std::min(end * kXnorPositionBlock, spatial)), thread);
-    });
+    split_positions_and_quads(*compute.pool, g, filters, count);
 }
 
 void maxpool_signs(const PoolGeometry& g, const std::uint8_t* and_bits, const std::uint8_t* in, std::uint8_t* out) {

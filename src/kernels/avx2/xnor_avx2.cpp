@@ -280,7 +280,7 @@ namespace {
 // stores quad q's sums of the tile at vector v (pv vectors).
 template <class Write>
 void conv_planes(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes, void* scratch,
-                 int first_position, int last_position, Write write) {
+                 int first_position, int last_position, int first_quad, int last_quad, Write write) {
     if (first_position >= last_position) return;
     const Planes p = planes_of(g);
     const int steps = steps_of(g), taps = g.size * g.size, out_w = g.out_w();
@@ -324,7 +324,7 @@ void conv_planes(const ConvGeometry& g, const PackedFilters& filters, const std:
     // Quads outside: a quad's tables stay in L1 (at 128 channels) while the tiles pass, and its 4
     // output rows are written in order.
     __m256i wide[kTileSums];
-    for (int q = 0; q < filters.quads; ++q) {
+    for (int q = first_quad; q < std::min(last_quad, filters.quads); ++q) {
         const Block16* w = filters.tables.data() + std::size_t(q) * quad_tables;
         for (int v = 0; v < vectors; v += kPv) {
             const int pv = std::min(kPv, vectors - v);
@@ -376,9 +376,10 @@ inline void write_group_signs(const GroupMeta& m, std::uint64_t bytes, std::uint
 }  // namespace
 
 void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes,
-                           float* dots, void* scratch, int first_position, int last_position) {
+                           float* dots, void* scratch, int first_position, int last_position, int first_quad,
+                           int last_quad) {
     const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
-    conv_planes(g, filters, planes, scratch, first_position, last_position,
+    conv_planes(g, filters, planes, scratch, first_position, last_position, first_quad, last_quad,
                 [&](int q, int v, int pv, const __m256i* wide, const GroupMeta* meta, const std::int32_t* n) {
                     // wide[2 * (f * pv + i)] = positions [0-7 | 16-23] of vector i, the next [8-15 | 24-31].
                     for (int f = 0; f < std::min(kF, filters.filters - q * kF); ++f) {
@@ -396,9 +397,9 @@ void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, 
 
 void xnor_conv_planes_signs_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes,
                                  const SignThresholds& thresholds, std::uint8_t* out_planes, void* scratch,
-                                 int first_position, int last_position) {
+                                 int first_position, int last_position, int first_quad, int last_quad) {
     const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
-    conv_planes(g, filters, planes, scratch, first_position, last_position,
+    conv_planes(g, filters, planes, scratch, first_position, last_position, first_quad, last_quad,
                 [&](int q, int v, int pv, const __m256i* wide, const GroupMeta* meta, const std::int32_t* n) {
                     // Quad q is the low (even q) or high nibble of sign plane q / 2.
                     std::uint8_t* plane = out_planes + std::size_t(q / 2) * spatial;
