@@ -3,6 +3,7 @@
 
     /usr/bin/python3 scripts/bench_detect.py [--lenet build/lenet] [--threads 2] [--frames 20]
                                              [--rounds 5] [--size 416] [--digits-size 320] [--no-digits]
+                                             [--baseline other/lenet] [--k-layers]
 
 Per round, alternating, each case times --frames forward passes after a warm-up (medians):
   - lenet float yolov3-tiny (/usr/share/darknet/cfg/yolov3-tiny.cfg, else cfg/bench/yolov3-tiny.cfg),
@@ -10,7 +11,10 @@ Per round, alternating, each case times --frames forward passes after a warm-up 
   - OpenCV DNN float yolov3-tiny (cv2.dnn.readNetFromDarknet, cv2.setNumThreads(threads), its CPU
     backend), on random weights written here in Darknet's .weights layout (speed does not depend on
     the values; batch-norm variances are kept positive),
-  - lenet cfg/yolo_digits.cfg and cfg/yolo_digits_xnor.cfg at --digits-size (unless --no-digits).
+  - lenet cfg/yolo_digits.cfg and cfg/yolo_digits_xnor.cfg at --digits-size (unless --no-digits),
+  - with --baseline, the XNOR cases again with another lenet binary (an A/B in the same run),
+  - with --k-layers, yolov3-tiny_xnor with xnor_scale=k on every XNOR layer (XNOR-Net's K needs
+    the real-valued inputs: no layer stays bit-packed between binary layers).
 lenet runs `lenet bench <cfg> -infer -packed-only -json` (random weights, the cfg's init) at the
 same input size (a copy of the cfg with width/height replaced). Prints the medians over rounds of
 the per-round medians, the spread, and ratios against OpenCV. Timings on a shared VM move with its
@@ -36,6 +40,15 @@ def sized_cfg(path, size, tmp):
     text = re.sub(r"(?m)^\s*width\s*=.*$", f"width={size}", text, count=1)
     text = re.sub(r"(?m)^\s*height\s*=.*$", f"height={size}", text, count=1)
     out = os.path.join(tmp, f"{os.path.splitext(os.path.basename(path))[0]}_{size}.cfg")
+    with open(out, "w") as f:
+        f.write(text)
+    return out
+
+
+def k_cfg(path, tmp):
+    """A copy of the cfg with xnor_scale=k on every xnor=1 layer."""
+    text = re.sub(r"(?m)^(\s*xnor\s*=\s*1\s*)$", r"\1\nxnor_scale=k", open(path).read())
+    out = os.path.join(tmp, f"{os.path.splitext(os.path.basename(path))[0]}_k.cfg")
     with open(out, "w") as f:
         f.write(text)
     return out
@@ -128,6 +141,8 @@ def main():
     parser.add_argument("--size", type=int, default=416)
     parser.add_argument("--digits-size", type=int, default=320)
     parser.add_argument("--no-digits", action="store_true")
+    parser.add_argument("--baseline", help="another lenet binary: its XNOR cases run beside this one's")
+    parser.add_argument("--k-layers", action="store_true", help="also yolov3-tiny_xnor with xnor_scale=k")
     args = parser.parse_args()
 
     float_cfg = "/usr/share/darknet/cfg/yolov3-tiny.cfg"
@@ -141,6 +156,13 @@ def main():
         cases = [(f"lenet yolov3-tiny float {args.size}", lambda: lenet_ms(args.lenet, cfgs["float"], args.threads, args.frames)),
                  (f"lenet yolov3-tiny_xnor (packed) {args.size}",
                   lambda: lenet_ms(args.lenet, cfgs["xnor"], args.threads, args.frames))]
+        if args.baseline:
+            cases.append((f"baseline yolov3-tiny_xnor (packed) {args.size}",
+                          lambda: lenet_ms(args.baseline, cfgs["xnor"], args.threads, args.frames)))
+        if args.k_layers:
+            k_xnor = k_cfg(cfgs["xnor"], tmp)
+            cases.append((f"lenet yolov3-tiny_xnor xnor_scale=k {args.size}",
+                          lambda: lenet_ms(args.lenet, k_xnor, args.threads, args.frames)))
         opencv = None
         try:
             opencv = OpenCvCase(cfgs["float"], weights, args.size, args.threads)
@@ -152,13 +174,16 @@ def main():
                 cfg = sized_cfg(os.path.join(ROOT, "cfg", f"{name}.cfg"), args.digits_size, tmp)
                 cases.append((f"lenet {name} {args.digits_size}",
                               lambda cfg=cfg: lenet_ms(args.lenet, cfg, args.threads, args.frames)))
+                if args.baseline and name.endswith("xnor"):
+                    cases.append((f"baseline {name} {args.digits_size}",
+                                  lambda cfg=cfg: lenet_ms(args.baseline, cfg, args.threads, args.frames)))
         results = {name: [] for name, _ in cases}
         for r in range(args.rounds):
             order = cases if r % 2 == 0 else list(reversed(cases))
             for name, run in order:
                 results[name].append(run())
             print(f"round {r + 1}/{args.rounds}: " +
-                  ", ".join(f"{name.split(' ')[1]} {results[name][-1]:.2f}" for name, _ in cases), file=sys.stderr)
+                  ", ".join(f"{' '.join(name.split(' ')[:2])} {results[name][-1]:.2f}" for name, _ in cases), file=sys.stderr)
 
     medians = {name: statistics.median(v) for name, v in results.items()}
     reference = medians.get(f"OpenCV DNN yolov3-tiny float {args.size}")

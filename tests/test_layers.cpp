@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -1155,6 +1156,12 @@ TEST_CASE("XNOR detectors: bit-packed inference equals the float simulation bit 
     // smooth image with noise and a block of exact zeros; both heads compared, 1 and 2 threads
     // (one image: each layer split over the pool), every backend.
     // yolov3-tiny_xnor's first conv (3 channels, BN) absorbs its pool at inference on AVX2.
+    // Consecutive binary layers stay bit-packed (sign planes), through max pools (the digit
+    // detector's pools before a [batchnorm] with negative scales pool those channels by AND),
+    // [batchnorm], route and upsample; the layers that do are listed.
+    const std::map<std::string, std::vector<int>> sign_plane_layers{
+        {"cfg/bench/yolov3-tiny_xnor.cfg", {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19, 20}},
+        {"cfg/yolo_digits_xnor.cfg", {3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16}}};
     for (const char* name : {"cfg/bench/yolov3-tiny_xnor.cfg", "cfg/yolo_digits_xnor.cfg"}) {
         const std::string cfg = cfg_at_size(std::string(LENET_SOURCE_DIR) + "/" + name, 96);
         for (const Backend backend : lenet::test::all_backends()) {
@@ -1186,6 +1193,10 @@ TEST_CASE("XNOR detectors: bit-packed inference equals the float simulation bit 
                                     zero ? 0.0f : 0.5f + 0.4f * std::sin(0.11f * float(x + 3 * c) + 0.07f * float(y)) +
                                                       0.1f * rng.uniform(-1.0f, 1.0f);
                             }
+                    std::vector<int> packed_layers;
+                    for (int i = 0; i < net->layer_count(); ++i)
+                        if (net->sign_planes(i)) packed_layers.push_back(i);
+                    CHECK(packed_layers == (variant == 0 ? sign_plane_layers.at(name) : std::vector<int>{}));
                     net->forward(image.data(), 1, false);
                     for (const int layer : net->output_layers()) {
                         const float* y = net->output(layer);

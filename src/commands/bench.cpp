@@ -292,15 +292,17 @@ int bench_inference(const std::string& cfg, BuildOptions build, int iterations, 
             continue;
         }
         const double ms = median(packed_ms[k]), sim = median(float_ms[k]);
+        // Layers whose output stays bit-packed for the binary layers reading it (sign planes).
+        const bool signs = net->sign_planes(i);
         if (json)
-            std::printf("%s{\"index\":%d,\"type\":\"%s\",\"ms\":%.4f,\"simulated_ms\":%.4f}", k ? "," : "", i,
-                        s.kind.c_str(), ms, simulated ? sim : ms);
+            std::printf("%s{\"index\":%d,\"type\":\"%s\",\"ms\":%.4f,\"simulated_ms\":%.4f,\"sign_planes\":%s}",
+                        k ? "," : "", i, s.kind.c_str(), ms, simulated ? sim : ms, signs ? "true" : "false");
         else if (simulated)
-            std::printf("%5d %-10s %10.3f %10.3f %10.1f %14.3f %7.2fx\n", i, s.kind.c_str(), s.flops * batch / 1e9, ms,
-                        s.flops * batch / (ms * 1e6), sim, sim / ms);
+            std::printf("%5d %-10s %10.3f %10.3f %10.1f %14.3f %7.2fx%s\n", i, s.kind.c_str(), s.flops * batch / 1e9, ms,
+                        s.flops * batch / (ms * 1e6), sim, sim / ms, signs ? "  signs out" : "");
         else
-            std::printf("%5d %-10s %10.3f %10.3f %10.1f\n", i, s.kind.c_str(), s.flops * batch / 1e9, ms,
-                        s.flops * batch / (ms * 1e6));
+            std::printf("%5d %-10s %10.3f %10.3f %10.1f%s\n", i, s.kind.c_str(), s.flops * batch / 1e9, ms,
+                        s.flops * batch / (ms * 1e6), signs ? "  signs out" : "");
     }
     const double total = median(packed_total), float_pass = median(float_total);
     if (json) {

@@ -12,6 +12,8 @@ namespace {
 #define LENET_OPS(X)                      \
     X(gemm)                               \
     X(gemm_single)                        \
+    X(gemm_pack_a)                        \
+    X(gemm_packed_a)                      \
     X(activate)                           \
     X(activate_single)                    \
     X(activation_gradient)                \
@@ -61,6 +63,9 @@ namespace {
     X(xnor_conv_workspace)                \
     X(xnor_conv)                          \
     X(xnor_conv_single)                   \
+    X(xnor_conv_io)                       \
+    X(maxpool_signs)                      \
+    X(upsample_signs)                     \
     X(xnor_dense)                         \
     X(softmax)                            \
     X(multiply)                           \

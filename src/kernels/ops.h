@@ -28,6 +28,7 @@
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pool.h"
 #include "kernels/ops/pooled_gradient.h"
+#include "kernels/ops/sign_planes.h"
 #include "kernels/ops/yolo.h"
 
 namespace lenet::kernels {
@@ -38,6 +39,8 @@ struct Ops {
     // gemm/gemm.h
     void (*gemm)(const Compute&, const GemmArgs&);
     void (*gemm_single)(const GemmArgs&);
+    void (*gemm_pack_a)(const float* a, int m, int k, int lda, PackedGemmA& packed);
+    void (*gemm_packed_a)(const Compute&, const PackedGemmA& a, const GemmArgs& args);
 
     // ops/activation.h
     void (*activate)(const Compute&, Activation, float* x, std::size_t n);
@@ -136,6 +139,14 @@ struct Ops {
                              void* workspace);
     void (*xnor_dense)(const Compute&, const PackedRows& rows, const float* input, int batch, float* dots,
                        void* workspace);
+    // xnor_conv with a float image or sign planes in, dots or sign planes out (XnorConvIo).
+    void (*xnor_conv_io)(const Compute&, const ConvGeometry& g, const PackedFilters& filters, const XnorConvIo& io,
+                         void* workspace);
+
+    // ops/sign_planes.h: bit-packed activations between binary layers.
+    void (*maxpool_signs)(const PoolGeometry& g, const std::uint8_t* and_bits, const std::uint8_t* in,
+                          std::uint8_t* out);
+    void (*upsample_signs)(const UpsampleGeometry& g, std::size_t planes, const std::uint8_t* in, std::uint8_t* out);
 
     // Elementwise loops layers used to run themselves (ops/activation.h).
     void (*softmax)(const float* x, int groups, int group_size, float temperature, float* y);

@@ -1,4 +1,5 @@
 // [batchnorm]: per-channel batch normalisation with a learned scale and bias.
+#include <cstring>
 #include "cfg/cfg.h"
 #include "io/weights.h"
 #include "kernels/ops/batchnorm.h"
@@ -52,8 +53,24 @@ public:
 
     std::vector<FloatArray> lenet_only_arrays() override { return {{biases_.data(), biases_.size()}}; }
 
+    // Before a binary layer at inference, folded into the thresholds of the XNOR layers writing
+    // its input: the sign planes pass through unchanged.
+    SignPass sign_pass() const override { return SignPass::per_channel; }
+    void plan_signs(const SignPlan& plan) override { signs_ = plan.output; }
+    // The forward's inference arithmetic on one channel's values.
+    void sign_stage_apply(const kernels::Ops& ops, int channel, float* values, std::size_t n) const override {
+        const auto c = std::size_t(channel);
+        ops.normalize_rolling(values, rolling_mean_.data() + c, rolling_variance_.data() + c, 1, 1, int(n), values);
+        ops.scale_add_bias(values, scales_.data() + c, biases_.data() + c, 1, 1, int(n));
+    }
+    bool sign_stage_decreasing(int channel) const override { return scales_[std::size_t(channel)] < 0.0f; }
+
     void forward(const ForwardPass& pass) override {
         const kernels::Ops& ops = *pass.compute.ops;
+        if (signs_) {
+            std::memcpy(pass.output, pass.input, std::size_t(pass.batch) * kernels::sign_planes_bytes(input_.c, input_.h, input_.w));
+            return;
+        }
         const int spatial = input_.h * input_.w;
         const std::size_t total = std::size_t(pass.batch) * input_.size();
         if (pass.train) {
@@ -84,6 +101,7 @@ public:
     }
 
 private:
+    bool signs_ = false;
     std::vector<float> scales_, scale_grad_, biases_, bias_grad_, rolling_mean_, rolling_variance_, mean_, variance_,
         x_norm_;
 };

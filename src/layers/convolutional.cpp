@@ -132,6 +132,8 @@ std::vector<Param> ConvolutionalLayer::params() {
 void ConvolutionalLayer::init_weights(Rng& rng) {
     const float scale = std::sqrt(2.0f / float(patch()));
     for (auto& w : weights_) w = scale * rng.uniform(-1.0f, 1.0f);
+    gemm_weights_ready_ = false;
+    binary_.ready = false;
 }
 
 void ConvolutionalLayer::read_weights(WeightsReader& reader) {
@@ -146,6 +148,7 @@ void ConvolutionalLayer::read_weights(WeightsReader& reader) {
     else
         read_binary_weights(reader, weights_.data(), filters_, patch());
     binary_.ready = false;
+    gemm_weights_ready_ = false;
 }
 
 void ConvolutionalLayer::write_weights(WeightsWriter& writer) const {

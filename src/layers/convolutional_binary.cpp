@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "cfg/cfg.h"
+#include "core/error.h"
 #include "core/thread_pool.h"
 #include "io/weights.h"
 #include "kernels/binary/xnor.h"
@@ -27,8 +28,99 @@ namespace lenet {
 
 void ConvolutionalLayer::prepare_binary(const kernels::Ops& ops, bool train, bool packed) {
     if (binary_.prepare(ops, weights_.data(), train, packed, biases_.data(),
-                        batch_normalize_ ? scales_.data() : nullptr, rolling_mean_.data(), rolling_variance_.data()))
+                        batch_normalize_ ? scales_.data() : nullptr, rolling_mean_.data(), rolling_variance_.data())) {
         packed_ = kernels::pack_filters(weights_.data(), filters_, input_.c, geometry_.size, zero_);
+        thresholds_ready_ = false;
+    }
+}
+
+void ConvolutionalLayer::make_sign_thresholds(const kernels::Ops& ops) {
+    const int n = patch();
+    const std::size_t count = 2 * std::size_t(n) + 1;
+    std::vector<float> dots(count), values(count);
+    for (std::size_t k = 0; k < count; ++k) dots[k] = float(int(k) - n);
+    sign_above_.assign(std::size_t(filters_), 0);
+    sign_invert_.assign(std::size_t(filters_), 0);
+    for (int f = 0; f < filters_; ++f) {
+        const auto fu = std::size_t(f);
+        ops.binary_output({1, int(count), true, binary_.eval_scale.data() + fu, nullptr, binary_.eval_shift.data() + fu},
+                          dots.data(), values.data());
+        ops.activate_single(activation_, values.data(), count);
+        for (const SignStage& stage : sign_stages_) stage.layer->sign_stage_apply(ops, f + stage.shift, values.data(), count);
+        // The bits along the dots: constant, or one step up or down.
+        const bool first = kernels::sign_bit_of(values[0], kernels::ZeroSign::negative);
+        int steps = 0, at = 0;
+        bool last = first;
+        for (std::size_t k = 1; k < count; ++k) {
+            const bool bit = kernels::sign_bit_of(values[k], kernels::ZeroSign::negative);
+            if (bit != last) ++steps, at = int(k);
+            last = bit;
+        }
+        if (steps > 1)
+            throw Error(cat("an XNOR convolution's output (filter ", f, ") is not monotone in its dot products "
+                            "(non-finite weights?): its bit-packed output cannot equal the float simulation; "
+                            "run with -float-binary"));
+        if (steps == 0) {
+            sign_above_[fu] = first ? -n - 1 : n;  // always / never above
+        } else {
+            sign_above_[fu] = at - 1 - n;  // the last dot before the step
+            sign_invert_[fu] = first ? 1 : 0;
+        }
+    }
+    thresholds_ready_ = true;
+}
+
+void ConvolutionalLayer::sign_planes_forward(const ForwardPass& pass) {
+    const kernels::Ops& ops = *pass.compute.ops;
+    if (sign_output_ && !thresholds_ready_) make_sign_thresholds(ops);
+    const std::size_t in_bytes = kernels::sign_planes_bytes(input_.c, input_.h, input_.w);
+    const std::size_t out_bytes = kernels::sign_planes_bytes(filters_, output_.h, output_.w);
+    const std::size_t in_size = input_.size(), out_size = output_.size();
+    const auto* in_planes = reinterpret_cast<const std::uint8_t*>(pass.input);
+    auto* out_planes = reinterpret_cast<std::uint8_t*>(pass.output);
+    const auto io_of = [&](std::size_t b) {
+        kernels::XnorConvIo io;
+        if (sign_input_) io.in_planes = in_planes + b * in_bytes;
+        else io.image = pass.input + b * in_size;
+        if (sign_output_) {
+            io.out_planes = out_planes + b * out_bytes;
+            io.thresholds = sign_thresholds();
+        } else {
+            io.dots = pass.output + b * out_size;
+        }
+        return io;
+    };
+    const int threads = pass.compute.pool->size();
+    const double bit_ops = double(filters_) * double(patch()) * double(spatial());
+    if (pass.batch < threads && bit_ops >= 512 * ThreadPool::kMinSplitWork) {
+        void* pool_workspace = align64(pass.workspace + std::size_t(threads) * thread_floats());
+        for (std::size_t b = 0; b < std::size_t(pass.batch); ++b) {
+            ops.xnor_conv_io(pass.compute, geometry_, packed_, io_of(b), pool_workspace);
+            if (sign_output_) continue;
+            float* out = pass.output + b * out_size;
+            const int chunks = double(out_size) >= ThreadPool::kMinSplitWork ? threads : 1;
+            pass.compute.pool->parallel_for(std::size_t(filters_), [&](std::size_t first, std::size_t last, int) {
+                const int rows_count = int(last - first);
+                float* rows = out + first * std::size_t(spatial());
+                ops.binary_output({rows_count, spatial(), true, binary_.eval_scale.data() + first, nullptr,
+                                   binary_.eval_shift.data() + first},
+                                  rows, rows);
+                ops.activate_single(activation_, rows, std::size_t(rows_count) * std::size_t(spatial()));
+            }, chunks);
+        }
+        return;
+    }
+    const Compute single{nullptr, &ops};
+    pass.compute.pool->parallel_for(std::size_t(pass.batch), [&](std::size_t begin, std::size_t end, int thread) {
+        void* workspace = xnor_scratch(pass.workspace + std::size_t(thread) * thread_floats()).packed;
+        for (std::size_t b = begin; b < end; ++b) {
+            ops.xnor_conv_io(single, geometry_, packed_, io_of(b), workspace);
+            if (sign_output_) continue;
+            float* out = pass.output + b * out_size;
+            output_transform(ops, out, binary_.eval_scale.data(), nullptr, binary_.eval_shift.data(), out);
+            ops.activate_single(activation_, out, out_size);
+        }
+    });
 }
 
 void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
@@ -36,6 +128,7 @@ void ConvolutionalLayer::binary_forward(const ForwardPass& pass) {
     const bool xnor = mode_ == BinaryMode::xnor;
     const bool packed = xnor && !pass.train && pass.packed_binary;
     prepare_binary(*pass.compute.ops, pass.train, packed);
+    if (packed && (sign_input_ || sign_output_)) return sign_planes_forward(pass);
     const std::size_t in_size = input_.size(), out_size = output_.size();
     const bool fuse_bias = !batch_normalize_;
     float* conv_out = batch_normalize_ && pass.train ? x_.data() : pass.output;

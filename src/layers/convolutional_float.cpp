@@ -26,6 +26,14 @@
 
 namespace lenet {
 
+const kernels::PackedGemmA& ConvolutionalLayer::gemm_weights(const kernels::Ops& ops) {
+    if (!gemm_weights_ready_) {
+        ops.gemm_pack_a(weights_.data(), filters_, patch(), patch(), gemm_weights_);
+        gemm_weights_ready_ = true;
+    }
+    return gemm_weights_;
+}
+
 void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
     const kernels::Ops& ops = *pass.compute.ops;
     const std::size_t in_size = input_.size(), out_size = output_.size();
@@ -54,21 +62,27 @@ void ConvolutionalLayer::float_forward(const ForwardPass& pass) {
                 }, chunks);
                 columns = pass.workspace;
             }
-            ops.gemm(pass.compute, {false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(), columns,
-                                    spatial(), 0.0f, out, spatial()});
+            const kernels::GemmArgs product{false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                                            columns, spatial(), 0.0f, out, spatial()};
+            if (gemm_weights_once_ && !pass.train) ops.gemm_packed_a(pass.compute, gemm_weights(ops), product);
+            else ops.gemm(pass.compute, product);
             if (fuse_bias) {
                 ops.scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
                 ops.activate_single(activation_, out, out_size);
             }
         }
     } else {
+        const kernels::PackedGemmA* packed = gemm_weights_once_ && !pass.train ? &gemm_weights(ops) : nullptr;
+        const Compute single{nullptr, &ops};
         const auto images = [&](std::size_t begin, std::size_t end, int thread) {
             float* columns = pass.workspace + std::size_t(thread) * columns_size();
             for (std::size_t b = begin; b < end; ++b) {
                 const float* image = pass.input + b * in_size;
                 float* out = conv_out + b * out_size;
-                ops.gemm_single({false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
-                                 lowered(ops, image, columns), spatial(), 0.0f, out, spatial()});
+                const kernels::GemmArgs product{false, false, filters_, spatial(), patch(), 1.0f, weights_.data(), patch(),
+                                                lowered(ops, image, columns), spatial(), 0.0f, out, spatial()};
+                if (packed) ops.gemm_packed_a(single, *packed, product);
+                else ops.gemm_single(product);
                 if (fuse_bias) {
                     ops.scale_add_bias(out, nullptr, biases_.data(), 1, filters_, spatial());
                     ops.activate_single(activation_, out, out_size);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/binary/xnor.h"
+#include "kernels/gemm/gemm.h"
 #include "kernels/ops/activation.h"
 #include "kernels/ops/channels_last.h"
 #include "kernels/ops/im2col.h"
@@ -41,6 +42,22 @@ public:
     // statistics first, so it does not; binary layers keep their own paths).
     bool absorb_next(const Layer& next) override;
     bool absorb_next_at_inference(const Layer& next, const kernels::Ops& ops) override;
+
+    // A K-free XNOR layer reads and writes sign planes at inference (Layer::sign_pass).
+    SignPass sign_pass() const override {
+        return mode_ == BinaryMode::xnor && !input_scale_ ? SignPass::reads_and_writes : SignPass::none;
+    }
+    void plan_signs(const SignPlan& plan) override {
+        sign_input_ = plan.input;
+        sign_output_ = plan.output;
+        sign_stages_ = plan.stages;
+        thresholds_ready_ = false;
+    }
+    // The sign-plane output's per-filter thresholds (valid after a packed inference pass).
+    kernels::SignThresholds sign_thresholds() const { return {sign_above_.data(), sign_invert_.data()}; }
+
+    // A float convolution at inference packs its weights for the GEMM once (kernels::PackedGemmA).
+    void plan_inference_only() override { gemm_weights_once_ = mode_ == BinaryMode::none; }
 
     std::vector<Param> params() override;
 
@@ -136,6 +153,12 @@ private:
     void prepare_binary(const kernels::Ops& ops, bool train, bool packed);
 
     void binary_forward(const ForwardPass& pass);
+    // Inference with sign planes in or out (kernels/ops/sign_planes.h).
+    void sign_planes_forward(const ForwardPass& pass);
+    // Each filter's output bit, as the float simulation computes it: the output transform, the
+    // activation, the per-channel layers after it, then the readers' sign (x > 0), evaluated at
+    // every dot in [-patch, patch]; monotone, so one threshold per filter holds it.
+    void make_sign_thresholds(const kernels::Ops& ops);
 
     // out[f][p] = dots[f][p] * scale[f] * K[p] (+ shift[f]); K null means 1, shift null means none.
     void output_transform(const kernels::Ops& ops, const float* dots, const float* scale, const float* k,
@@ -188,6 +211,15 @@ private:
     // block of rows is convolved, normalized, activated and pooled in cache (direct_forward).
     std::optional<kernels::PoolGeometry> inference_pool_;
     std::vector<std::int32_t> argmax_;           // its winners, per pooled output
+    // Inference only: the weights in the GEMM's layout, made at the first pass after they change.
+    bool gemm_weights_once_ = false, gemm_weights_ready_ = false;
+    kernels::PackedGemmA gemm_weights_;
+    const kernels::PackedGemmA& gemm_weights(const kernels::Ops& ops);
+    // Inference on sign planes (plan_signs) and the thresholds of a sign-plane output.
+    bool sign_input_ = false, sign_output_ = false, thresholds_ready_ = false;
+    std::vector<SignStage> sign_stages_;
+    std::vector<std::int32_t> sign_above_;
+    std::vector<std::uint8_t> sign_invert_;
 };
 
 }  // namespace lenet

@@ -130,6 +130,41 @@ public:
     // What absorb_next needs to know of a max pool layer (null for every other kind).
     virtual const kernels::PoolGeometry* maxpool_geometry() const { return nullptr; }
 
+    // Inference with bit-packed activations between binary layers (kernels/ops/sign_planes.h),
+    // planned by the network when it is built for inference (Network::plan_sign_planes): where
+    // every reader of a layer's output needs only its signs, the output is kept as sign planes in
+    // the layer's output buffer (far smaller than the floats it replaces).
+    enum class SignPass {
+        none,
+        reads_and_writes,  // a K-free XNOR convolution: reads sign planes, writes them by thresholds
+        structural,        // max pool, upsample, route: moves signs around (ForwardPass::inputs sign planes)
+        per_channel,       // [batchnorm]: a monotone function per channel, folded into the writers' thresholds
+    };
+    virtual SignPass sign_pass() const { return SignPass::none; }
+    // A per-channel layer between a writer and a binary reader, with where the writer's channel
+    // c lands in it (c + shift).
+    struct SignStage {
+        const Layer* layer;
+        int shift;
+        bool operator==(const SignStage&) const = default;
+    };
+    struct SignPlan {
+        bool input = false;   // the inputs arrive as sign planes
+        bool output = false;  // the output is written as sign planes
+        // output only: the per-channel layers the output passes through before each binary reader
+        // (the same on every path), nearest first.
+        std::vector<SignStage> stages;
+    };
+    virtual void plan_signs(const SignPlan& /*plan*/) {}
+    // Called once when the network is built for inference only: the weights then change only
+    // through read_weights and init_weights, so the layer may keep forms of them made once
+    // (a float convolution's GEMM-packed weights).
+    virtual void plan_inference_only() {}
+    // per_channel layers: applies the layer's inference arithmetic to n values of channel c in
+    // place, and says whether it is decreasing there (a max pool before it then takes the min).
+    virtual void sign_stage_apply(const kernels::Ops& /*ops*/, int /*channel*/, float* /*values*/, std::size_t /*n*/) const {}
+    virtual bool sign_stage_decreasing(int /*channel*/) const { return false; }
+
     // Binary (BWN/XNOR) layers: their weights are `rows` rows of `per_row` values, stored as
     // alpha per row and 1 bit per weight in packed files. Zero rows for float layers.
     struct BinaryWeights {

@@ -1,4 +1,5 @@
 // [maxpool]: size, stride, padding (Darknet's default is size - 1; padding positions never win).
+#include <cstdint>
 #include "cfg/cfg.h"
 #include "core/thread_pool.h"
 #include "kernels/ops/pool.h"
@@ -25,7 +26,18 @@ public:
 
     void reserve(int max_batch) override { argmax_.assign(std::size_t(max_batch) * output_.size(), 0); }
 
+    // Signs pool by OR (AND where a decreasing per-channel layer follows): windows over padding
+    // alone would output 0 in float, which no bit stands for.
+    SignPass sign_pass() const override {
+        return geometry_.windows_hold_input() ? SignPass::structural : SignPass::none;
+    }
+    void plan_signs(const SignPlan& plan) override {
+        signs_ = plan.output;
+        sign_stages_ = plan.stages;
+    }
+
     void forward(const ForwardPass& pass) override {
+        if (signs_) return sign_forward(pass);
         const kernels::Ops& ops = *pass.compute.ops;
         const double work = double(output_.size()) * geometry_.size * geometry_.size;
         if (pass.batch < pass.compute.pool->size() && work >= ThreadPool::kMinSplitWork) {
@@ -63,8 +75,37 @@ public:
     }
 
 private:
+    void sign_forward(const ForwardPass& pass) {
+        const int planes = kernels::sign_plane_count(input_.c);
+        // A channel pools by AND when the per-channel layers after it, together, decrease there.
+        and_bits_.assign(std::size_t(planes), 0);
+        for (int c = 0; c < input_.c; ++c) {
+            bool decreasing = false;
+            for (const SignStage& stage : sign_stages_) decreasing ^= stage.layer->sign_stage_decreasing(c + stage.shift);
+            if (decreasing) and_bits_[std::size_t(c / 8)] |= std::uint8_t(1u << (c % 8));
+        }
+        const std::size_t in_plane = std::size_t(input_.h) * std::size_t(input_.w);
+        const std::size_t out_plane = std::size_t(output_.h) * std::size_t(output_.w);
+        const auto* in = reinterpret_cast<const std::uint8_t*>(pass.input);
+        auto* out = reinterpret_cast<std::uint8_t*>(pass.output);
+        const kernels::Ops& ops = *pass.compute.ops;
+        for (std::size_t b = 0; b < std::size_t(pass.batch); ++b) {
+            const std::size_t image = b * std::size_t(planes);
+            const int chunks = double(in_plane) * planes >= ThreadPool::kMinSplitWork ? pass.compute.pool->size() : 1;
+            pass.compute.pool->parallel_for(std::size_t(planes), [&](std::size_t first, std::size_t last, int) {
+                kernels::PoolGeometry part = geometry_;
+                part.channels = int(last - first);
+                ops.maxpool_signs(part, and_bits_.data() + first, in + (image + first) * in_plane,
+                                  out + (image + first) * out_plane);
+            }, chunks);
+        }
+    }
+
     kernels::PoolGeometry geometry_;
     std::vector<std::int32_t> argmax_;
+    bool signs_ = false;
+    std::vector<SignStage> sign_stages_;
+    std::vector<std::uint8_t> and_bits_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // [route]: layers (Darknet indices, negative ones relative to this layer) whose NCHW outputs, all of
 // one height and width, are concatenated along channels. AlexeyAB's groups/group_id take slice
 // group_id of `groups` equal channel slices from each input instead of the whole.
+#include <cstring>
 #include <algorithm>
 
 #include "cfg/cfg.h"
@@ -21,6 +22,7 @@ public:
         int channels = 0;
         for (const Shape& s : shapes) {
             input_sizes_.push_back(s.size());
+            input_channels_.push_back(s.c);
             channels += s.c / groups;
         }
         output_ = Shape{channels, input_.h, input_.w};
@@ -33,7 +35,17 @@ public:
         return {"route", "", window, 0, 0};
     }
 
+    // Sign planes concatenate as whole planes: every input but the last fills its planes.
+    SignPass sign_pass() const override {
+        if (groups_ != 1) return SignPass::none;
+        for (std::size_t k = 0; k + 1 < input_channels_.size(); ++k)
+            if (input_channels_[k] % 8 != 0) return SignPass::none;
+        return SignPass::structural;
+    }
+    void plan_signs(const SignPlan& plan) override { signs_ = plan.output; }
+
     void forward(const ForwardPass& pass) override {
+        if (signs_) return sign_forward(pass);
         const kernels::Ops& ops = *pass.compute.ops;
         const std::size_t out_size = output_.size();
         std::size_t offset = 0;
@@ -58,7 +70,24 @@ public:
     }
 
 private:
+    void sign_forward(const ForwardPass& pass) const {
+        const std::size_t pixels = std::size_t(input_.h) * std::size_t(input_.w);
+        const std::size_t out_bytes = kernels::sign_planes_bytes(output_.c, output_.h, output_.w);
+        auto* out = reinterpret_cast<std::uint8_t*>(pass.output);
+        for (std::size_t b = 0; b < std::size_t(pass.batch); ++b) {
+            std::size_t offset = 0;
+            for (std::size_t k = 0; k < input_channels_.size(); ++k) {
+                const std::size_t bytes = std::size_t(kernels::sign_plane_count(input_channels_[k])) * pixels;
+                std::memcpy(out + b * out_bytes + offset, reinterpret_cast<const std::uint8_t*>(pass.inputs[k]) + b * bytes,
+                            bytes);
+                offset += bytes;
+            }
+        }
+    }
+
     std::vector<std::size_t> input_sizes_;  // floats per image of each input
+    std::vector<int> input_channels_;
+    bool signs_ = false;
     int groups_, group_id_;
 };
 

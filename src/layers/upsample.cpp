@@ -22,7 +22,17 @@ public:
         return {"upsample", "", geometry_.stride < 0 ? cat("1/", factor, "x") : cat(factor, "x"), 0, 0};
     }
 
+    // Nearest-neighbour copies keep signs (scale 1 only: a scaled tiny value could round to 0).
+    SignPass sign_pass() const override {
+        return geometry_.stride > 0 && geometry_.scale == 1.0f ? SignPass::structural : SignPass::none;
+    }
+    void plan_signs(const SignPlan& plan) override { signs_ = plan.output; }
+
     void forward(const ForwardPass& pass) override {
+        if (signs_)
+            return pass.compute.ops->upsample_signs(
+                geometry_, std::size_t(pass.batch) * std::size_t(kernels::sign_plane_count(input_.c)),
+                reinterpret_cast<const std::uint8_t*>(pass.input), reinterpret_cast<std::uint8_t*>(pass.output));
         pass.compute.ops->upsample_forward(pass.compute, geometry_, planes(pass.batch), pass.input, pass.output);
     }
 
@@ -37,6 +47,7 @@ private:
     std::size_t planes(int batch) const { return std::size_t(batch) * std::size_t(input_.c); }
 
     kernels::UpsampleGeometry geometry_;
+    bool signs_ = false;
 };
 
 }  // namespace

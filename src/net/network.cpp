@@ -97,6 +97,10 @@ std::unique_ptr<Network> Network::from_sections(const std::vector<CfgSection>& s
     net->compute_ = Compute{net->pool_.get(), build.backend ? build.backend : best_backend()};
     net->packed_binary_ = build.packed_binary;
     net->plan_fusion(build.fuse && !build.summary_only, readers);
+    net->sign_planes_.assign(count, 0);
+    if (net->inference_ && net->packed_binary_ && !build.summary_only) net->plan_sign_planes(readers);
+    if (net->inference_ && !build.summary_only)
+        for (const auto& layer : net->layers_) layer->plan_inference_only();
     net->plan_memory();
     net->param_offsets_.assign(1, 0);
     for (const auto& layer : net->layers_)
@@ -138,6 +142,67 @@ void Network::plan_fusion(bool fuse, const std::vector<std::vector<int>>& reader
             written[std::size_t(j)] = 1;
             zero_input_grad_[i][k] = overwrites ? 0 : 1;
         }
+    }
+}
+
+void Network::plan_sign_planes(const std::vector<std::vector<int>>& readers) {
+    const std::size_t count = layers_.size();
+    using SignPass = Layer::SignPass;
+    const auto pass_of = [&](std::size_t i) { return layers_[i]->sign_pass(); };
+    // Candidates: every layer that can write sign planes, unless fused or an output of the network.
+    std::vector<char>& packed = sign_planes_;
+    for (std::size_t i = 0; i < count; ++i)
+        packed[i] = pass_of(i) != SignPass::none && !absorbs_next_[i] && !absorbed(int(i));
+    for (int o : output_layers_) packed[std::size_t(o)] = 0;
+    // Drop candidates until every one left has only binary readers that agree on the per-channel
+    // layers in between, and every non-convolution left reads only candidates. Readers come later
+    // in cfg order, so a backward sweep sees a layer's readers settled first.
+    std::vector<std::vector<Layer::SignStage>> stages(count);
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (std::size_t i = count; i-- > 0;) {
+            if (!packed[i]) continue;
+            bool ok = true;
+            if (pass_of(i) != SignPass::reads_and_writes)
+                for (int j : inputs_[i]) ok = ok && j >= 0 && packed[std::size_t(j)];
+            std::optional<std::vector<Layer::SignStage>> after;
+            for (int r : readers[i]) {
+                const auto ru = std::size_t(r);
+                std::vector<Layer::SignStage> via;
+                if (pass_of(ru) == SignPass::reads_and_writes && inputs_[ru].size() == 1) {
+                    // A binary convolution reads the signs directly.
+                } else if (packed[ru] && std::count(inputs_[ru].begin(), inputs_[ru].end(), int(i)) == 1) {
+                    // Where i's channels land in r's output (a route concatenates).
+                    int offset = 0;
+                    for (int j : inputs_[ru]) {
+                        if (j == int(i)) break;
+                        offset += layers_[std::size_t(j)]->output_shape().c;
+                    }
+                    if (pass_of(ru) == SignPass::per_channel) via.push_back({layers_[ru].get(), offset});
+                    for (Layer::SignStage stage : stages[ru]) via.push_back({stage.layer, stage.shift + offset});
+                } else {
+                    ok = false;
+                    break;
+                }
+                if (!after) after = via;
+                else if (*after != via) ok = false;
+            }
+            if (!after) ok = false;
+            if (!ok) {
+                packed[i] = 0;
+                changed = true;
+            } else {
+                stages[i] = *after;
+            }
+        }
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        Layer::SignPlan plan;
+        plan.output = packed[i];
+        if (plan.output) plan.stages = stages[i];
+        plan.input = !inputs_[i].empty();
+        for (int j : inputs_[i]) plan.input = plan.input && j >= 0 && packed[std::size_t(j)];
+        if (plan.input || plan.output) layers_[i]->plan_signs(plan);
     }
 }
 

@@ -53,6 +53,9 @@ public:
     bool ends_in_softmax() const { return ends_in_softmax_; }
     // Whether layer `index` runs inside the layer before it (fusion: it never runs on its own).
     bool absorbed(int index) const { return index > 0 && absorbs_next_[std::size_t(index - 1)]; }
+    // Whether layer `index` writes its output as sign planes (inference only: its readers all
+    // need only signs; kernels/ops/sign_planes.h). Its output() then holds bytes, not floats.
+    bool sign_planes(int index) const { return sign_planes_[std::size_t(index)] != 0; }
     const Compute& compute() const { return compute_; }
     ThreadPool& pool() { return *pool_; }
 
@@ -134,6 +137,9 @@ private:
     bool summary_only_ = false;
 
     void plan_fusion(bool fuse, const std::vector<std::vector<int>>& readers);
+    // Which outputs stay bit-packed at inference (Layer::sign_pass), told to the layers.
+    void plan_sign_planes(const std::vector<std::vector<int>>& readers);
+    std::vector<char> sign_planes_;  // per layer: its output is sign planes
     void plan_memory();
 };
 

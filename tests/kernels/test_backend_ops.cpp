@@ -520,12 +520,127 @@ void check_upsample(const k::Ops& ops, Rng& rng, bool forward) {
         }
 }
 
+// A packed once (the backend's layout), then products against the reference table's gemm.
+void check_gemm_packed_a(const k::Ops& ops, Rng& rng) {
+    lenet::ThreadPool pool(3);
+    const int shapes[][3] = {{7, 13, 5}, {1, 17, 33}, {31, 3, 65}, {150, 70, 300}};
+    for (const auto& s : shapes)
+        for (const bool tb : {false, true})
+            for (const bool threaded : {false, true}) {
+                const int m = s[0], n = s[1], kk = s[2];
+                const int lda = kk + 1, ldb = (tb ? kk : n) + 2, ldc = n + 3;
+                const auto a = floats(rng, std::size_t(m) * std::size_t(lda));
+                const auto b = floats(rng, std::size_t(tb ? n : kk) * std::size_t(ldb));
+                Guarded<float> want = floats(rng, std::size_t(m) * std::size_t(ldc)), got = want;
+                k::GemmArgs w{false, tb, m, n, kk, 1.0f, a.data(), lda, b.data(), ldb, 0.25f, want.data(), ldc};
+                ref().gemm_single(w);
+                k::PackedGemmA packed;
+                ops.gemm_pack_a(a.data(), m, kk, lda, packed);
+                k::GemmArgs g = w;
+                g.a = nullptr;
+                g.c = got.data();
+                ops.gemm_packed_a({threaded ? &pool : nullptr, &ops}, packed, g);
+                std::vector<double> bound(want.n);
+                for (std::size_t i = 0; i < want.n; ++i)
+                    bound[i] = 2.0 * (kk + 2) * kUlp * (kk + 0.25 * std::abs(double(want.data()[i])) + 1.0);
+                INFO("m=" << m << " n=" << n << " k=" << kk << " tb=" << tb << " threaded=" << threaded);
+                check_close(got, want, bound, "C");
+            }
+}
+
+// Sign planes: the XNOR convolution with each input and output, max pooling (OR and AND),
+// upsampling, bytes guarded, against the reference table.
+void check_xnor_conv_io(const k::Ops& ops, Rng& rng) {
+    for (const k::ConvGeometry& g : kXnorConvs)
+        for (const int filters : {1, 5, 16, 17}) {
+            lenet::ThreadPool pool(3);
+            const auto weights = signs_with_zeros(rng, std::size_t(filters) * g.channels * g.size * g.size);
+            const k::PackedFilters packed = k::pack_filters(weights.data(), filters, g.channels, g.size, k::ZeroSign::negative);
+            const auto image = signs_with_zeros(rng, image_floats(g));
+            const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
+            std::vector<std::uint8_t> planes(k::sign_planes_bytes(g.channels, g.height, g.width));
+            for (auto& byte : planes) byte = std::uint8_t(rng.below(256));
+            if (g.channels % 8)  // bits of missing channels are 0
+                for (std::size_t i = (planes.size() / std::size_t(g.height * g.width) - 1) * std::size_t(g.height * g.width); i < planes.size(); ++i)
+                    planes[i] &= std::uint8_t((1u << (g.channels % 8)) - 1);
+            std::vector<std::int32_t> above(std::size_t(filters), 0);
+            std::vector<std::uint8_t> invert(std::size_t(filters), 0);
+            for (int f = 0; f < filters; ++f) {
+                above[std::size_t(f)] = std::int32_t(rng.below(9)) - 4;
+                invert[std::size_t(f)] = std::uint8_t(f % 2);
+            }
+            for (const bool planes_in : {false, true})
+                for (const bool planes_out : {false, true}) {
+                    INFO("c=" << g.channels << " h=" << g.height << " w=" << g.width << " size=" << g.size
+                              << " filters=" << filters << " planes in " << planes_in << " planes out " << planes_out);
+                    const std::size_t out_bytes = k::sign_planes_bytes(filters, g.out_h(), g.out_w());
+                    Guarded<float> want_dots(std::size_t(filters) * spatial, kGuardValue), got_dots = want_dots;
+                    Guarded<unsigned char> want_planes(out_bytes, kGuardByte), got_planes = want_planes;
+                    const auto io = [&](Guarded<float>& dots, Guarded<unsigned char>& out) {
+                        k::XnorConvIo x;
+                        if (planes_in) x.in_planes = planes.data();
+                        else x.image = image.data();
+                        if (planes_out) {
+                            x.out_planes = out.data();
+                            x.thresholds = {above.data(), invert.data()};
+                        } else {
+                            x.dots = dots.data();
+                        }
+                        return x;
+                    };
+                    std::vector<unsigned char> ref_ws(ref().xnor_conv_workspace(g, 1));
+                    ref().xnor_conv_io({nullptr, &ref()}, g, packed, io(want_dots, want_planes), ref_ws.data());
+                    Guarded<unsigned char> ws(ops.xnor_conv_workspace(g, 3), kGuardByte);
+                    ops.xnor_conv_io({&pool, &ops}, g, packed, io(got_dots, got_planes), ws.data());
+                    CHECK(ws.intact(kGuardByte));
+                    CHECK(got_planes.intact(kGuardByte));
+                    CHECK(got_planes.body() == want_planes.body());
+                    check_exact(got_dots, want_dots, "xnor_conv_io");
+                }
+        }
+}
+
+void check_maxpool_signs(const k::Ops& ops, Rng& rng) {
+    const k::PoolGeometry shapes[] = {{3, 8, 70, 2, 2, 0}, {2, 9, 67, 2, 2, 1}, {2, 13, 13, 2, 1, 1},
+                                      {1, 5, 40, 2, 1, 0}, {2, 7, 9, 3, 2, 1}};
+    for (const k::PoolGeometry& g : shapes) {
+        Guarded<unsigned char> in(std::size_t(g.channels) * std::size_t(g.height * g.width), kGuardByte);
+        for (std::size_t i = 0; i < in.n; ++i) in.data()[i] = std::uint8_t(rng.below(256));
+        std::vector<std::uint8_t> and_bits(std::size_t(g.channels));
+        for (auto& b : and_bits) b = std::uint8_t(rng.below(256));
+        const std::size_t out = std::size_t(g.channels) * std::size_t(g.out_h() * g.out_w());
+        Guarded<unsigned char> want(out, kGuardByte), got = want;
+        ref().maxpool_signs(g, and_bits.data(), in.data(), want.data());
+        ops.maxpool_signs(g, and_bits.data(), in.data(), got.data());
+        INFO("h=" << g.height << " w=" << g.width << " size=" << g.size << " stride=" << g.stride);
+        CHECK(got.intact(kGuardByte));
+        CHECK(got.body() == want.body());
+    }
+}
+
+void check_upsample_signs(const k::Ops& ops, Rng& rng) {
+    const k::UpsampleGeometry shapes[] = {{3, 5, 2, 1.0f}, {13, 13, 2, 1.0f}, {4, 33, 2, 1.0f}, {5, 7, 3, 1.0f}};
+    for (const k::UpsampleGeometry& g : shapes) {
+        const std::size_t planes = 3;
+        Guarded<unsigned char> in(planes * std::size_t(g.height * g.width), kGuardByte);
+        for (std::size_t i = 0; i < in.n; ++i) in.data()[i] = std::uint8_t(rng.below(256));
+        Guarded<unsigned char> want(planes * std::size_t(g.out_h() * g.out_w()), kGuardByte), got = want;
+        ref().upsample_signs(g, planes, in.data(), want.data());
+        ops.upsample_signs(g, planes, in.data(), got.data());
+        INFO("h=" << g.height << " w=" << g.width << " stride=" << g.stride);
+        CHECK(got.intact(kGuardByte));
+        CHECK(got.body() == want.body());
+    }
+}
+
 using Checker = std::function<void(const k::Ops&, Rng&)>;
 
 const std::map<std::string, Checker>& checkers() {
     static const std::map<std::string, Checker> table{
         {"gemm", [](const k::Ops& o, Rng& r) { check_gemm(o, r, true); }},
         {"gemm_single", [](const k::Ops& o, Rng& r) { check_gemm(o, r, false); }},
+        {"gemm_pack_a", check_gemm_packed_a},
+        {"gemm_packed_a", check_gemm_packed_a},
         {"activate", [](const k::Ops& o, Rng& r) { check_activate(o, r, true); }},
         {"activate_single", [](const k::Ops& o, Rng& r) { check_activate(o, r, false); }},
         {"activation_gradient", [](const k::Ops& o, Rng& r) { check_activation_gradient(o, r, true); }},
@@ -552,6 +667,9 @@ const std::map<std::string, Checker>& checkers() {
         {"xnor_conv", [](const k::Ops& o, Rng& r) { check_xnor_conv(o, r, true); }},
         {"xnor_conv_single", [](const k::Ops& o, Rng& r) { check_xnor_conv(o, r, false); }},
         {"xnor_dense", check_xnor_dense},
+        {"xnor_conv_io", check_xnor_conv_io},
+        {"maxpool_signs", check_maxpool_signs},
+        {"upsample_signs", check_upsample_signs},
         {"upsample_forward", [](const k::Ops& o, Rng& r) { check_upsample(o, r, true); }},
         {"upsample_backward_add", [](const k::Ops& o, Rng& r) { check_upsample(o, r, false); }},
         {"core_peak_gflops", [](const k::Ops& o, Rng&) { CHECK(o.core_peak_gflops() > 0.0); }},

@@ -20,6 +20,12 @@ namespace lenet::kernels {
 
 // Single-threaded 6x16 micro-kernel GEMM with packing.
 void gemm_avx2(const GemmArgs& args);
+// A packed once in gemm_avx2's blocks (PackedGemmA), and the product with it over A's row blocks
+// [first_block, last_block) and C's columns [first_column, last_column).
+void gemm_pack_a_avx2(const float* a, int m, int k, int lda, PackedGemmA& packed);
+int gemm_packed_a_row_blocks_avx2(const PackedGemmA& a);
+void gemm_packed_a_part_avx2(const PackedGemmA& a, const GemmArgs& args, int first_block, int last_block,
+                             int first_column, int last_column);
 
 // Bit-identical to the reference (the same float operations, lane by lane; logistic and tanh
 // forward call the same scalar libm functions).
@@ -88,9 +94,24 @@ std::size_t xnor_conv_scratch_bytes_avx2(const ConvGeometry& g);
 // Steps [first_step, last_step) of 8 channels, s(0) by `zero`.
 void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, ZeroSign zero, std::uint8_t* planes,
                            int first_step, int last_step);
-// Output positions [first_position, last_position) of one image, on the calling thread.
+// Output positions [first_position, last_position) of one image, filter quads [first_quad,
+// last_quad) (all by default), on the calling thread.
 void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes, float* dots,
-                           void* scratch, int first_position, int last_position);
+                           void* scratch, int first_position, int last_position, int first_quad = 0,
+                           int last_quad = 1 << 30);
+// The same planes from sign planes (ops/sign_planes.h): steps [first_step, last_step).
+void xnor_unpack_sign_planes_avx2(const ConvGeometry& g, const std::uint8_t* sign_planes, std::uint8_t* planes,
+                                  int first_step, int last_step);
+// As xnor_conv_planes_avx2, the output as sign planes by thresholds.
+void xnor_conv_planes_signs_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes,
+                                 const SignThresholds& thresholds, std::uint8_t* out_planes, void* scratch,
+                                 int first_position, int last_position, int first_quad = 0, int last_quad = 1 << 30);
+// Sign planes (ops/sign_planes.h).
+void maxpool_signs_2x2s2_avx2(const PoolGeometry& g, const std::uint8_t* and_bits, const std::uint8_t* in,
+                              std::uint8_t* out);
+void maxpool_signs_2x2s1_avx2(const PoolGeometry& g, const std::uint8_t* and_bits, const std::uint8_t* in,
+                              std::uint8_t* out);
+void upsample_signs_2x_avx2(const UpsampleGeometry& g, std::size_t planes, const std::uint8_t* in, std::uint8_t* out);
 // The AVX2 convolution covers g if its per-filter popcount fits 16 bits.
 bool xnor_conv_avx2_covers(const ConvGeometry& g);
 void xnor_dense_avx2(const PackedRows& rows, const BitWord* packed_input, int batch, float* dots, int first_row,

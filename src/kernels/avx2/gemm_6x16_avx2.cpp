@@ -327,4 +327,77 @@ void gemm_avx2(const GemmArgs& g) {
     }
 }
 
+
+// A's blocks as gemm_avx2 packs them (mc x kc, the same block sizes: the same sums in the same
+// order), row block by row block, each followed by the packers' slack.
+void gemm_pack_a_avx2(const float* a, int m, int k, int lda, PackedGemmA& packed) {
+    packed.m = m;
+    packed.k = k;
+    packed.blocks.clear();
+    packed.data.clear();
+    if (m <= 0 || k <= 0) return;
+    const int mc_block = balanced_block(m, kMc, kMr), kc_block = balanced_block(k, kKc, 8);
+    std::size_t total = 0;
+    for (int ic = 0; ic < m; ic += mc_block)
+        for (int pc = 0; pc < k; pc += kc_block) {
+            packed.blocks.push_back(total);
+            total += std::size_t(round_up(std::min(mc_block, m - ic), kMr)) * std::size_t(std::min(kc_block, k - pc)) + kSlack;
+        }
+    packed.data.assign(total, 0.0f);
+    std::size_t block = 0;
+    for (int ic = 0; ic < m; ic += mc_block)
+        for (int pc = 0; pc < k; pc += kc_block)
+            pack_a_6_avx2(a + offset(ic, lda) + pc, lda, std::min(mc_block, m - ic), std::min(kc_block, k - pc), 1.0f,
+                          packed.data.data() + packed.blocks[block++]);
+}
+
+int gemm_packed_a_row_blocks_avx2(const PackedGemmA& a) {
+    if (a.m <= 0) return 0;
+    const int mc_block = balanced_block(a.m, kMc, kMr);
+    return (a.m + mc_block - 1) / mc_block;
+}
+
+void gemm_packed_a_part_avx2(const PackedGemmA& a, const GemmArgs& g, int first_block, int last_block,
+                             int first_column, int last_column) {
+    if (g.m <= 0 || last_column <= first_column || first_block >= last_block) return;
+    const int mc_block = balanced_block(a.m, kMc, kMr), kc_block = balanced_block(a.k, kKc, 8);
+    const int k_blocks = (a.k + kc_block - 1) / kc_block;
+    const int n = last_column - first_column;
+    if (g.k <= 0) {
+        GemmArgs part = g;
+        part.m = std::min(g.m, last_block * mc_block) - first_block * mc_block;
+        part.c = g.c + offset(first_block * mc_block, g.ldc) + first_column;
+        part.n = n;
+        return scale_c(part);
+    }
+    const int nc_block = balanced_block(n, kNc, kNr);
+    const std::size_t kc_max = std::size_t(std::min(kc_block, g.k));
+    float* packed_b = packed_b_buffer.reserve(std::size_t(nc_block) * kc_max + kSlack);
+    for (int jc = first_column; jc < last_column; jc += nc_block) {
+        const int nc = std::min(nc_block, last_column - jc);
+        for (int pc = 0, kb = 0; pc < g.k; pc += kc_block, ++kb) {
+            const int kc = std::min(kc_block, g.k - pc);
+            const float beta = pc == 0 ? g.beta : 1.0f;
+            if (g.trans_b)
+                pack_bt_16_avx2(g.b + offset(jc, g.ldb) + pc, g.ldb, kc, nc, packed_b);
+            else
+                pack_b_16_avx2(g.b + offset(pc, g.ldb) + jc, g.ldb, kc, nc, packed_b);
+            for (int ib = first_block; ib < last_block; ++ib) {
+                const int ic = ib * mc_block, mc = std::min(mc_block, g.m - ic);
+                const float* packed_a = a.data.data() + a.blocks[std::size_t(ib) * std::size_t(k_blocks) + std::size_t(kb)];
+                for (int jr = 0; jr < nc; jr += kNr) {
+                    const int nr = std::min(kNr, nc - jr);
+                    const float* bp = packed_b + std::size_t(jr) * kc;
+                    float* c_col = g.c + jc + jr;
+                    for (int ir = 0; ir < mc; ir += kMr) {
+                        const int mr = std::min(kMr, mc - ir);
+                        sgemm_kernel_6x16_avx2(kc, packed_a + std::size_t(ir) * kc, bp,
+                                               c_col + offset(ic + ir, g.ldc), g.ldc, beta, mr, nr);
+                    }
+                }
+            }
+        }
+    }
+}
+
 }  // namespace lenet::kernels

@@ -4,6 +4,7 @@
 // before the CPU is known to have it); the kernels it points to are compiled with it.
 #include <algorithm>
 
+#include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/avx2/avx2.h"
 #include "kernels/ops.h"
@@ -81,28 +82,111 @@ void xnor_conv_single(const ConvGeometry& g, const PackedFilters& filters, const
     xnor_conv_planes_avx2(g, filters, planes, dots, planes + xnor_conv_planes_bytes_avx2(g), 0, g.out_h() * g.out_w());
 }
 
+// Output positions in blocks of kXnorPositionBlock taken dynamically, a few per thread: on a
+// shared machine a thread that loses its core leaves its share to the others instead of stalling
+// the layer. With too few blocks for that (a small image: 13x13 is 3), the filters are split too,
+// in chunks of quad pairs (a sign-plane byte's two quads stay on one thread, in order).
+// count(first_position, last_position, first_quad, last_quad, thread).
+template <class Count>
+void split_positions_and_quads(ThreadPool& pool, const ConvGeometry& g, const PackedFilters& filters, Count count) {
+    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
+    const std::size_t threads = std::size_t(pool.size());
+    const std::size_t blocks = (spatial + kXnorPositionBlock - 1) / kXnorPositionBlock;
+    const std::size_t pairs = std::size_t(filters.quads + 1) / 2;
+    std::size_t chunks = blocks >= 4 * threads ? 1 : std::min(pairs, (4 * threads + blocks - 1) / blocks);
+    const std::size_t pairs_per_chunk = (pairs + chunks - 1) / chunks;
+    chunks = (pairs + pairs_per_chunk - 1) / pairs_per_chunk;
+    const std::size_t items = blocks * chunks;
+    const std::size_t grain = std::max<std::size_t>(1, items / (4 * threads));
+    pool.parallel_dynamic(items, grain, [&](std::size_t begin, std::size_t end, int thread) {
+        if (chunks == 1)
+            return count(int(begin * kXnorPositionBlock), int(std::min(end * kXnorPositionBlock, spatial)), 0,
+                         filters.quads, thread);
+        for (std::size_t item = begin; item < end; ++item) {
+            const std::size_t block = item / chunks, chunk = item % chunks;
+            const int first_quad = int(2 * chunk * pairs_per_chunk);
+            count(int(block * kXnorPositionBlock), int(std::min((block + 1) * kXnorPositionBlock, spatial)), first_quad,
+                  std::min(filters.quads, first_quad + int(2 * pairs_per_chunk)), thread);
+        }
+    });
+}
+
 void xnor_conv(const Compute& compute, const ConvGeometry& g, const PackedFilters& filters, const float* image,
                float* dots, void* workspace) {
     if (!compute.pool || compute.pool->size() == 1) return xnor_conv_single(g, filters, image, dots, workspace);
     if (!xnor_conv_avx2_covers(g)) return xnor_conv_threads_reference(compute, g, filters, image, dots, workspace);
     check_packed_shape(g, filters);
     if (g.out_h() <= 0 || g.out_w() <= 0) return;
+    auto* planes = static_cast<std::uint8_t*>(parallel::align64(workspace));
+    std::uint8_t* scratch = planes + xnor_conv_planes_bytes_avx2(g);
+    const std::size_t bytes = xnor_conv_scratch_bytes_avx2(g);
+    // Steps packed as they come, then positions (and filters) likewise: the same results either way.
+    compute.pool->parallel_dynamic(std::size_t(filters.steps), 1, [&](std::size_t first, std::size_t last, int) {
+        xnor_pack_planes_avx2(g, image, filters.zero, planes, int(first), int(last));
+    });
+    split_positions_and_quads(*compute.pool, g, filters, [&](int first, int last, int q0, int q1, int thread) {
+        xnor_conv_planes_avx2(g, filters, planes, dots, scratch + std::size_t(thread) * bytes, first, last, q0, q1);
+    });
+}
+
+// xnor_conv with either input and output: the planes made from the image or the sign planes, then
+// positions as xnor_conv takes them.
+void xnor_conv_io(const Compute& compute, const ConvGeometry& g, const PackedFilters& filters, const XnorConvIo& io,
+                  void* workspace) {
+    if (!xnor_conv_avx2_covers(g)) return xnor_conv_io_reference(compute, g, filters, io, workspace);
+    check_packed_shape(g, filters);
+    if (g.out_h() <= 0 || g.out_w() <= 0) return;
     const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
     auto* planes = static_cast<std::uint8_t*>(parallel::align64(workspace));
     std::uint8_t* scratch = planes + xnor_conv_planes_bytes_avx2(g);
     const std::size_t bytes = xnor_conv_scratch_bytes_avx2(g);
-    // Work is taken as it comes, a few pieces per thread: on a shared machine a thread that loses
-    // its core leaves its share to the others instead of stalling the layer (positions and steps
-    // are independent: the same results either way).
-    const std::size_t threads = std::size_t(compute.pool->size());
+    const auto pack = [&](int first, int last) {
+        if (io.image) xnor_pack_planes_avx2(g, io.image, filters.zero, planes, first, last);
+        else xnor_unpack_sign_planes_avx2(g, io.in_planes, planes, first, last);
+    };
+    const auto count = [&](int first, int last, int q0, int q1, int thread) {
+        void* own = scratch + std::size_t(thread) * bytes;
+        if (io.dots) xnor_conv_planes_avx2(g, filters, planes, io.dots, own, first, last, q0, q1);
+        else xnor_conv_planes_signs_avx2(g, filters, planes, io.thresholds, io.out_planes, own, first, last, q0, q1);
+    };
+    if (!compute.pool || compute.pool->size() == 1) {
+        pack(0, filters.steps);
+        return count(0, int(spatial), 0, filters.quads, 0);
+    }
     compute.pool->parallel_dynamic(std::size_t(filters.steps), 1, [&](std::size_t first, std::size_t last, int) {
-        xnor_pack_planes_avx2(g, image, filters.zero, planes, int(first), int(last));
+        pack(int(first), int(last));
     });
-    const std::size_t blocks = (spatial + kXnorPositionBlock - 1) / kXnorPositionBlock;
-    const std::size_t grain = std::max<std::size_t>(1, blocks / (4 * threads));
-    compute.pool->parallel_dynamic(blocks, grain, [&](std::size_t begin, std::size_t end, int thread) {
-        const int first = int(begin * kXnorPositionBlock), last = int(std::min(end * kXnorPositionBlock, spatial));
-        xnor_conv_planes_avx2(g, filters, planes, dots, scratch + std::size_t(thread) * bytes, first, last);
+    split_positions_and_quads(*compute.pool, g, filters, count);
+}
+
+void maxpool_signs(const PoolGeometry& g, const std::uint8_t* and_bits, const std::uint8_t* in, std::uint8_t* out) {
+    if (is_maxpool_2x2s2(g)) return maxpool_signs_2x2s2_avx2(g, and_bits, in, out);
+    if (is_maxpool_2x2s1(g)) return maxpool_signs_2x2s1_avx2(g, and_bits, in, out);
+    maxpool_signs_reference(g, and_bits, in, out);
+}
+
+void upsample_signs(const UpsampleGeometry& g, std::size_t planes, const std::uint8_t* in, std::uint8_t* out) {
+    if (g.stride == 2) return upsample_signs_2x_avx2(g, planes, in, out);
+    upsample_signs_reference(g, planes, in, out);
+}
+
+// The product with a pre-packed A: A's row blocks split over the pool when C is at least as tall
+// as it is wide, else C's columns in slivers of 16 (either way the same sums as gemm_avx2).
+void gemm_packed_a(const Compute& compute, const PackedGemmA& a, const GemmArgs& args) {
+    LENET_CHECK(!args.trans_a && args.alpha == 1.0f && args.m == a.m && args.k == a.k, "gemm_packed_a: a ", a.m, "x", a.k,
+                " A for a ", args.m, "x", args.k, " product");
+    if (args.m <= 0 || args.n <= 0) return;
+    const int blocks = gemm_packed_a_row_blocks_avx2(a);
+    const int threads = compute.pool ? compute.pool->size() : 1;
+    const double work = double(args.m) * args.n * args.k;
+    if (threads == 1 || work < 64.0 * 1024) return gemm_packed_a_part_avx2(a, args, 0, blocks, 0, args.n);
+    if (args.m >= args.n && blocks >= threads)
+        return compute.pool->parallel_for(std::size_t(blocks), [&](std::size_t begin, std::size_t end, int) {
+            gemm_packed_a_part_avx2(a, args, int(begin), int(end), 0, args.n);
+        });
+    const std::size_t slivers = std::size_t(args.n + 15) / 16;
+    compute.pool->parallel_for(slivers, [&](std::size_t begin, std::size_t end, int) {
+        gemm_packed_a_part_avx2(a, args, 0, blocks, int(begin) * 16, std::min(int(end) * 16, args.n));
     });
 }
 
@@ -111,6 +195,8 @@ Ops make_table() {
     t.name = "avx2";
     t.gemm = parallel::gemm<gemm_avx2>;
     t.gemm_single = parallel::gemm_single<gemm_avx2>;
+    t.gemm_pack_a = gemm_pack_a_avx2;
+    t.gemm_packed_a = gemm_packed_a;
     t.activate = parallel::activate<activate_avx2>;
     t.activate_single = activate_avx2;
     t.activation_gradient = parallel::activation_gradient<activation_gradient_avx2>;
@@ -135,6 +221,9 @@ Ops make_table() {
     t.xnor_conv_workspace = xnor_conv_workspace;
     t.xnor_conv = xnor_conv;
     t.xnor_conv_single = xnor_conv_single;
+    t.xnor_conv_io = xnor_conv_io;
+    t.maxpool_signs = maxpool_signs;
+    t.upsample_signs = upsample_signs;
     t.xnor_dense = parallel::xnor_dense<pack_signs_avx2, xnor_dense_avx2>;
     // Portable kernels, the planes split over the threads.
     t.upsample_forward = parallel::upsample<upsample_forward_reference, true>;

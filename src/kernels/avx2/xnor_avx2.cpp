@@ -29,6 +29,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -273,12 +274,16 @@ void xnor_pack_planes_avx2(const ConvGeometry& g, const float* image, ZeroSign z
     pack_planes<ZeroSign::negative>(g, image, planes, first_step, last_step);
 }
 
-void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes,
-                           float* dots, void* scratch, int first_position, int last_position) {
+namespace {
+
+// The convolution of positions [first_position, last_position); write(q, v, pv, wide, meta, n)
+// stores quad q's sums of the tile at vector v (pv vectors).
+template <class Write>
+void conv_planes(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes, void* scratch,
+                 int first_position, int last_position, int first_quad, int last_quad, Write write) {
     if (first_position >= last_position) return;
     const Planes p = planes_of(g);
     const int steps = steps_of(g), taps = g.size * g.size, out_w = g.out_w();
-    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(out_w);
     auto* n = static_cast<std::int32_t*>(scratch);  // per lane of the groups
     auto* meta = reinterpret_cast<GroupMeta*>(n + 8 * max_groups(g));
     auto* offsets = reinterpret_cast<std::ptrdiff_t*>(meta + max_groups(g));
@@ -319,7 +324,7 @@ void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, 
     // Quads outside: a quad's tables stay in L1 (at 128 channels) while the tiles pass, and its 4
     // output rows are written in order.
     __m256i wide[kTileSums];
-    for (int q = 0; q < filters.quads; ++q) {
+    for (int q = first_quad; q < std::min(last_quad, filters.quads); ++q) {
         const Block16* w = filters.tables.data() + std::size_t(q) * quad_tables;
         for (int v = 0; v < vectors; v += kPv) {
             const int pv = std::min(kPv, vectors - v);
@@ -328,18 +333,136 @@ void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, 
                 count_tile<kPv>(w, x, offsets, p.len, steps, taps, wide);
             else
                 count_tile<1>(w, x, offsets, p.len, steps, taps, wide);
-            // wide[2 * (f * pv + i)] = positions [0-7 | 16-23] of vector i, the next [8-15 | 24-31].
-            for (int f = 0; f < std::min(kF, filters.filters - q * kF); ++f) {
-                float* row = dots + std::size_t(q * kF + f) * spatial;
-                for (int i = 0; i < pv; ++i) {
-                    const __m256i* sum = wide + 2 * (f * pv + i);
-                    const GroupMeta* m = meta + 4 * (v + i);
-                    const std::int32_t* ni = n + 32 * (v + i);
-                    write_group(m[0], ni, _mm256_cvtepu16_epi32(_mm256_castsi256_si128(sum[0])), row, last_position);
-                    write_group(m[1], ni + 8, _mm256_cvtepu16_epi32(_mm256_castsi256_si128(sum[1])), row, last_position);
-                    write_group(m[2], ni + 16, _mm256_cvtepu16_epi32(_mm256_extracti128_si256(sum[0], 1)), row, last_position);
-                    write_group(m[3], ni + 24, _mm256_cvtepu16_epi32(_mm256_extracti128_si256(sum[1], 1)), row, last_position);
+            write(q, v, pv, wide, meta, n);
+        }
+    }
+}
+
+// The 8 disagreement counts of group j (positions 8j..8j+7 of a vector) from its two 16-bit sums:
+// sum[0] holds positions [0-7 | 16-23], sum[1] [8-15 | 24-31].
+inline __m256i group_counts(const __m256i* sum, int j) {
+    const __m256i s = sum[j & 1];
+    return _mm256_cvtepu16_epi32(j < 2 ? _mm256_castsi256_si128(s) : _mm256_extracti128_si256(s, 1));
+}
+
+// kSpread[m]: byte j = bit j of m (8 positions' bits of one filter, one byte per position).
+constexpr std::array<std::uint64_t, 256> make_spread() {
+    std::array<std::uint64_t, 256> table{};
+    for (unsigned m = 0; m < 256; ++m)
+        for (unsigned j = 0; j < 8; ++j) table[m] |= std::uint64_t((m >> j) & 1) << (8 * j);
+    return table;
+}
+constexpr std::array<std::uint64_t, 256> kSpread = make_spread();
+
+// Stores 8 positions' bytes (lane j in byte j) of one sign plane: the valid lanes, in order; with
+// merge, ORed into what the even quad wrote.
+inline void write_group_signs(const GroupMeta& m, std::uint64_t bytes, std::uint8_t* plane, bool merge) {
+    if (m.count == 0) return;
+    if (m.contiguous) {
+        if (merge) {
+            std::uint64_t old;
+            std::memcpy(&old, plane + m.first, 8);
+            bytes |= old;
+        }
+        std::memcpy(plane + m.first, &bytes, 8);
+        return;
+    }
+    for (int k = 0; k < m.count; ++k) {
+        const auto b = std::uint8_t(bytes >> (8 * m.perm[k]));
+        plane[m.first + k] = merge ? std::uint8_t(plane[m.first + k] | b) : b;
+    }
+}
+
+}  // namespace
+
+void xnor_conv_planes_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes,
+                           float* dots, void* scratch, int first_position, int last_position, int first_quad,
+                           int last_quad) {
+    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
+    conv_planes(g, filters, planes, scratch, first_position, last_position, first_quad, last_quad,
+                [&](int q, int v, int pv, const __m256i* wide, const GroupMeta* meta, const std::int32_t* n) {
+                    // wide[2 * (f * pv + i)] = positions [0-7 | 16-23] of vector i, the next [8-15 | 24-31].
+                    for (int f = 0; f < std::min(kF, filters.filters - q * kF); ++f) {
+                        float* row = dots + std::size_t(q * kF + f) * spatial;
+                        for (int i = 0; i < pv; ++i) {
+                            const __m256i* sum = wide + 2 * (f * pv + i);
+                            const GroupMeta* m = meta + 4 * (v + i);
+                            const std::int32_t* ni = n + 32 * (v + i);
+                            for (int j = 0; j < 4; ++j)
+                                write_group(m[j], ni + 8 * j, group_counts(sum, j), row, last_position);
+                        }
+                    }
+                });
+}
+
+void xnor_conv_planes_signs_avx2(const ConvGeometry& g, const PackedFilters& filters, const std::uint8_t* planes,
+                                 const SignThresholds& thresholds, std::uint8_t* out_planes, void* scratch,
+                                 int first_position, int last_position, int first_quad, int last_quad) {
+    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
+    conv_planes(g, filters, planes, scratch, first_position, last_position, first_quad, last_quad,
+                [&](int q, int v, int pv, const __m256i* wide, const GroupMeta* meta, const std::int32_t* n) {
+                    // Quad q is the low (even q) or high nibble of sign plane q / 2.
+                    std::uint8_t* plane = out_planes + std::size_t(q / 2) * spatial;
+                    const int valid = std::min(kF, filters.filters - q * kF);
+                    for (int i = 0; i < pv; ++i) {
+                        const GroupMeta* m = meta + 4 * (v + i);
+                        const std::int32_t* ni = n + 32 * (v + i);
+                        for (int j = 0; j < 4; ++j) {
+                            if (m[j].count == 0) continue;
+                            const __m256i lanes = _mm256_load_si256(reinterpret_cast<const __m256i*>(ni + 8 * j));
+                            std::uint64_t bytes = 0;
+                            for (int f = 0; f < valid; ++f) {
+                                const int filter = q * kF + f;
+                                const __m256i d = group_counts(wide + 2 * (f * pv + i), j);
+                                const __m256i dot = _mm256_sub_epi32(lanes, _mm256_add_epi32(d, d));
+                                const __m256i above = _mm256_cmpgt_epi32(dot, _mm256_set1_epi32(thresholds.above[filter]));
+                                const unsigned mask = unsigned(_mm256_movemask_ps(_mm256_castsi256_ps(above))) ^
+                                                      (thresholds.invert[filter] ? 0xFFu : 0u);
+                                bytes |= kSpread[mask] << f;
+                            }
+                            write_group_signs(m[j], bytes << (4 * (q % 2)), plane, q % 2 == 1);
+                        }
+                    }
+                });
+}
+
+void xnor_unpack_sign_planes_avx2(const ConvGeometry& g, const std::uint8_t* sign_planes, std::uint8_t* planes,
+                                  int first_step, int last_step) {
+    const Planes p = planes_of(g);
+    const int steps = steps_of(g);
+    const std::size_t pixels = std::size_t(g.height) * std::size_t(g.width);
+    for (int ry = 0; ry < p.s; ++ry)
+        for (int rx = 0; rx < p.s; ++rx)
+            std::memset(planes + std::size_t(ry * p.s + rx) * p.phase_bytes(steps) + std::size_t(first_step) * 2 * p.len,
+                        kPadNibble, std::size_t(last_step - first_step) * 2 * p.len);
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (int s = first_step; s < last_step; ++s) {
+        const std::uint8_t* source = sign_planes + std::size_t(s) * pixels;
+        const std::size_t lo_plane = std::size_t(s) * 2 * p.len, hi_plane = lo_plane + p.len;
+        for (int y = 0; y < g.height; ++y) {
+            const std::uint8_t* line = source + std::size_t(y) * std::size_t(g.width);
+            const int yp = y + g.pad;
+            if (p.s == 1) {
+                std::uint8_t* lo = planes + lo_plane + std::size_t(yp) * std::size_t(p.wq) + std::size_t(g.pad);
+                std::uint8_t* hi = lo + p.len;
+                int x = 0;
+                for (; x + 32 <= g.width; x += 32) {
+                    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(line + x));
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(lo + x), _mm256_and_si256(b, low));
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(hi + x), _mm256_and_si256(_mm256_srli_epi16(b, 4), low));
                 }
+                for (; x < g.width; ++x) {
+                    lo[x] = std::uint8_t(line[x] & 15);
+                    hi[x] = std::uint8_t(line[x] >> 4);
+                }
+                continue;
+            }
+            for (int x = 0; x < g.width; ++x) {
+                const int xp = x + g.pad;
+                std::uint8_t* at = planes + std::size_t((yp % p.s) * p.s + xp % p.s) * p.phase_bytes(steps) + lo_plane +
+                                   std::size_t(yp / p.s) * std::size_t(p.wq) + std::size_t(xp / p.s);
+                at[0] = std::uint8_t(line[x] & 15);
+                at[hi_plane - lo_plane] = std::uint8_t(line[x] >> 4);
             }
         }
     }

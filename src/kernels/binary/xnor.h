@@ -21,6 +21,7 @@
 #include "kernels/backend.h"
 #include "kernels/ops/binarize.h"
 #include "kernels/ops/im2col.h"
+#include "kernels/ops/sign_planes.h"
 
 namespace lenet::kernels {
 
@@ -70,6 +71,27 @@ void xnor_conv_threads_reference(const Compute& compute, const ConvGeometry& g, 
 // Threads take output positions in multiples of this.
 constexpr std::size_t kXnorPositionBlock = 64;
 void check_packed_shape(const ConvGeometry& g, const PackedFilters& filters);
+
+// The XNOR convolution of one image with either input and either output (the op xnor_conv_io):
+// the input as a float CHW image (binarized and packed inside, as xnor_conv) or as sign planes
+// (ops/sign_planes.h, Darknet's sign rule: filters packed with ZeroSign::negative); the output as
+// the float dots (as xnor_conv) or as sign planes, filter f's bit by thresholds.bit(f, dot).
+// Exactly one of image / in_planes and one of dots / out_planes is set. Same workspace as xnor_conv.
+struct XnorConvIo {
+    const float* image = nullptr;
+    const std::uint8_t* in_planes = nullptr;
+    float* dots = nullptr;
+    std::uint8_t* out_planes = nullptr;
+    SignThresholds thresholds{};
+};
+void xnor_conv_io_reference(const Compute& compute, const ConvGeometry& g, const PackedFilters& filters,
+                            const XnorConvIo& io, void* workspace);
+// Sign planes to the reference's HWC words (pack_image_reference's layout).
+void sign_planes_to_hwc_reference(const ConvGeometry& g, const std::uint8_t* planes, BitWord* hwc);
+// Output positions [first_position, last_position) as sign planes, from the packed image.
+void xnor_conv_signs_reference(const ConvGeometry& g, const PackedFilters& filters, const BitWord* hwc,
+                               const SignThresholds& thresholds, std::uint8_t* out_planes, int first_position,
+                               int last_position);
 
 // Dense (connected) layer: weights [rows = outputs][columns = inputs], Darknet layout.
 // bits[r * row_words + i / 64], bit i % 64 = s(w[r][i]); bits past `columns` are 0.

@@ -1,5 +1,8 @@
 #include "kernels/gemm/gemm.h"
 
+#include "core/error.h"
+#include "kernels/parallel.h"
+
 #include <cstddef>
 
 namespace lenet::kernels {
@@ -20,6 +23,25 @@ void gemm_reference(const GemmArgs& g) {
             }
         }
     }
+}
+
+
+void gemm_pack_a_reference(const float* a, int m, int k, int lda, PackedGemmA& packed) {
+    packed.m = m;
+    packed.k = k;
+    packed.data.resize(std::size_t(m) * std::size_t(k));
+    packed.blocks.assign(1, 0);
+    for (int i = 0; i < m; ++i)
+        for (int p = 0; p < k; ++p) packed.data[std::size_t(i) * std::size_t(k) + std::size_t(p)] = a[std::size_t(i) * std::size_t(lda) + std::size_t(p)];
+}
+
+void gemm_packed_a_reference(const Compute& compute, const PackedGemmA& a, const GemmArgs& args) {
+    LENET_CHECK(!args.trans_a && args.alpha == 1.0f && args.m == a.m && args.k == a.k, "gemm_packed_a: a ", a.m, "x", a.k,
+                " A for a ", args.m, "x", args.k, " product");
+    GemmArgs g = args;
+    g.a = a.data.data();
+    g.lda = a.k;
+    parallel::gemm<gemm_reference>(compute, g);
 }
 
 }  // namespace lenet::kernels

@@ -47,6 +47,8 @@ Ops make_table() {
     t.name = "reference";
     t.gemm = parallel::gemm<gemm_reference>;
     t.gemm_single = parallel::gemm_single<gemm_reference>;
+    t.gemm_pack_a = gemm_pack_a_reference;
+    t.gemm_packed_a = gemm_packed_a_reference;
     t.activate = activate_whole;
     t.activate_single = activate_reference;
     t.activation_gradient = activation_gradient_whole;
@@ -96,6 +98,9 @@ Ops make_table() {
     t.xnor_conv_workspace = xnor_conv_workspace_reference;
     t.xnor_conv = xnor_conv_threads_reference;
     t.xnor_conv_single = xnor_conv_single_reference;
+    t.xnor_conv_io = xnor_conv_io_reference;
+    t.maxpool_signs = maxpool_signs_reference;
+    t.upsample_signs = upsample_signs_reference;
     t.xnor_dense = parallel::xnor_dense<pack_signs_reference, xnor_dense_reference>;
     t.softmax = softmax_reference;
     t.multiply = multiply_reference;

@@ -1,6 +1,7 @@
 // Portable XNOR kernels (the truth the AVX2 ones are tested against) and the packers. Each output
 // of a convolution walks its window's taps that fall inside the image, XORs the filter's channel
 // words with the pixel's and counts the disagreements d; the dot is channels * taps - 2 * d.
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -129,28 +130,57 @@ void pack_image_reference(const ConvGeometry& g, const float* image, ZeroSign ze
     }
 }
 
+namespace {
+
+// The exact dot of filter f with output position p's window (taps in the padding left out).
+int window_dot(const ConvGeometry& g, const PackedFilters& filters, const BitWord* hwc, int p, int f) {
+    const int out_w = g.out_w();
+    const std::size_t words = std::size_t(filters.channel_words);
+    const int oy = p / out_w, ox = p % out_w;
+    const int y0 = oy * g.stride - g.pad, x0 = ox * g.stride - g.pad;
+    const TapRange ys = tap_range(y0, g.size, g.height), xs = tap_range(x0, g.size, g.width);
+    const int n = g.channels * (ys.hi - ys.lo) * (xs.hi - xs.lo);
+    const BitWord* row = filters.bits.data() + std::size_t(f) * std::size_t(filters.row_words);
+    std::uint64_t d = 0;
+    for (int ky = ys.lo; ky < ys.hi; ++ky)
+        for (int kx = xs.lo; kx < xs.hi; ++kx) {
+            const BitWord* w = row + std::size_t(ky * g.size + kx) * words;
+            const BitWord* x = hwc + (std::size_t(y0 + ky) * std::size_t(g.width) + std::size_t(x0 + kx)) * words;
+            d += xor_popcount_reference(w, x, words);
+        }
+    return n - 2 * int(d);
+}
+
+}  // namespace
+
 void xnor_conv_reference(const ConvGeometry& g, const PackedFilters& filters, const BitWord* hwc, float* dots,
                          int first_position, int last_position) {
-    const int out_w = g.out_w();
-    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(out_w);
-    const std::size_t words = std::size_t(filters.channel_words);
-    for (int p = first_position; p < last_position; ++p) {
-        const int oy = p / out_w, ox = p % out_w;
-        const int y0 = oy * g.stride - g.pad, x0 = ox * g.stride - g.pad;
-        const TapRange ys = tap_range(y0, g.size, g.height), xs = tap_range(x0, g.size, g.width);
-        const int n = g.channels * (ys.hi - ys.lo) * (xs.hi - xs.lo);
-        for (int f = 0; f < filters.filters; ++f) {
-            const BitWord* row = filters.bits.data() + std::size_t(f) * std::size_t(filters.row_words);
-            std::uint64_t d = 0;
-            for (int ky = ys.lo; ky < ys.hi; ++ky)
-                for (int kx = xs.lo; kx < xs.hi; ++kx) {
-                    const BitWord* w = row + std::size_t(ky * g.size + kx) * words;
-                    const BitWord* x = hwc + (std::size_t(y0 + ky) * std::size_t(g.width) + std::size_t(x0 + kx)) * words;
-                    d += xor_popcount_reference(w, x, words);
-                }
-            dots[std::size_t(f) * spatial + std::size_t(p)] = float(n - 2 * int(d));
+    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
+    for (int p = first_position; p < last_position; ++p)
+        for (int f = 0; f < filters.filters; ++f)
+            dots[std::size_t(f) * spatial + std::size_t(p)] = float(window_dot(g, filters, hwc, p, f));
+}
+
+void xnor_conv_signs_reference(const ConvGeometry& g, const PackedFilters& filters, const BitWord* hwc,
+                               const SignThresholds& thresholds, std::uint8_t* out_planes, int first_position,
+                               int last_position) {
+    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
+    for (int p = first_position; p < last_position; ++p)
+        for (int s = 0; s < sign_plane_count(filters.filters); ++s) {
+            unsigned byte = 0;
+            for (int f = 8 * s; f < std::min(8 * s + 8, filters.filters); ++f)
+                if (thresholds.bit(f, window_dot(g, filters, hwc, p, f))) byte |= 1u << (f - 8 * s);
+            out_planes[std::size_t(s) * spatial + std::size_t(p)] = std::uint8_t(byte);
         }
-    }
+}
+
+void sign_planes_to_hwc_reference(const ConvGeometry& g, const std::uint8_t* planes, BitWord* hwc) {
+    const std::size_t pixels = std::size_t(g.height) * std::size_t(g.width);
+    const std::size_t words = std::size_t((g.channels + 63) / 64);
+    for (std::size_t i = 0; i < pixels * words; ++i) hwc[i] = 0;
+    for (int s = 0; s < sign_plane_count(g.channels); ++s)
+        for (std::size_t px = 0; px < pixels; ++px)
+            hwc[px * words + std::size_t(s / 8)] |= BitWord(planes[std::size_t(s) * pixels + px]) << (8 * (s % 8));
 }
 
 void xnor_dense_reference(const PackedRows& rows, const BitWord* packed_input, int batch, float* dots, int first_row,

@@ -41,6 +41,24 @@ void xnor_conv_threads_reference(const Compute& compute, const ConvGeometry& g, 
                          [&](int first, int last, int) { xnor_conv_reference(g, filters, hwc, dots, first, last); });
 }
 
+void xnor_conv_io_reference(const Compute& compute, const ConvGeometry& g, const PackedFilters& filters,
+                            const XnorConvIo& io, void* workspace) {
+    check_packed_shape(g, filters);
+    LENET_CHECK((io.image == nullptr) != (io.in_planes == nullptr) && (io.dots == nullptr) != (io.out_planes == nullptr),
+                "xnor_conv_io: one input and one output");
+    if (g.out_h() <= 0 || g.out_w() <= 0) return;
+    auto* hwc = static_cast<BitWord*>(parallel::align64(workspace));
+    if (io.image) pack_image_reference(g, io.image, filters.zero, hwc);
+    else sign_planes_to_hwc_reference(g, io.in_planes, hwc);
+    const std::size_t spatial = std::size_t(g.out_h()) * std::size_t(g.out_w());
+    const auto run = [&](int first, int last, int) {
+        if (io.dots) xnor_conv_reference(g, filters, hwc, io.dots, first, last);
+        else xnor_conv_signs_reference(g, filters, hwc, io.thresholds, io.out_planes, first, last);
+    };
+    if (!compute.pool || compute.pool->size() == 1) return run(0, int(spatial), 0);
+    parallel::for_ranges(*compute.pool, spatial, kXnorPositionBlock, run);
+}
+
 std::size_t xnor_dense_workspace_bytes(const PackedRows& rows, int batch) {
     return std::size_t(std::max(batch, 1)) * std::size_t(rows.row_words) * sizeof(BitWord) + 64;
 }
