@@ -16,4 +16,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+# Linked statically: the binaries run under qemu-user without the target's dynamic loader, and
+# copy to any arm64 Linux as they are. (Dynamically linked, qemu -L would load the cross
+# toolchain's ld.so with the multiarch libc6:arm64 that zlib1g-dev:arm64 pulls in: two glibc builds
+# mixed, and pthread_create hangs.)
+set(CMAKE_EXE_LINKER_FLAGS_INIT -static)
+set(ZLIB_USE_STATIC_LIBS ON)
 set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -L /usr/${LENET_CROSS_TRIPLE})
