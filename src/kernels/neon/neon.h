@@ -13,6 +13,7 @@
 #include "kernels/ops/activation.h"
 #include "kernels/ops/adam.h"
 #include "kernels/ops/batchnorm.h"
+#include "kernels/ops/conv_pool.h"
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pool.h"
 
@@ -38,6 +39,12 @@ void col2im_add_s1_neon(const ConvGeometry& g, const float* columns, float* imag
 
 // For is_maxpool_2x2s2 geometries only; bit-identical to the reference (outputs, argmax, ties, NaN).
 void maxpool_2x2s2_neon(const PoolGeometry& g, int batch, const float* in, float* out, std::int32_t* argmax);
+
+// For conv_maxpool_direct_fits shapes only: every tap one FMA in the im2col rows' order from zero,
+// as gemm_neon sums them, so the outputs equal im2col + gemm_neon + max pool bit for bit. argmax
+// may be null (inference).
+void conv_maxpool_direct_neon(const ConvGeometry& g, int filters, const float* taps_major, const float* image,
+                              float* pooled, std::int32_t* argmax, float* scratch);
 
 // XNOR: sign packing (4 lanes compared at a time, the masks narrowed to bits) and the popcount of
 // XORed words (vcntq_u8, widened by pairwise accumulation: vpadalq_u8 into 16-bit lanes, vpadalq_u16

@@ -65,6 +65,8 @@ Ops make_table() {
     t.im2col = im2col;
     t.col2im_add = col2im_add;
     t.maxpool_forward = maxpool_forward;
+    t.conv_maxpool_direct_fits = conv_maxpool_direct_fits;
+    t.conv_maxpool_direct = conv_maxpool_direct_neon;
     t.adam_update = adam_update_neon;
     t.xnor_conv = xnor_conv;
     t.xnor_conv_single = xnor_conv_single;
