@@ -5,13 +5,16 @@
 #   make install  ... then install it (PREFIX=dir, else CMAKE_INSTALL_PREFIX): bin/lenet, the header,
 #                 the library and its CMake package (README: Embedding lenet)
 #   make test     ... then fetch MNIST and run every test, then the whole suite again built with
-#                 AddressSanitizer + UndefinedBehaviorSanitizer (what .ci/run runs)
+#                 AddressSanitizer + UndefinedBehaviorSanitizer, then the aarch64 cross build under
+#                 qemu (what .ci/run runs)
+#   make test-aarch64  the aarch64 cross build, its tests under qemu-aarch64 and the x86 <-> aarch64
+#                 file check (scripts/test_aarch64.sh; installs the cross packages when missing)
 BUILD ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build install data train test test-fast sanitize clean
+.PHONY: all deps build install data train test test-fast sanitize test-aarch64 clean
 
 all: build
 
@@ -32,7 +35,7 @@ train: build data
 	@mkdir -p results
 	$(BUILD)/lenet train cfg/lenet.cfg data/mnist -log results/lenet_train.jsonl
 
-test: test-fast sanitize
+test: test-fast sanitize test-aarch64
 
 test-fast: build data
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -42,5 +45,9 @@ sanitize: deps data
 	cmake --build $(BUILD)-sanitize -j $(JOBS)
 	cd $(BUILD)-sanitize && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
+# The x86 side of the file check is the native build.
+test-aarch64: build data
+	JOBS=$(JOBS) X86_LENET=$(BUILD)/lenet scripts/test_aarch64.sh $(BUILD)-aarch64
+
 clean:
-	rm -rf $(BUILD) $(BUILD)-sanitize
+	rm -rf $(BUILD) $(BUILD)-sanitize $(BUILD)-aarch64

@@ -2,7 +2,9 @@
 // detect::Detector.
 #include "lenet/lenet.h"
 
+#ifndef LENET_NO_OPENCV
 #include <opencv2/imgcodecs.hpp>
+#endif
 
 #include "data/image.h"
 #include "data/image_list.h"
@@ -105,12 +107,12 @@ const std::string& Detector::class_name(int class_id) const {
 namespace {
 
 // NaN compares false both ways, so test for the range rather than against it.
-void check_thresholds(float thresh, float nms) {
+[[maybe_unused]] void check_thresholds(float thresh, float nms) {
     if (!(thresh >= 0.0f && thresh <= 1.0f)) throw Error(cat("Detector::detect: thresh ", thresh, " is not in [0, 1]"));
     if (!(nms >= 0.0f && nms <= 1.0f)) throw Error(cat("Detector::detect: nms ", nms, " is not in [0, 1]"));
 }
 
-std::vector<Detection> to_public(const std::vector<FoundBox>& boxes) {
+[[maybe_unused]] std::vector<Detection> to_public(const std::vector<FoundBox>& boxes) {
     std::vector<Detection> out;
     out.reserve(boxes.size());
     for (const FoundBox& b : boxes) out.push_back({b.cls, b.score, b.left, b.top, b.right, b.bottom});
@@ -119,6 +121,7 @@ std::vector<Detection> to_public(const std::vector<FoundBox>& boxes) {
 
 }  // namespace
 
+#ifndef LENET_NO_OPENCV
 std::vector<Detection> Detector::detect(const cv::Mat& image, float thresh, float nms) {
     check_thresholds(thresh, nms);
     if (image.empty()) throw Error("Detector::detect: the image is empty");
@@ -144,5 +147,19 @@ std::vector<Detection> Detector::detect(const unsigned char* pixels, int width, 
 std::vector<Detection> Detector::detect_file(const std::string& image_path, float thresh, float nms) {
     return detect(read_image_file(image_path, cv::IMREAD_COLOR), thresh, nms);
 }
+#else
+// Built without OpenCV (-DLENET_OPENCV=OFF): the network runs, but images cannot be converted.
+namespace {
+[[noreturn]] void no_opencv(const char* call) {
+    throw Error(cat("Detector::", call, ": lenet was built without OpenCV (LENET_OPENCV=OFF)"));
+}
+}  // namespace
+
+std::vector<Detection> Detector::detect(const cv::Mat&, float, float) { no_opencv("detect"); }
+std::vector<Detection> Detector::detect(const unsigned char*, int, int, int, std::size_t, float, float) {
+    no_opencv("detect");
+}
+std::vector<Detection> Detector::detect_file(const std::string&, float, float) { no_opencv("detect_file"); }
+#endif
 
 }  // namespace lenet

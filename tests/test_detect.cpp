@@ -408,10 +408,12 @@ TEST_CASE("letterbox: Darknet's bilinear resize and grey letterbox", "[detect][b
     CHECK(boxed.at(3, 3, 0) == 0.5f);
     CHECK(boxed.at(1, 1, 0) == 0.1f);
     CHECK(boxed.at(3, 2, 0) == 0.7f);
+#ifndef LENET_NO_OPENCV
     // From OpenCV: BGR bytes -> RGB planes.
     cv::Mat bgr(1, 1, CV_8UC3, cv::Scalar(0, 51, 255));
     const PlanarImage rgb = planar_from_mat(bgr, 3);
     CHECK(rgb.data == std::vector<float>{1.0f, 0.2f, 0.0f});
+#endif
 }
 
 TEST_CASE("map: the report names classes, shows '-' for a class without truths", "[detect][map]") {

@@ -11,9 +11,8 @@
 #include <string>
 #include <vector>
 
-#include <opencv2/core.hpp>
-
 #include "data/augment.h"
+#include "data/opencv_mat.h"
 #include "data/source.h"
 #include "data/yolo_labels.h"
 #include "detect/box.h"
@@ -58,7 +57,9 @@ private:
     Augmentation augmentation_;
     // Augmenting: the decoded 8-bit images (grey for a 1-channel network), when they fit in the
     // cache's bytes (else empty: decoded per gather).
+#ifndef LENET_NO_OPENCV
     std::vector<cv::Mat> originals_;
+#endif
 };
 
 // The `split` ("train" or "valid") of a Darknet detection .data file as a source for a network

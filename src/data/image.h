@@ -1,11 +1,10 @@
 // Image files (PNG, JPEG, ... through OpenCV) turned into a network's input.
 #pragma once
-#include <opencv2/core/mat.hpp>
-
 #include <string>
 #include <vector>
 
 #include "core/shape.h"
+#include "data/opencv_mat.h"
 
 namespace lenet {
 

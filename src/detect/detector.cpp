@@ -32,10 +32,12 @@ int Detector::classes() const {
     return 0;
 }
 
+#ifndef LENET_NO_OPENCV
 detect::PlanarImage Detector::letterbox(const cv::Mat& image, detect::Letterbox* geometry) const {
     const Shape input = net_->input_shape();
     return detect::letterbox_darknet(detect::planar_from_mat(image, input.c), input.w, input.h, geometry);
 }
+#endif
 
 std::vector<detect::Detection> Detector::run(const detect::PlanarImage& input, float thresh, float nms) {
     net_->forward(input.data.data(), 1, false);
@@ -58,10 +60,12 @@ std::vector<FoundBox> Detector::to_pixels(const std::vector<detect::Detection>& 
     return boxes;
 }
 
+#ifndef LENET_NO_OPENCV
 std::vector<FoundBox> Detector::detect(const cv::Mat& image, float thresh, float nms) {
     detect::Letterbox geometry;
     const detect::PlanarImage input = letterbox(image, &geometry);
     return to_pixels(run(input, thresh, nms), geometry, thresh);
 }
+#endif
 
 }  // namespace lenet::detect

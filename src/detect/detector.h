@@ -7,8 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <opencv2/core.hpp>
-
+#include "data/opencv_mat.h"
 #include "detect/box.h"
 #include "detect/letterbox.h"
 #include "kernels/backend.h"

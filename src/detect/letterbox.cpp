@@ -1,11 +1,14 @@
 #include "detect/letterbox.h"
 
+#ifndef LENET_NO_OPENCV
 #include <opencv2/imgproc.hpp>
+#endif
 
 #include "core/error.h"
 
 namespace lenet::detect {
 
+#ifndef LENET_NO_OPENCV
 PlanarImage planar_from_mat(const cv::Mat& image, int channels) {
     if (image.depth() != CV_8U || (image.channels() != 1 && image.channels() != 3))
         throw Error(cat("detector input: expected an 8-bit image of 1 or 3 channels, got ", image.channels(), " channels"));
@@ -26,6 +29,7 @@ PlanarImage planar_from_mat(const cv::Mat& image, int channels) {
     }
     return out;
 }
+#endif
 
 PlanarImage resize_darknet(const PlanarImage& im, int w, int h) {
     LENET_CHECK(w > 0 && h > 0 && im.w > 0 && im.h > 0);

@@ -5,8 +5,7 @@
 #pragma once
 #include <vector>
 
-#include <opencv2/core.hpp>
-
+#include "data/opencv_mat.h"
 #include "detect/box.h"
 
 namespace lenet::detect {

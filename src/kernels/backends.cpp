@@ -12,6 +12,10 @@ const Ops& reference_table();
 bool avx2_available();
 const Ops& avx2_table();
 #endif
+#ifdef LENET_HAVE_NEON
+bool neon_available();
+const Ops& neon_table();
+#endif
 
 namespace {
 bool always() { return true; }
@@ -22,6 +26,9 @@ const std::vector<BackendInfo>& built_backends() {
         {"reference", always, reference_table},
 #ifdef LENET_HAVE_AVX2
         {"avx2", avx2_available, avx2_table},
+#endif
+#ifdef LENET_HAVE_NEON
+        {"neon", neon_available, neon_table},
 #endif
     };
     return rows;

@@ -716,3 +716,12 @@ TEST_CASE("the reference table has every op, and op_origins names each once", "[
     CHECK(lenet::parse_backend("auto") == &k::best_ops());
     CHECK_THROWS_WITH(lenet::parse_backend("sse9"), Catch::Contains("unknown backend"));
 }
+
+TEST_CASE("the default backend is the ISA's own: neon on AArch64", "[kernels][backends]") {
+#if defined(__aarch64__)
+    CHECK(std::string(lenet::backend_name(lenet::best_backend())) == "neon");
+    CHECK(lenet::parse_backend("neon") == lenet::best_backend());
+#else
+    CHECK_THROWS_WITH(lenet::parse_backend("neon"), Catch::Contains("unknown backend"));
+#endif
+}
