@@ -360,8 +360,7 @@ int gemm_packed_a_row_blocks_avx2(const PackedGemmA& a) {
 void gemm_packed_a_part_avx2(const PackedGemmA& a, const GemmArgs& g, int first_block, int last_block,
                              int first_column, int last_column) {
     if (g.m <= 0 || last_column <= first_column || first_block >= last_block) return;
-    const int mc_block = balanced_block(a.m, kMc, kMr), kc_block = balanced_block(a.k, kKc, 8);
-    const int k_blocks = (a.k + kc_block - 1) / kc_block;
+    const int mc_block = balanced_block(a.m, kMc, kMr);
     const int n = last_column - first_column;
     if (g.k <= 0) {
         GemmArgs part = g;
@@ -370,6 +369,8 @@ void gemm_packed_a_part_avx2(const PackedGemmA& a, const GemmArgs& g, int first_
         part.n = n;
         return scale_c(part);
     }
+    const int kc_block = balanced_block(a.k, kKc, 8);
+    const int k_blocks = (a.k + kc_block - 1) / kc_block;
     const int nc_block = balanced_block(n, kNc, kNr);
     const std::size_t kc_max = std::size_t(std::min(kc_block, g.k));
     float* packed_b = packed_b_buffer.reserve(std::size_t(nc_block) * kc_max + kSlack);
