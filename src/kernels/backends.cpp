@@ -3,7 +3,11 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/tensor.h"
 #include "kernels/ops.h"
+#ifdef LENET_HAVE_CUDA
+#include "kernels/cuda/cuda.h"
+#endif
 
 namespace lenet::kernels {
 
@@ -19,9 +23,12 @@ bool always() { return true; }
 
 const std::vector<BackendInfo>& built_backends() {
     static const std::vector<BackendInfo> rows{
-        {"reference", always, reference_table},
+        {"reference", always, reference_table, host_memory},
 #ifdef LENET_HAVE_AVX2
-        {"avx2", avx2_available, avx2_table},
+        {"avx2", avx2_available, avx2_table, host_memory},
+#endif
+#ifdef LENET_HAVE_CUDA
+        {"cuda", cuda::available, cuda::table, cuda::managed_memory},
 #endif
     };
     return rows;
@@ -30,8 +37,14 @@ const std::vector<BackendInfo>& built_backends() {
 std::vector<const Ops*> available_backends() {
     std::vector<const Ops*> list;
     for (const BackendInfo& row : built_backends())
-        if (row.available()) list.push_back(&row.table());
+        if (row.memory().device() == Device::cpu && row.available()) list.push_back(&row.table());
     return list;
+}
+
+const TensorMemory& tensor_memory(const Ops& ops) {
+    for (const BackendInfo& row : built_backends())
+        if (&row.table() == &ops) return row.memory();
+    return host_memory();  // a table outside the registry (tests' own): host kernels
 }
 
 const Ops& reference_ops() { return reference_table(); }
@@ -54,6 +67,9 @@ Backend best_backend() { return &kernels::best_ops(); }
 
 Backend parse_backend(std::string_view name) {
     if (name == "auto") return best_backend();
+#ifdef LENET_HAVE_CUDA
+    if (name == "cuda") return select_gpu(0);
+#endif
     std::string names = "auto";
     for (const kernels::BackendInfo& row : kernels::built_backends()) {
         names += cat(", ", row.name);
@@ -62,6 +78,18 @@ Backend parse_backend(std::string_view name) {
         return &row.table();
     }
     throw Error(cat("-backend ", name, ": unknown backend (expected ", names, ")"));
+}
+
+Backend select_gpu(long long index) {
+#ifdef LENET_HAVE_CUDA
+    if (!kernels::cuda::available())
+        throw Error(cat(index == 0 ? "-backend cuda / -gpu 0" : cat("-gpu ", index), ": ",
+                        kernels::cuda::unavailable_reason()));
+    kernels::cuda::select_device(int(index));
+    return &kernels::cuda::table();
+#else
+    throw Error(cat("-gpu ", index, ": this build has no cuda backend (configure with -DLENET_CUDA=ON)"));
+#endif
 }
 
 }  // namespace lenet
