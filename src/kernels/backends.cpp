@@ -65,10 +65,29 @@ const char* backend_name(Backend backend) { return backend ? backend->name : "?"
 
 Backend best_backend() { return &kernels::best_ops(); }
 
+namespace {
+
+// The cuda table on device `index`; errors start with the option that asked for it.
+Backend cuda_backend([[maybe_unused]] long long index, const std::string& option) {
+#ifdef LENET_HAVE_CUDA
+    if (index < 0 || index > 1 << 20) throw Error(cat(option, ": not a device number"));
+    try {
+        kernels::cuda::select_device(int(index));
+    } catch (const Error& e) {
+        throw Error(cat(option, ": ", e.what()));
+    }
+    return &kernels::cuda::table();
+#else
+    throw Error(cat(option, ": this build has no cuda backend (configure with -DLENET_CUDA=ON)"));
+#endif
+}
+
+}  // namespace
+
 Backend parse_backend(std::string_view name) {
     if (name == "auto") return best_backend();
 #ifdef LENET_HAVE_CUDA
-    if (name == "cuda") return select_gpu(0);
+    if (name == "cuda") return cuda_backend(0, "-backend cuda");
 #endif
     std::string names = "auto";
     for (const kernels::BackendInfo& row : kernels::built_backends()) {
@@ -80,16 +99,6 @@ Backend parse_backend(std::string_view name) {
     throw Error(cat("-backend ", name, ": unknown backend (expected ", names, ")"));
 }
 
-Backend select_gpu(long long index) {
-#ifdef LENET_HAVE_CUDA
-    if (!kernels::cuda::available())
-        throw Error(cat(index == 0 ? "-backend cuda / -gpu 0" : cat("-gpu ", index), ": ",
-                        kernels::cuda::unavailable_reason()));
-    kernels::cuda::select_device(int(index));
-    return &kernels::cuda::table();
-#else
-    throw Error(cat("-gpu ", index, ": this build has no cuda backend (configure with -DLENET_CUDA=ON)"));
-#endif
-}
+Backend select_gpu(long long index) { return cuda_backend(index, cat("-gpu ", index)); }
 
 }  // namespace lenet
