@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -118,5 +119,23 @@ TEST_CASE("the cuda row is available exactly when cudaGetDeviceCount reports a d
         CHECK(k::cuda::unavailable_reason().empty());
         CHECK_THROWS_WITH(lenet::select_gpu(k::cuda::device_count()), Contains("expected a device from 0"));
     }
+}
+#endif
+
+#ifdef LENET_HAVE_CUDA
+TEST_CASE("the cuda table has its own kernels for exactly the ops src/kernels/cuda/README.md lists", "[backend][cuda]") {
+    // Building the table makes no CUDA call: this runs without a device.
+    const std::set<std::string> cuda_ops{
+        "gemm", "gemm_single", "activate", "activate_single", "activation_gradient", "activation_gradient_single",
+        "scale_add_bias", "bias_gradient", "bias_gradient_single", "scale_gradient", "channel_mean_variance",
+        "normalize", "normalize_rolling", "update_rolling", "batchnorm_backward", "add", "copy", "multiply",
+        "multiply_add", "im2col", "col2im_add", "maxpool_forward", "maxpool_backward_set", "maxpool_backward_add",
+        "adam_update", "xnor_conv_workspace", "xnor_conv", "xnor_conv_single", "xnor_dense"};
+    std::set<std::string> own;
+    for (const k::OpOrigin& o : k::op_origins(k::cuda::table())) {
+        if (std::string(o.origin) == "own") own.insert(o.op);
+    }
+    CHECK(own == cuda_ops);
+    CHECK(std::string(k::cuda::table().name) == "cuda");
 }
 #endif
