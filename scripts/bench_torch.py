@@ -5,6 +5,8 @@ Run with Debian's interpreter (it has python3-torch), not a pyenv python3:
   /usr/bin/python3 scripts/bench_torch.py --data data/mnist --threads 2 --epochs 10 --mode train
   /usr/bin/python3 scripts/bench_torch.py --data data/mnist --threads 2 --mode infer --batch 1000
   /usr/bin/python3 scripts/bench_torch.py --data data/mnist --threads 2 --mode infer --batch 1
+  python3 scripts/bench_torch.py --data data/mnist --device cuda --epochs 10 --mode train   (a GPU peer:
+      the data on the device before timing, each epoch timed to a torch.cuda.synchronize())
 
 stdout: JSON lines only (one per epoch plus a summary for train, one line for infer).
 stderr: human-readable notes (torch version, BLAS in use, hyper-parameters).
@@ -57,6 +59,7 @@ def parse_args():
     p.add_argument("--beta1", type=float, default=None, help="default 0.9")
     p.add_argument("--beta2", type=float, default=None, help="default 0.999")
     p.add_argument("--eps", type=float, default=None, help="default 1e-8")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]: where the model and the data live")
     p.add_argument("--repeats", type=int, default=10, help="infer: timed passes over the test set (median reported)")
     p.add_argument("--images", type=int, default=0, help="infer: the first N test images only (default: all)")
     a = p.parse_args()
@@ -281,13 +284,28 @@ def emit(obj):
 
 # ---------------------------------------------------------------- modes
 
+def device_of(a):
+    device = torch.device(a.device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            die(f"--device {a.device}: torch sees no CUDA device")
+        note(f"device: {torch.cuda.get_device_name(device)} (torch CUDA {torch.version.cuda})")
+    return device
+
+
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def train(a, hp):
-    train_x, train_y = load_split(a.data, "train")
-    test_x, test_y = load_split(a.data, "test")
+    device = device_of(a)
+    train_x, train_y = (t.to(device) for t in load_split(a.data, "train"))
+    test_x, test_y = (t.to(device) for t in load_split(a.data, "test"))
     note(f"loaded {len(train_x)} train / {len(test_x)} test images from {a.data}")
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)  # shuffling stream, separate from init
-    model = SeedLeNet()
+    model = SeedLeNet().to(device)
     opt = torch.optim.Adam(model.parameters(), lr=hp["lr"], betas=(hp["beta1"], hp["beta2"]),
                            eps=hp["eps"], weight_decay=0.0)
     n, bs = len(train_x), hp["batch"]
@@ -297,8 +315,8 @@ def train(a, hp):
     for epoch in range(1, a.epochs + 1):
         model.train()
         t0 = time.perf_counter()
-        perm = torch.randperm(n, generator=gen)  # reshuffled every epoch
-        loss_sum = torch.zeros((), dtype=torch.float64)
+        perm = torch.randperm(n, generator=gen).to(device)  # reshuffled every epoch
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         for i in range(0, n, bs):  # the last partial batch is kept
             idx = perm[i:i + bs]
             xb, yb = train_x[idx], train_y[idx]
@@ -310,6 +328,7 @@ def train(a, hp):
             opt.step()
             updates += 1
             loss_sum += loss.detach().double() * len(idx)
+        synchronize(device)
         epoch_s = time.perf_counter() - t0
         train_total += epoch_s
         t1 = time.perf_counter()
@@ -320,19 +339,21 @@ def train(a, hp):
               "test_accuracy": round(acc, 6), "epoch_seconds": round(epoch_s, 4),
               "elapsed_seconds": round(train_total, 4), "images_per_second": round(n / epoch_s, 1),
               "eval_seconds": round(eval_s, 4)})
-    emit({"peer": PEER, "mode": "train", "epochs": a.epochs, "batch": bs, "threads": a.threads,
+    emit({"peer": PEER, "mode": "train", "device": a.device, "epochs": a.epochs, "batch": bs, "threads": a.threads,
           "total_seconds": round(train_total, 4), "images_per_second": round(n * a.epochs / train_total, 1),
           "test_accuracy": round(acc, 6), "eval_seconds": round(eval_total, 4),
           "torch_version": torch.__version__})
 
 
 def infer(a, hp):
+    device = device_of(a)
     test_x, test_y = load_split(a.data, "test")
     if a.images > 0:
         test_x, test_y = test_x[:a.images], test_y[:a.images]
+    test_x, test_y = test_x.to(device), test_y.to(device)
     note(f"using {len(test_x)} test images from {a.data}")
     torch.manual_seed(a.seed)
-    model = SeedLeNet().eval()  # untrained weights: the speed does not depend on them
+    model = SeedLeNet().to(device).eval()  # untrained weights: the speed does not depend on them
     n, bs = len(test_x), hp["batch"]
     batches = [test_x[i:i + bs] for i in range(0, n, bs)]  # contiguous views, built before timing
     pass_seconds, latencies_ms = [], []
@@ -349,9 +370,10 @@ def infer(a, hp):
                     latencies_ms.append((time.perf_counter() - s) * 1e3)
                 else:
                     model(b)
+            synchronize(device)
             pass_seconds.append(time.perf_counter() - t0)
     ips = [n / s for s in pass_seconds]
-    out = {"peer": PEER, "mode": "infer", "batch": bs, "threads": a.threads, "images": n,
+    out = {"peer": PEER, "mode": "infer", "device": a.device, "batch": bs, "threads": a.threads, "images": n,
            "repeats": a.repeats, "images_per_second": round(statistics.median(ips), 1),
            "images_per_second_all": [round(v, 1) for v in ips],
            "median_pass_seconds": round(statistics.median(pass_seconds), 4),

@@ -56,4 +56,10 @@ long long Args::integer(const std::string& name, long long fallback, long long l
     return number;
 }
 
+Backend backend_option(const Args& args) {
+    if (!args.value("-gpu")) return parse_backend(args.value_or("-backend", "auto"));
+    if (args.value("-backend")) throw Error("-gpu selects the cuda backend: give -gpu or -backend, not both");
+    return select_gpu(args.integer("-gpu", 0, 0, 1023));
+}
+
 }  // namespace lenet

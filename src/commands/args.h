@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/backend.h"
+
 namespace lenet {
 
 struct OptionSpec {
@@ -32,5 +34,9 @@ private:
     std::vector<std::string> positionals_;
     std::map<std::string, std::string> values_;
 };
+
+// The kernel table the options name: -gpu N (the cuda backend on device N), else -backend
+// (default auto); both at once is an error. For commands that declare both options.
+Backend backend_option(const Args& args);
 
 }  // namespace lenet

@@ -331,14 +331,14 @@ bool has_yolo(const std::string& cfg) {
 
 int run_bench(const std::vector<std::string>& argv) {
     const Args args("bench", argv,
-                    {{"-batch", true}, {"-iters", true}, {"-threads", true}, {"-backend", true}, {"-json", false},
+                    {{"-batch", true}, {"-iters", true}, {"-threads", true}, {"-backend", true}, {"-gpu", true}, {"-json", false},
                      {"-gemm", true}, {"-xnor", true}, {"-infer", false}, {"-packed-only", false}, {"-backends", false}});
     if (args.flag("-backends")) {
         args.expect_positionals(0, 0, "no cfg with -backends");
         return list_backends(args.flag("-json"));
     }
     const int threads = int(args.integer("-threads", 0, 1, 1024));
-    const Backend backend = parse_backend(args.value_or("-backend", "auto"));
+    const Backend backend = backend_option(args);
     const int iterations = int(args.integer("-iters", 20, 1, 1 << 20));
     const bool json = args.flag("-json");
     if (args.value("-gemm")) {

@@ -20,6 +20,7 @@ const std::vector<Command>& commands() {
          "  -threads <n>        worker threads (default: all cores)\n"
          "  -seed <s>           seed for initial weights and shuffling (default: the cfg's seed=, else 1)\n"
          "  -backend <b>        a kernel table by name (reference, or one this CPU runs) or auto (default)\n"
+         "  -gpu <n>            the cuda backend on device n (builds with -DLENET_CUDA=ON; -backend cuda is -gpu 0)\n"
          "  -log <file>         append one JSON line per epoch\n"
          "  -backup <dir>       checkpoint directory (default: the .data file's backup=, else backup)\n"
          "  -train-limit <n>    use only the first n training images\n"
@@ -30,7 +31,7 @@ const std::vector<Command>& commands() {
          "  lenet train cfg/lenet.cfg data/mnist -log results/lenet.jsonl -plot results/lenet.png\n",
          run_train},
         {"test", "accuracy, per-class accuracy and confusion matrix on a test split",
-         "usage: lenet test <cfg> <weights> <data> [-batch n] [-threads n] [-backend b] [-limit n]\n"
+         "usage: lenet test <cfg> <weights> <data> [-batch n] [-threads n] [-backend b | -gpu n] [-limit n]\n"
          "                  [-float-binary]\n"
          "  <data>: an MNIST-format directory (its test split) or a .data file (its valid= list).\n"
          "  <weights> may be Darknet .weights or a packed file from `lenet export -binary`. XNOR layers\n"
@@ -40,7 +41,7 @@ const std::vector<Command>& commands() {
          "  lenet test cfg/lenet.cfg backup/lenet_final.weights data/mnist\n",
          run_test},
         {"predict", "classify image files (PNG, JPEG, BMP, PNM, TIFF, WebP)",
-         "usage: lenet predict <cfg> <weights> <image>... [-top k] [-invert] [-threads n] [-backend b]\n"
+         "usage: lenet predict <cfg> <weights> <image>... [-top k] [-invert] [-threads n] [-backend b | -gpu n]\n"
          "                     [-float-binary]\n"
          "  Each image is converted to the network's channels and letterboxed to its input size.\n"
          "  -invert maps pixel v to 1 - v: use it for dark digits on a light background (MNIST\n"
@@ -54,9 +55,9 @@ const std::vector<Command>& commands() {
          "  lenet summary cfg/lenet.cfg\n",
          run_summary},
         {"bench", "time each layer and the whole network, or the SGEMM alone",
-         "usage: lenet bench <cfg> [-batch n] [-iters n] [-threads n] [-backend b] [-json] [-infer [-packed-only]]\n"
-         "       lenet bench -gemm <n> [-iters n] [-threads n] [-backend b] [-json]\n"
-         "       lenet bench -xnor c,h,w,filters,size,stride,pad [-iters n] [-threads n] [-backend b] [-json]\n"
+         "usage: lenet bench <cfg> [-batch n] [-iters n] [-threads n] [-backend b | -gpu n] [-json] [-infer [-packed-only]]\n"
+         "       lenet bench -gemm <n> [-iters n] [-threads n] [-backend b | -gpu n] [-json]\n"
+         "       lenet bench -xnor c,h,w,filters,size,stride,pad [-iters n] [-threads n] [-backend b | -gpu n] [-json]\n"
          "       lenet bench -backends [-json]\n"
          "  Per layer: forward and backward milliseconds, GFLOP/s and percent of the machine's peak\n"
          "  (measured at start with FMA chains on every thread); then training (forward, backward,\n"
@@ -155,7 +156,7 @@ const std::vector<Command>& commands() {
          "  AP@iou (VOC all-point, as AlexeyAB's detector map) and TP/FP/FN at score > thresh,\n"
          "  precision, recall, F1, and COCO's mAP@0.5:0.95. A missing file means no detections.\n"
          "usage: lenet detector train <data> <cfg> [-weights w] [-epochs n] [-threads n] [-backup dir] [-log file]\n"
-         "                            [-seed s] [-backend b] [-train-limit n] [-valid-limit n] [-clear] [-resume] [-skip-bad]\n"
+         "                            [-seed s] [-backend b | -gpu n] [-train-limit n] [-valid-limit n] [-clear] [-resume] [-skip-bad]\n"
          "                            [-plot file.png]\n"
          "  Trains a [yolo] detector on a Darknet detection .data file (letterboxed images, YOLO labels);\n"
          "  mAP@0.5 on valid= after each epoch, checkpoints as lenet train, plus <cfg>_best.weights;\n"

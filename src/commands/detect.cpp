@@ -203,7 +203,7 @@ int run_detect(const std::vector<std::string>& argv) {
                     {{"-names", true},      {"-thresh", true},    {"-nms", true},        {"-json", false},
                      {"-out", true},        {"-http-port", true}, {"-http-bind", true},  {"-nodisplay", false},
                      {"-reconnect", false}, {"-realtime", false}, {"-frames", true},     {"-threads", true},
-                     {"-backend", true},    {"-float-binary", false}, {"-width", true},  {"-height", true},
+                     {"-backend", true}, {"-gpu", true},    {"-float-binary", false}, {"-width", true},  {"-height", true},
                      {"-fps", true},        {"-fourcc", true},
                      // AlexeyAB's demo spellings
                      {"-c", true},          {"-dont_show", false}, {"-ext_output", false}, {"-out_filename", true},
@@ -245,7 +245,7 @@ int run_detect(const std::vector<std::string>& argv) {
 
     DetectorOptions detector_options;
     detector_options.threads = int(args.integer("-threads", 0, 1, 1024));
-    detector_options.backend = parse_backend(args.value_or("-backend", "auto"));
+    detector_options.backend = backend_option(args);
     detector_options.float_binary = args.flag("-float-binary");
     detect::Detector detector(cfg, weights, detector_options);
 

@@ -150,7 +150,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
 int run_train_detector(const std::vector<std::string>& argv) {
     const Args args("detector train", argv,
                     {{"-weights", true}, {"-epochs", true}, {"-threads", true}, {"-seed", true}, {"-log", true},
-                     {"-backup", true}, {"-backend", true}, {"-train-limit", true}, {"-valid-limit", true},
+                     {"-backup", true}, {"-backend", true}, {"-gpu", true}, {"-train-limit", true}, {"-valid-limit", true},
                      {"-clear", false}, {"-resume", false}, {"-skip-bad", false}, {"-plot", true}});
     args.expect_positionals(2, 2, "a detection .data file and a cfg");
     TrainConfig config = train_config_from(args, args.positionals()[1], args.positionals()[0], "-valid-limit");
@@ -178,11 +178,11 @@ std::unique_ptr<Network> load_detector(const std::string& cfg, const std::string
 
 int run_map(const std::vector<std::string>& argv) {
     const Args args("detector map", argv,
-                    {{"-thresh", true}, {"-iou", true}, {"-threads", true}, {"-backend", true}, {"-limit", true},
+                    {{"-thresh", true}, {"-iou", true}, {"-threads", true}, {"-backend", true}, {"-gpu", true}, {"-limit", true},
                      {"-skip-bad", false}, {"-float-binary", false}});
     args.expect_positionals(3, 3, "a detection .data file, a cfg and weights");
     const auto net = load_detector(args.positionals()[1], args.positionals()[2], int(args.integer("-threads", 0, 1, 1024)),
-                                   parse_backend(args.value_or("-backend", "auto")), 8, args.flag("-float-binary"));
+                                   backend_option(args), 8, args.flag("-float-binary"));
     const auto data = open_detection_data(args.positionals()[0], "valid", net->input_shape(),
                                           int(args.integer("-limit", 0, 1, 1 << 30)), args.flag("-skip-bad"));
     check_network_fits(*net, args.positionals()[1], *data);
@@ -236,14 +236,14 @@ void dump_detections(const std::string& dir, const std::string& image_path, Netw
 
 int run_test_detector(const std::vector<std::string>& argv) {
     const Args args("detector test", argv,
-                    {{"-thresh", true}, {"-nms", true}, {"-out", true}, {"-threads", true}, {"-backend", true},
+                    {{"-thresh", true}, {"-nms", true}, {"-out", true}, {"-threads", true}, {"-backend", true}, {"-gpu", true},
                      {"-dump", true}, {"-float-binary", false}});
     args.expect_positionals(4, 1 << 20, "a .data file, a cfg, weights (or none) and one or more images");
     const std::vector<std::string>& pos = args.positionals();
     const float thresh = number(args, "-thresh", 0.25f, 0.0f, 1.0f, "test");
     const float nms = number(args, "-nms", 0.45f, 0.0f, 1.0f, "test");
     const auto net = load_detector(pos[1], pos[2], int(args.integer("-threads", 0, 1, 1024)),
-                                   parse_backend(args.value_or("-backend", "auto")), 1, args.flag("-float-binary"));
+                                   backend_option(args), 1, args.flag("-float-binary"));
     const DataFile data = read_data_file(pos[0]);
     std::vector<std::string> names;
     if (!data.names.empty()) names = read_names(data.names);

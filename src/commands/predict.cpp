@@ -10,11 +10,11 @@
 namespace lenet {
 
 int run_predict(const std::vector<std::string>& argv) {
-    const Args args("predict", argv, {{"-threads", true}, {"-backend", true}, {"-float-binary", false}, {"-top", true}, {"-invert", false}});
+    const Args args("predict", argv, {{"-threads", true}, {"-backend", true}, {"-gpu", true}, {"-float-binary", false}, {"-top", true}, {"-invert", false}});
     args.expect_positionals(3, 1 << 20, "a cfg file, a weights file and one or more images");
     BuildOptions build;
     build.threads = int(args.integer("-threads", 1, 1, 1024));
-    build.backend = parse_backend(args.value_or("-backend", "auto"));
+    build.backend = backend_option(args);
     build.packed_binary = !args.flag("-float-binary");
     build.inference = true;  // forward passes only: dead activations' memory is reused
     build.max_batch = 1;

@@ -11,12 +11,12 @@
 namespace lenet {
 
 int run_test(const std::vector<std::string>& argv) {
-    const Args args("test", argv, {{"-threads", true}, {"-backend", true}, {"-float-binary", false}, {"-batch", true}, {"-limit", true}});
+    const Args args("test", argv, {{"-threads", true}, {"-backend", true}, {"-gpu", true}, {"-float-binary", false}, {"-batch", true}, {"-limit", true}});
     args.expect_positionals(3, 3, "a cfg file, a weights file and data (an MNIST directory or a .data file)");
     const std::string& cfg = args.positionals()[0];
     BuildOptions build;
     build.threads = int(args.integer("-threads", 0, 1, 1024));
-    build.backend = parse_backend(args.value_or("-backend", "auto"));
+    build.backend = backend_option(args);
     build.packed_binary = !args.flag("-float-binary");
     build.inference = true;  // forward passes only: dead activations' memory is reused
     build.max_batch = int(args.integer("-batch", 0, 1, 1 << 16));

@@ -20,7 +20,7 @@ TrainConfig train_config_from(const Args& args, const std::string& cfg_path, con
     config.log_path = args.value_or("-log", "");
     config.epochs = int(args.integer("-epochs", 0, 1, 1 << 20));
     config.threads = int(args.integer("-threads", 0, 1, 1024));
-    config.backend = parse_backend(args.value_or("-backend", "auto"));
+    config.backend = backend_option(args);
     if (args.value("-seed")) config.seed = std::uint64_t(args.integer("-seed", 1, 0, 2147483647));
     config.train_limit = int(args.integer("-train-limit", 0, 1, 1 << 30));
     config.test_limit = int(args.integer(test_limit_flag, 0, 1, 1 << 30));
@@ -42,7 +42,7 @@ int train_and_plot(const Args& args, TrainConfig config) {
 int run_train(const std::vector<std::string>& argv) {
     const Args args("train", argv,
                     {{"-weights", true}, {"-epochs", true}, {"-threads", true}, {"-seed", true}, {"-log", true},
-                     {"-backup", true}, {"-backend", true}, {"-train-limit", true}, {"-test-limit", true},
+                     {"-backup", true}, {"-backend", true}, {"-gpu", true}, {"-train-limit", true}, {"-test-limit", true},
                      {"-clear", false}, {"-resume", false}, {"-plot", true}});
     args.expect_positionals(2, 2, "a cfg file and data (an MNIST directory or a .data file)");
     const TrainConfig config = train_config_from(args, args.positionals()[0], args.positionals()[1], "-test-limit");

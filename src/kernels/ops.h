@@ -31,6 +31,10 @@
 #include "kernels/ops/sign_planes.h"
 #include "kernels/ops/yolo.h"
 
+namespace lenet {
+class TensorMemory;
+}
+
 namespace lenet::kernels {
 
 struct Ops {
@@ -183,12 +187,17 @@ struct Ops {
 // The backends this build has, the reference first; each row of src/kernels/backends.cpp.
 struct BackendInfo {
     const char* name;
-    bool (*available)();  // whether this CPU runs it
+    bool (*available)();  // whether this machine runs it (CPU features, a CUDA device)
     const Ops& (*table)();
+    // Where the network's tensors live when this table is bound (the host heap for CPU backends).
+    const TensorMemory& (*memory)();
 };
 const std::vector<BackendInfo>& built_backends();
-// The tables this CPU can run, the reference first.
+// The CPU tables this machine can run, the reference first (what "auto" and the CPU tests pick
+// from; a device backend is chosen by name only).
 std::vector<const Ops*> available_backends();
+// The memory the network's tensors come from when `ops` is bound.
+const TensorMemory& tensor_memory(const Ops& ops);
 const Ops& reference_ops();
 // The fastest available table (the last available row).
 const Ops& best_ops();

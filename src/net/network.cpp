@@ -11,6 +11,7 @@
 #include "io/atomic_file.h"
 #include "io/train_state.h"
 #include "io/weights.h"
+#include "kernels/ops.h"
 
 namespace lenet {
 
@@ -92,9 +93,12 @@ std::unique_ptr<Network> Network::from_sections(const std::vector<CfgSection>& s
     for (std::size_t i = 0; i < count; ++i)
         if (readers[i].empty()) net->output_layers_.push_back(int(i));
 
-    net->pool_ = std::make_unique<ThreadPool>(build.threads);
-    // The kernel table is bound here, once; layers reach it through compute_.
-    net->compute_ = Compute{net->pool_.get(), build.backend ? build.backend : best_backend()};
+    // The kernel table is bound here, once; layers reach it through compute_. A device backend's
+    // ops run on one stream and share its scratch: one host thread issues them.
+    const Backend backend = build.backend ? build.backend : best_backend();
+    const bool on_host = kernels::tensor_memory(*backend).device() == Device::cpu;
+    net->pool_ = std::make_unique<ThreadPool>(on_host ? build.threads : 1);
+    net->compute_ = Compute{net->pool_.get(), backend};
     net->packed_binary_ = build.packed_binary;
     net->plan_fusion(build.fuse && !build.summary_only, readers);
     net->sign_planes_.assign(count, 0);
@@ -223,12 +227,14 @@ void Network::plan_memory() {
         }
         return;
     }
+    // Tensors live where the bound backend's kernels address them (kernels::tensor_memory).
+    const TensorMemory& memory = kernels::tensor_memory(*compute_.ops);
     std::size_t workspace = 0;
     for (std::size_t i = 0; i < count; ++i) {
         layers_[i]->reserve(max_batch_);
         workspace = std::max(workspace, layers_[i]->workspace_floats(max_batch_, pool_->size()));
     }
-    workspace_ = Tensor::flat(workspace);
+    workspace_ = Tensor::flat(workspace, memory);
     const auto output_of = [&](std::size_t i) { return absorbs_next_[i] ? i + 1 : i; };  // buffer layer i writes
 
     if (!inference_) {
@@ -236,12 +242,12 @@ void Network::plan_memory() {
         // into the next layer's tensors: its own stay empty.
         for (std::size_t i = 0; i < count; ++i) {
             if (absorbs_next_[i]) continue;
-            outputs_[i] = Tensor(max_batch_, layers_[i]->output_shape());
-            grads_[i] = Tensor(max_batch_, layers_[i]->output_shape());
+            outputs_[i] = Tensor(max_batch_, layers_[i]->output_shape(), memory);
+            grads_[i] = Tensor(max_batch_, layers_[i]->output_shape(), memory);
         }
         scratch_grads_.resize(count);
         for (std::size_t i = 0; i < count; ++i)
-            if (grad_via_scratch_[i]) scratch_grads_[i] = Tensor(max_batch_, layers_[i]->input_shape());
+            if (grad_via_scratch_[i]) scratch_grads_[i] = Tensor(max_batch_, layers_[i]->input_shape(), memory);
     } else {
         // Greedy liveness: walking the layers in run order, each output takes a free slot (the
         // smallest that fits, else the largest, grown) and frees its inputs' slots after their
@@ -280,10 +286,11 @@ void Network::plan_memory() {
             for (int j : inputs_[i])
                 if (j >= 0 && last_use[std::size_t(j)] == i) busy[std::size_t(slot_of[std::size_t(j)])] = 0;
         }
-        for (std::size_t cap : capacity) slots_.push_back(Tensor::flat(cap));
+        for (std::size_t cap : capacity) slots_.push_back(Tensor::flat(cap, memory));
         for (std::size_t b = 0; b < count; ++b)
             if (slot_of[b] >= 0)
-                outputs_[b] = Tensor::view(slots_[std::size_t(slot_of[b])].data(), max_batch_, layers_[b]->output_shape());
+                outputs_[b] = Tensor::view(slots_[std::size_t(slot_of[b])].data(), max_batch_, layers_[b]->output_shape(),
+                                           memory.device());
     }
     input_ptrs_.assign(count, {});
     input_grad_ptrs_.assign(count, {});
