@@ -31,11 +31,11 @@ const std::vector<BackendInfo>& built_backends() {
 #ifdef LENET_HAVE_AVX2
         {"avx2", avx2_available, avx2_table, host_memory},
 #endif
+#ifdef LENET_HAVE_NEON
+        {"neon", neon_available, neon_table, host_memory},
+#endif
 #ifdef LENET_HAVE_CUDA
         {"cuda", cuda::available, cuda::table, cuda::managed_memory},
-#endif
-#ifdef LENET_HAVE_NEON
-        {"neon", neon_available, neon_table},
 #endif
     };
     return rows;
