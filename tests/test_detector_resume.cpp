@@ -79,10 +79,10 @@ TEST_CASE("cli: detector train -resume keeps the run's best mAP (the best weight
     REQUIRE(state);
     CHECK(state->best_map == 1.0);
 
-    // A version 2 .state (no best mAP; the same bytes less the last field): the best weights are
+    // A version 2 .state (no best mAP; the same bytes less the last two fields): the best weights are
     // scored again, to the mAP epoch 1 printed; epoch 2 replaces them only if it does better.
     std::string v2 = slurp(older + last + ".state");
-    v2 = v2.substr(0, v2.size() - 4 - 8);
+    v2 = v2.substr(0, v2.size() - 4 - 8 - 8);
     v2[4] = 2;
     const auto crc = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(v2.data()), uInt(v2.size())));
     v2.append(reinterpret_cast<const char*>(&crc), 4);
