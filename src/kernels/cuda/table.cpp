@@ -2,6 +2,7 @@
 // folder has kernels for replaced. The rest stay the reference's and run on the host over the
 // same (managed, or HMM-addressed) memory; every cuda op has finished when it returns, so a host
 // op after it reads finished results. README.md in this folder lists which ops are which.
+#include "core/error.h"
 #include "core/tensor.h"
 #include "kernels/cuda/cuda.h"
 #include "kernels/cuda/kernels.h"
@@ -32,9 +33,21 @@ void xnor_dense_whole(const Compute&, const PackedRows& rows, const float* input
     xnor_dense(rows, input, batch, dots, workspace);
 }
 
+// A packed once is the reference's layout (A as it is); the products run cuBLAS like gemm.
+void gemm_packed_a(const Compute&, const PackedGemmA& a, const GemmArgs& args) {
+    LENET_CHECK(!args.trans_a && args.alpha == 1.0f && args.m == a.m && args.k == a.k, "gemm_packed_a: a ", a.m, "x", a.k,
+                " A for a ", args.m, "x", args.k, " product");
+    GemmArgs g = args;
+    g.a = a.data.data();
+    g.lda = a.k;
+    gemm(g);
+}
+
 Ops make_table() {
     Ops t = reference_ops();
     t.name = "cuda";
+    t.gemm_pack_a = gemm_pack_a_reference;
+    t.gemm_packed_a = gemm_packed_a;
     t.gemm = gemm_whole;
     t.gemm_single = gemm;
     t.activate = activate_whole;

@@ -3,6 +3,7 @@
 // the shape and hands the rest to the reference kernel.
 #include <algorithm>
 
+#include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/neon/neon.h"
 #include "kernels/ops.h"
@@ -52,9 +53,22 @@ void xnor_conv(const Compute& compute, const ConvGeometry& g, const PackedFilter
                          [&](int first, int last, int) { xnor_conv_neon(g, filters, hwc, dots, first, last); });
 }
 
+// A packed once is the reference's layout (A as it is); the products run this table's GEMM, so they
+// equal gemm's bit for bit.
+void gemm_packed_a(const Compute& compute, const PackedGemmA& a, const GemmArgs& args) {
+    LENET_CHECK(!args.trans_a && args.alpha == 1.0f && args.m == a.m && args.k == a.k, "gemm_packed_a: a ", a.m, "x", a.k,
+                " A for a ", args.m, "x", args.k, " product");
+    GemmArgs g = args;
+    g.a = a.data.data();
+    g.lda = a.k;
+    parallel::gemm<gemm_neon>(compute, g);
+}
+
 Ops make_table() {
     Ops t = reference_ops();
     t.name = "neon";
+    t.gemm_pack_a = gemm_pack_a_reference;
+    t.gemm_packed_a = gemm_packed_a;
     t.gemm = parallel::gemm<gemm_neon>;
     t.gemm_single = parallel::gemm_single<gemm_neon>;
     t.activate = parallel::activate<activate_neon>;
