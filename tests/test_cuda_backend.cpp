@@ -130,7 +130,7 @@ TEST_CASE("the cuda table has its own kernels for exactly the ops src/kernels/cu
         "scale_add_bias", "bias_gradient", "bias_gradient_single", "scale_gradient", "channel_mean_variance",
         "normalize", "normalize_rolling", "update_rolling", "batchnorm_backward", "add", "copy", "multiply",
         "multiply_add", "im2col", "col2im_add", "maxpool_forward", "maxpool_backward_set", "maxpool_backward_add",
-        "adam_update", "xnor_conv_workspace", "xnor_conv", "xnor_conv_single", "xnor_dense"};
+        "adam_update", "xnor_conv_workspace", "xnor_conv", "xnor_conv_single", "xnor_dense", "gemm_packed_a"};
     std::set<std::string> own;
     for (const k::OpOrigin& o : k::op_origins(k::cuda::table())) {
         if (std::string(o.origin) == "own") own.insert(o.op);
