@@ -9,9 +9,9 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <new>
 
 #include "kernels/avx2/avx2.h"
+#include "kernels/gemm/blocking.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/avx2/transpose_avx2.h"
 
@@ -28,48 +28,13 @@ constexpr int kNc = 4080;
 // The packers write whole ymm vectors that may run up to 8 floats past a panel's end.
 constexpr std::size_t kSlack = 16;
 
-// Per-thread packing storage: the kernel runs concurrently on several threads, and must not hit the
-// allocator on every call. It grows to the largest panel seen and is then reused.
-class PackBuffer {
-public:
-    PackBuffer() = default;
-    PackBuffer(const PackBuffer&) = delete;
-    PackBuffer& operator=(const PackBuffer&) = delete;
-    ~PackBuffer() { release(); }
-
-    float* reserve(std::size_t floats) {
-        if (floats > capacity_) {
-            release();
-            data_ = static_cast<float*>(::operator new(floats * sizeof(float), std::align_val_t{64}));
-            capacity_ = floats;
-        }
-        return data_;
-    }
-
-private:
-    void release() {
-        if (data_) ::operator delete(data_, std::align_val_t{64});
-        data_ = nullptr;
-        capacity_ = 0;
-    }
-
-    float* data_ = nullptr;
-    std::size_t capacity_ = 0;
-};
+using gemm_blocking::PackBuffer;
+using gemm_blocking::balanced_block;
+using gemm_blocking::offset;
+using gemm_blocking::round_up;
 
 thread_local PackBuffer packed_a_buffer;
 thread_local PackBuffer packed_b_buffer;
-
-inline std::size_t offset(int row, int stride) { return std::size_t(row) * std::size_t(stride); }
-
-inline int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
-
-// The largest block, a multiple of `multiple` and at most `max_block`, that splits `extent` into
-// nearly equal blocks (k = 300 becomes 152 + 148, not 256 + 44, so no block is mostly overhead).
-inline int balanced_block(int extent, int max_block, int multiple) {
-    const int blocks = (extent + max_block - 1) / max_block;
-    return std::min(max_block, round_up((extent + blocks - 1) / blocks, multiple));
-}
 
 // Lanes [0, count) of an 8-lane vector enabled, for maskload/maskstore.
 inline __m256i lane_mask(int count) {

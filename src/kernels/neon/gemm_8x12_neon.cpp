@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <new>
 
+#include "kernels/gemm/blocking.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/neon/neon.h"
 
@@ -24,48 +24,13 @@ constexpr int kKc = 256;
 constexpr int kMc = 128;
 constexpr int kNc = 2040;
 
-// Per-thread packing storage, grown to the largest panel seen and then reused (the kernel runs on
-// several threads at once and must not hit the allocator on every call).
-class PackBuffer {
-public:
-    PackBuffer() = default;
-    PackBuffer(const PackBuffer&) = delete;
-    PackBuffer& operator=(const PackBuffer&) = delete;
-    ~PackBuffer() { release(); }
-
-    float* reserve(std::size_t floats) {
-        if (floats > capacity_) {
-            release();
-            data_ = static_cast<float*>(::operator new(floats * sizeof(float), std::align_val_t{64}));
-            capacity_ = floats;
-        }
-        return data_;
-    }
-
-private:
-    void release() {
-        if (data_) ::operator delete(data_, std::align_val_t{64});
-        data_ = nullptr;
-        capacity_ = 0;
-    }
-
-    float* data_ = nullptr;
-    std::size_t capacity_ = 0;
-};
+using gemm_blocking::PackBuffer;
+using gemm_blocking::balanced_block;
+using gemm_blocking::offset;
+using gemm_blocking::round_up;
 
 thread_local PackBuffer packed_a_buffer;
 thread_local PackBuffer packed_b_buffer;
-
-inline std::size_t offset(int row, int stride) { return std::size_t(row) * std::size_t(stride); }
-
-inline int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
-
-// The largest block, a multiple of `multiple` and at most `max_block`, that splits `extent` into
-// nearly equal blocks (as gemm_6x16_avx2.cpp).
-inline int balanced_block(int extent, int max_block, int multiple) {
-    const int blocks = (extent + max_block - 1) / max_block;
-    return std::min(max_block, round_up((extent + blocks - 1) / blocks, multiple));
-}
 
 // B not transposed (k x n, rows contiguous in n): each sliver row is a 12-float copy of a B row.
 void pack_b_12(const float* b, int ldb, int kc, int nc, float* dst) {
