@@ -13,6 +13,7 @@
 #include "kernels/ops/activation.h"
 #include "kernels/ops/adam.h"
 #include "kernels/ops/batchnorm.h"
+#include "kernels/ops/channels_last.h"
 #include "kernels/ops/conv_pool.h"
 #include "kernels/ops/im2col.h"
 #include "kernels/ops/pool.h"
@@ -45,6 +46,12 @@ void maxpool_2x2s2_neon(const PoolGeometry& g, int batch, const float* in, float
 // may be null (inference).
 void conv_maxpool_direct_neon(const ConvGeometry& g, int filters, const float* taps_major, const float* image,
                               float* pooled, std::int32_t* argmax, float* scratch);
+
+// Channels-last pooled convolution backward (ops/channels_last.h), channels in multiples of 4:
+// FMA and the terms summed in registers, so within rounding of the reference.
+void pooled_conv_backward_channels_last_neon(const PooledConvShape& s, const float* delta, const std::int32_t* argmax,
+                                             const float* image, const float* weights, float* weight_grad,
+                                             float* image_grad, float* scratch);
 
 // XNOR: sign packing (4 lanes compared at a time, the masks narrowed to bits) and the popcount of
 // XORed words (vcntq_u8, widened by pairwise accumulation: vpadalq_u8 into 16-bit lanes, vpadalq_u16

@@ -30,6 +30,14 @@ void maxpool_forward(const PoolGeometry& g, int batch, const float* in, float* o
     maxpool_forward_reference(g, batch, in, out, argmax);
 }
 
+void pooled_conv_backward(const PooledConvShape& s, const float* delta, const std::int32_t* argmax, const float* image,
+                          const float* weights, float* weight_grad, float* image_grad, float* scratch) {
+    if (s.conv.channels % 4 == 0)
+        return pooled_conv_backward_channels_last_neon(s, delta, argmax, image, weights, weight_grad, image_grad,
+                                                       scratch);
+    pooled_conv_backward_channels_last_reference(s, delta, argmax, image, weights, weight_grad, image_grad);
+}
+
 // The XNOR convolution in the reference's layout (HWC sign words, the reference's workspace): the
 // image packed once on the calling thread, then output positions split between the threads.
 void xnor_conv_single(const ConvGeometry& g, const PackedFilters& filters, const float* image, float* dots,
@@ -82,6 +90,7 @@ Ops make_table() {
     t.conv_maxpool_direct_fits = conv_maxpool_direct_fits;
     t.conv_maxpool_direct = conv_maxpool_direct_neon;
     t.adam_update = adam_update_neon;
+    t.pooled_conv_backward_channels_last = pooled_conv_backward;
     t.xnor_conv = xnor_conv;
     t.xnor_conv_single = xnor_conv_single;
     t.xnor_dense = parallel::xnor_dense<pack_signs_neon, xnor_dense_neon>;
