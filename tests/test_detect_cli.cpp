@@ -351,7 +351,7 @@ TEST_CASE("detect: HTTP serves the page, the latest JSON, JSON lines and the MJP
     REQUIRE(page);
     CHECK(page->status == 200);
     CHECK_THAT(page->body, Catch::Matchers::Contains("<img src=\"/stream.mjpg\""));
-    CHECK_THAT(page->body, Catch::Matchers::Contains("fetch('/json'"));
+    CHECK_THAT(page->body, Catch::Matchers::Contains("fetch('/json.stream'"));
 
     json latest;
     for (int attempt = 0; attempt < 100 && latest.is_null(); ++attempt) {
@@ -462,6 +462,63 @@ private:
 };
 
 }  // namespace
+
+// Debian's chromium, or LENET_CHROMIUM; empty when there is none.
+static std::string chromium_binary() {
+    if (const char* path = std::getenv("LENET_CHROMIUM")) return path;
+    for (const char* path : {"/usr/bin/chromium", "/usr/bin/chromium-browser"})
+        if (::access(path, X_OK) == 0) return path;
+    return {};
+}
+
+TEST_CASE("detect: the -http-port page in headless Chromium receives frames and JSON records", "[detect-cli][detect-http][browser]") {
+    const std::string chromium = chromium_binary();
+    if (chromium.empty()) {
+        if (const char* code = std::getenv("LENET_TEST_SKIP_CODE")) std::_Exit(std::atoi(code));
+        WARN("no chromium (apt-get install chromium): the page is not loaded in a browser");
+        return;
+    }
+    const TempDir dir("browser");
+    write_video(dir / "clip.avi", 200, {320, 240}, 20);  // 10 s at -realtime
+    Background lenet(dir, "detect " + kCfg + " none '" + (dir / "clip.avi") +
+                              "' -realtime -nodisplay -threads 1 -http-port 0");
+    REQUIRE(lenet.wait_for_err("serving http://127.0.0.1:", 20));
+    std::smatch m;
+    const std::string served = lenet.err();
+    REQUIRE(std::regex_search(served, m, std::regex(R"(serving http://127\.0\.0\.1:(\d+)/ )")));
+    const std::string url = "http://127.0.0.1:" + std::string(m[1]) + "/";
+
+    // With a virtual time budget headless Chromium takes its screenshot once the page's network is
+    // idle: here when the clip ends and lenet closes the MJPEG and JSON streams. `timeout` bounds a
+    // browser that hangs.
+    const std::string shot = dir / "page.png";
+    const std::string command = "timeout 120 '" + chromium +
+                                "' --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run"
+                                " --hide-scrollbars --user-data-dir='" + (dir / "profile") +
+                                "' --window-size=800,700 --virtual-time-budget=30000 --screenshot='" + shot + "' '" +
+                                url + "' >'" + (dir / "chromium.txt") + "' 2>&1";
+    const int browser = std::system(command.c_str());
+    INFO("chromium: " << slurp(dir / "chromium.txt"));
+    REQUIRE(browser == 0);
+
+    REQUIRE(lenet.wait(60) == 0);
+    const std::string err = lenet.err();
+    INFO(err);
+    REQUIRE(std::regex_search(err, m, std::regex(R"(-http-port: sent (\d+) frames and (\d+) JSON records)")));
+    // The browser was the only client: the MJPEG parts went to the page's <img>, the JSON lines to
+    // its script (which shows their count on the page, in the screenshot).
+    CHECK(std::stoll(m[1]) >= 20);
+    CHECK(std::stoll(m[2]) >= 20);
+
+    const cv::Mat page = cv::imread(shot, cv::IMREAD_COLOR);
+    REQUIRE(!page.empty());
+    CHECK(page.cols == 800);
+    CHECK(page.rows == 700);
+    // Kept beside the lenet binary, for a person to look at.
+    const fs::path kept = fs::path(LENET_BINARY).parent_path() / "detect_http_page.png";
+    fs::copy_file(shot, kept, fs::copy_options::overwrite_existing);
+    WARN("screenshot of the page: " << kept.string());
+}
 
 TEST_CASE("detect: a stream that drops is reported, and -reconnect reopens it", "[detect-cli][detect-http]") {
     const TempDir dir("reconnect");

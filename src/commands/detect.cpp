@@ -308,6 +308,11 @@ int run_detect(const std::vector<std::string>& argv) {
     capture->stop();
     outputs.close();
     print_summary(*capture, summary, why);
+    if (outputs.viewer) {
+        const detect::StreamServer::Sent sent = outputs.viewer->sent();
+        std::fprintf(stderr, "lenet detect: -http-port: sent %llu frames and %llu JSON records\n",
+                     static_cast<unsigned long long>(sent.frames), static_cast<unsigned long long>(sent.json_records));
+    }
     return 0;
 }
 

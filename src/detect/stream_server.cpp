@@ -66,16 +66,31 @@ const char* const kPage = R"(<!doctype html>
 <html><head><meta charset="utf-8"><title>lenet detect</title>
 <style>body{font-family:sans-serif;margin:1em;background:#222;color:#ddd}img{max-width:100%;border:1px solid #555}
 pre{background:#111;padding:.5em;white-space:pre-wrap;max-height:30em;overflow:auto}</style></head>
-<body><h3>lenet detect</h3><img src="/stream.mjpg" alt="stream"><pre id="json">waiting for a frame...</pre>
+<body><h3>lenet detect</h3><img src="/stream.mjpg" alt="stream"><p id="records">0 JSON records</p>
+<pre id="json">waiting for a frame...</pre>
 <script>
-async function poll() {
+// Follows the JSON lines as they come (/json.stream), showing the latest; reconnects after a second.
+let records = 0;
+async function follow() {
   try {
-    const r = await fetch('/json', {cache: 'no-store'});
-    if (r.ok) document.getElementById('json').textContent = JSON.stringify(await r.json(), null, 1);
+    const reader = (await fetch('/json.stream', {cache: 'no-store'})).body.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, {stream: true});
+      const lines = text.split('\n').filter((line, i, all) => i === all.length - 1 || line);
+      text = lines.pop();
+      if (!lines.length) continue;
+      records += lines.length;
+      document.getElementById('records').textContent = records + ' JSON records';
+      document.getElementById('json').textContent = JSON.stringify(JSON.parse(lines[lines.length - 1]), null, 1);
+    }
   } catch (e) {}
-  setTimeout(poll, 200);
+  setTimeout(follow, 1000);
 }
-poll();
+follow();
 </script></body></html>
 )";
 
@@ -83,18 +98,20 @@ poll();
 // `frame` wraps one item for the wire (a multipart part, a line).
 template <class Wrap>
 void stream(httplib::Response& res, Channel& channel, const char* content_type, Wrap frame,
-            std::atomic<int>* clients = nullptr) {
+            std::atomic<std::uint64_t>& sent, std::atomic<int>* clients = nullptr) {
     res.set_header("Cache-Control", "no-cache, no-store");
     if (clients) ++*clients;
     auto seen = std::make_shared<std::uint64_t>(0);
     res.set_content_provider(
         content_type,
-        [&channel, seen, frame](std::size_t, httplib::DataSink& sink) {
+        [&channel, &sent, seen, frame](std::size_t, httplib::DataSink& sink) {
             if (channel.closed()) return false;
             const Item item = channel.wait_newer(*seen, kPoll);
             if (!item) return !channel.closed();  // nothing new yet: called again
             const std::string bytes = frame(*item);
-            return sink.write(bytes.data(), bytes.size());
+            if (!sink.write(bytes.data(), bytes.size())) return false;
+            ++sent;
+            return true;
         },
         [clients](bool) {
             if (clients) --*clients;
@@ -109,6 +126,7 @@ struct StreamServer::Impl {
     int port = 0;
     Channel frames, json;
     std::atomic<int> frame_clients{0};
+    std::atomic<std::uint64_t> frames_sent{0}, json_sent{0};
     std::thread thread;
     bool closed = false;
 };
@@ -125,12 +143,13 @@ StreamServer::StreamServer(Kind kind, const std::string& bind, int port) : impl_
                        return "--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + std::to_string(jpeg.size()) +
                               "\r\n\r\n" + jpeg + "\r\n";
                    },
-                   &d.frame_clients);
+                   d.frames_sent, &d.frame_clients);
         });
         d.server.Get("/json", [&d](const httplib::Request&, httplib::Response& res) {
             res.set_header("Cache-Control", "no-cache, no-store");
             if (const Item item = d.json.latest()) {
                 res.set_content(*item + "\n", "application/json");
+                ++d.json_sent;
             } else {
                 res.status = 503;  // no frame processed yet
                 res.set_header("Retry-After", "1");
@@ -138,11 +157,11 @@ StreamServer::StreamServer(Kind kind, const std::string& bind, int port) : impl_
             }
         });
         d.server.Get("/json.stream", [&d, line](const httplib::Request&, httplib::Response& res) {
-            stream(res, d.json, "application/x-ndjson", line);
+            stream(res, d.json, "application/x-ndjson", line, d.json_sent);
         });
     } else {
         d.server.Get(R"(/.*)", [&d, line](const httplib::Request&, httplib::Response& res) {
-            stream(res, d.json, "application/json", line);
+            stream(res, d.json, "application/json", line, d.json_sent);
         });
     }
     if (port == 0) {
@@ -165,6 +184,7 @@ const std::string& StreamServer::bind() const { return impl_->bind; }
 bool StreamServer::wants_frames() const { return impl_->frame_clients.load() > 0; }
 void StreamServer::publish_frame(std::string jpeg) { impl_->frames.publish(std::move(jpeg)); }
 void StreamServer::publish_json(std::string line) { impl_->json.publish(std::move(line)); }
+StreamServer::Sent StreamServer::sent() const { return {impl_->frames_sent.load(), impl_->json_sent.load()}; }
 
 void StreamServer::close() {
     Impl& d = *impl_;

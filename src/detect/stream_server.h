@@ -7,6 +7,7 @@
 // Streams send only what is newer than what a client last got: a slow client skips frames, it
 // never holds detection back.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,12 @@ public:
     bool wants_frames() const;
     void publish_frame(std::string jpeg);
     void publish_json(std::string line);  // one JSON object, no newline
+    // What clients were sent so far: MJPEG frames (/stream.mjpg) and JSON records (/json answers with
+    // a frame's record, lines of /json.stream and of a Darknet JSON server).
+    struct Sent {
+        std::uint64_t frames = 0, json_records = 0;
+    };
+    Sent sent() const;
     // Ends the streams (clients see the end of the response) and stops listening.
     void close();
 
