@@ -21,12 +21,16 @@ CMAKE_FLAGS ?=
 # nvcc on PATH, else the toolkit's default place; empty when neither.
 NVCC ?= $(shell command -v nvcc 2>/dev/null || { test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc; })
 
-.PHONY: all deps build install data train test test-fast test-cuda sanitize test-aarch64 clean
+.PHONY: all deps test-deps build install data train test test-fast test-cuda sanitize test-aarch64 clean
 
 all: build
 
 deps:
 	@scripts/install_deps.sh
+
+# The build's packages and what the tests drive (headless chromium).
+test-deps:
+	@scripts/install_deps.sh --test
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
@@ -44,7 +48,7 @@ train: build data
 
 test: test-fast test-cuda sanitize test-aarch64
 
-test-fast: build data
+test-fast: test-deps build data
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-cuda: deps data
