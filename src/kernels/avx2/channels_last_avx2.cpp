@@ -9,6 +9,7 @@
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx2/accumulate_avx2.h"
 #include "kernels/ops/channels_last.h"
+#include "kernels/ops/pooled_terms.h"
 #include "kernels/avx2/transpose_avx2.h"
 
 namespace lenet::kernels {
@@ -44,33 +45,19 @@ void pooled_conv_backward_channels_last_avx2(const PooledConvShape& s, const flo
                                              const float* image, const float* weights, float* weight_grad,
                                              float* image_grad, float* scratch) {
     const ConvGeometry& g = s.conv;
-    const int out_w = g.out_w(), spatial = g.out_h() * out_w;
-    const int run = g.size * g.channels, row_stride = (g.width + 2 * g.pad) * g.channels;
+    const int run = g.size * g.channels;
     const std::size_t window = std::size_t(run) * std::size_t(g.size);
-    float* values = scratch;
-    float* offsets = scratch + s.pooled;  // int32 offsets into the image, bit-cast
-    // Each output position's window offset, formed without a division per term.
-    float* window_at = offsets + s.pooled;
-    for (int y = 0, q = 0; y < g.out_h(); ++y)
-        for (int x = 0; x < out_w; ++x, ++q)
-            window_at[q] = std::bit_cast<float>((y * g.stride) * row_stride + (x * g.stride) * g.channels);
+    PooledTerms live(s, scratch);
+    const int row_stride = live.row_stride();
     for (int f = 0; f < s.filters; ++f) {
-        // The filter's live terms: a winner and a nonzero gradient (relu leaves many zeros).
-        int terms = 0;
-        for (int o = 0; o < s.pooled; ++o) {
-            const std::size_t i = std::size_t(f) * s.pooled + o;
-            if (argmax[i] < 0 || delta[i] == 0.0f) continue;
-            values[terms] = delta[i];
-            offsets[terms] = window_at[argmax[i] - f * spatial];
-            ++terms;
-        }
+        const int terms = live.gather(f, delta, argmax);
         if (terms == 0) continue;
         float* grad = weight_grad + f * window;
         for (int ky = 0; ky < g.size; ++ky) {
             const float* base = image + ky * row_stride;
             const auto term = [&](int t, bool, float& value, const float*& row) {
-                value = values[t];
-                row = base + std::bit_cast<std::int32_t>(offsets[t]);
+                value = live.value(t);
+                row = base + live.offset(t);
                 return true;
             };
             accumulate_rows(terms, term, run, run, grad + ky * run);
@@ -78,8 +65,8 @@ void pooled_conv_backward_channels_last_avx2(const PooledConvShape& s, const flo
         if (!image_grad) continue;
         const float* w = weights + f * window;
         for (int t = 0; t < terms; ++t) {
-            const __m256 d = _mm256_set1_ps(values[t]);
-            float* target = image_grad + std::bit_cast<std::int32_t>(offsets[t]);
+            const __m256 d = _mm256_set1_ps(live.value(t));
+            float* target = image_grad + live.offset(t);
             for (int ky = 0; ky < g.size; ++ky) {
                 float* row = target + ky * row_stride;
                 const float* w_row = w + ky * run;

@@ -1,13 +1,14 @@
 // Channels-last pooled convolution backward with NEON. Channels come in multiples of 4, so every
-// run of a window row is whole q registers. Only each pool window's winner carries gradient, so a
-// filter's terms are gathered first (value and image offset), then each window row's weight
-// gradient sums all terms in registers, and each term adds its scaled filter to the image gradient.
+// run of a window row is whole q registers. A filter's live terms gathered (ops/pooled_terms.h),
+// each window row's weight gradient sums all terms in registers, and each term adds its scaled
+// filter to the image gradient.
 #include <arm_neon.h>
 
 #include <algorithm>
 #include <bit>
 
 #include "kernels/neon/neon.h"
+#include "kernels/ops/pooled_terms.h"
 
 namespace lenet::kernels {
 
@@ -64,39 +65,25 @@ void pooled_conv_backward_channels_last_neon(const PooledConvShape& s, const flo
                                              const float* image, const float* weights, float* weight_grad,
                                              float* image_grad, float* scratch) {
     const ConvGeometry& g = s.conv;
-    const int out_w = g.out_w(), spatial = g.out_h() * out_w;
-    const int run = g.size * g.channels, row_stride = (g.width + 2 * g.pad) * g.channels;
+    const int run = g.size * g.channels;
     const std::size_t window = std::size_t(run) * std::size_t(g.size);
-    float* values = scratch;
-    float* offsets = scratch + s.pooled;  // int32 offsets into the image, bit-cast
-    // Each output position's window offset, formed without a division per term.
-    float* window_at = offsets + s.pooled;
-    for (int y = 0, q = 0; y < g.out_h(); ++y)
-        for (int x = 0; x < out_w; ++x, ++q)
-            window_at[q] = std::bit_cast<float>((y * g.stride) * row_stride + (x * g.stride) * g.channels);
+    PooledTerms live(s, scratch);
+    const int row_stride = live.row_stride();
     for (int f = 0; f < s.filters; ++f) {
-        // The filter's live terms: a winner and a nonzero gradient (relu leaves many zeros).
-        int terms = 0;
-        for (int o = 0; o < s.pooled; ++o) {
-            const std::size_t i = std::size_t(f) * s.pooled + o;
-            if (argmax[i] < 0 || delta[i] == 0.0f) continue;
-            values[terms] = delta[i];
-            offsets[terms] = window_at[argmax[i] - f * spatial];
-            ++terms;
-        }
+        const int terms = live.gather(f, delta, argmax);
         if (terms == 0) continue;
         float* grad = weight_grad + f * window;
         for (int ky = 0; ky < g.size; ++ky)
-            accumulate_row(terms, values, offsets, image + ky * row_stride, run, grad + ky * run);
+            accumulate_row(terms, live.values(), live.offsets(), image + ky * row_stride, run, grad + ky * run);
         if (!image_grad) continue;
         const float* w = weights + f * window;
         for (int t = 0; t < terms; ++t) {
-            float* target = image_grad + std::bit_cast<std::int32_t>(offsets[t]);
+            float* target = image_grad + live.offset(t);
             for (int ky = 0; ky < g.size; ++ky) {
                 float* row = target + ky * row_stride;
                 const float* w_row = w + ky * run;
                 for (int j = 0; j < run; j += 4)
-                    vst1q_f32(row + j, vfmaq_n_f32(vld1q_f32(row + j), vld1q_f32(w_row + j), values[t]));
+                    vst1q_f32(row + j, vfmaq_n_f32(vld1q_f32(row + j), vld1q_f32(w_row + j), live.value(t)));
             }
         }
     }
